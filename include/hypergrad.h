@@ -1,0 +1,227 @@
+/*
+   hypergrad: hypergradients and bilevel optimization on PETSc.
+
+   The bilevel problem
+
+       min_{lambda in Lambda} f(lambda) = E(w(lambda), lambda),   w(lambda) = Phi(w(lambda), lambda)
+
+   is described by an HGProblem (user callbacks on distributed Vecs, or a built-in
+   problem chosen with -problem), the lower level is solved by an HGLower (fixed-point
+   iteration, heavy ball, or TAO) and the hypergradient is computed by an HG object of
+   type itd, aid or iad.  This is the only header users include.
+*/
+#pragma once
+
+#include <petscksp.h>
+#include <petsctao.h>
+
+PETSC_EXTERN PetscErrorCode HGInitializePackage(void);
+PETSC_EXTERN PetscErrorCode HGFinalizePackage(void);
+
+#define HYPERGRAD_VERSION_MAJOR 0
+#define HYPERGRAD_VERSION_MINOR 1
+#define HYPERGRAD_VERSION_PATCH 0
+PETSC_EXTERN PetscErrorCode HGGetVersion(char[], size_t);
+
+/* ------------------------------------------------------------------------ */
+/* HGProblem: the bilevel problem                                            */
+/* ------------------------------------------------------------------------ */
+typedef struct _p_HGProblem *HGProblem;
+PETSC_EXTERN PetscClassId    HGPROBLEM_CLASSID;
+
+typedef const char *HGProblemType;
+#define HGPROBLEMSHELL     "shell"
+#define HGPROBLEMQUADRATIC "quadratic"
+#define HGPROBLEMBIASREG   "biasreg"
+#define HGPROBLEMKRR       "krr"
+#define HGPROBLEMLOGREG    "logreg"
+
+/* Which of the two forms of the papers the callbacks describe */
+typedef enum {
+  HG_FORM_NONE         = 0,
+  HG_FORM_OPTIMIZATION = 1, /* Phi(w,l) = w - alpha grad_w l(w,l), l strongly convex in w */
+  HG_FORM_FIXEDPOINT   = 2  /* Phi given directly, a contraction in w */
+} HGProblemForm;
+PETSC_EXTERN const char *const HGProblemForms[];
+
+/* Callback signatures.  w lives in the lower-level space, lambda in the hyperparameter
+   space; both are distributed Vecs whose layouts are fixed by HGProblemSetVecTemplates().
+   ctx is the context given to HGProblemSetContext(). */
+typedef PetscErrorCode (*HGProblemScalarFn)(HGProblem, Vec w, Vec lambda, PetscReal *value, void *ctx);
+typedef PetscErrorCode (*HGProblemVecFn)(HGProblem, Vec w, Vec lambda, Vec out, void *ctx);
+typedef PetscErrorCode (*HGProblemMultFn)(HGProblem, Vec w, Vec lambda, Vec x, Vec y, void *ctx);
+typedef PetscErrorCode (*HGProblemUpperGradientFn)(HGProblem, Vec w, Vec lambda, Vec gw, Vec glambda, void *ctx);
+typedef PetscErrorCode (*HGProblemProjectionFn)(HGProblem, Vec lambda, void *ctx);
+
+PETSC_EXTERN PetscFunctionList HGProblemList;
+PETSC_EXTERN PetscErrorCode    HGProblemRegister(const char[], PetscErrorCode (*)(HGProblem));
+PETSC_EXTERN PetscErrorCode    HGProblemCreate(MPI_Comm, HGProblem *);
+PETSC_EXTERN PetscErrorCode    HGProblemSetType(HGProblem, HGProblemType);
+PETSC_EXTERN PetscErrorCode    HGProblemGetType(HGProblem, HGProblemType *);
+PETSC_EXTERN PetscErrorCode    HGProblemSetFromOptions(HGProblem);
+PETSC_EXTERN PetscErrorCode    HGProblemSetOptionsPrefix(HGProblem, const char[]);
+PETSC_EXTERN PetscErrorCode    HGProblemSetUp(HGProblem);
+PETSC_EXTERN PetscErrorCode    HGProblemView(HGProblem, PetscViewer);
+PETSC_EXTERN PetscErrorCode    HGProblemDestroy(HGProblem *);
+
+PETSC_EXTERN PetscErrorCode HGProblemSetContext(HGProblem, void *, PetscErrorCode (*)(void *));
+PETSC_EXTERN PetscErrorCode HGProblemGetContext(HGProblem, void *);
+PETSC_EXTERN PetscErrorCode HGProblemSetVecTemplates(HGProblem, Vec w, Vec lambda);
+PETSC_EXTERN PetscErrorCode HGProblemCreateVecs(HGProblem, Vec *w, Vec *lambda);
+PETSC_EXTERN PetscErrorCode HGProblemGetForm(HGProblem, HGProblemForm *);
+
+/* optimization form */
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerObjective(HGProblem, HGProblemScalarFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerGradient(HGProblem, HGProblemVecFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerHessianMult(HGProblem, HGProblemMultFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerMixedMultTranspose(HGProblem, HGProblemMultFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerConstants(HGProblem, PetscReal L, PetscReal mu);
+PETSC_EXTERN PetscErrorCode HGProblemGetLowerConstants(HGProblem, PetscReal *L, PetscReal *mu);
+/* fixed-point form */
+PETSC_EXTERN PetscErrorCode HGProblemSetMap(HGProblem, HGProblemVecFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetMapJacobianTransposeMult(HGProblem, HGProblemMultFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetMapJacobianMult(HGProblem, HGProblemMultFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetMapParamJacobianTransposeMult(HGProblem, HGProblemMultFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetMapContraction(HGProblem, PetscReal q);
+PETSC_EXTERN PetscErrorCode HGProblemGetMapContraction(HGProblem, PetscReal *q);
+PETSC_EXTERN PetscErrorCode HGProblemSetSymmetric(HGProblem, PetscBool);
+PETSC_EXTERN PetscErrorCode HGProblemGetSymmetric(HGProblem, PetscBool *);
+/* upper level and constraint set */
+PETSC_EXTERN PetscErrorCode HGProblemSetUpperObjective(HGProblem, HGProblemScalarFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetUpperGradient(HGProblem, HGProblemUpperGradientFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetProjection(HGProblem, HGProblemProjectionFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetInitialHyperparameters(HGProblem, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemGetInitialHyperparameters(HGProblem, Vec);
+
+/* Evaluations: every call into user code goes through these (counted, logged, checked) */
+PETSC_EXTERN PetscErrorCode HGProblemComputeLowerObjective(HGProblem, Vec, Vec, PetscReal *);
+PETSC_EXTERN PetscErrorCode HGProblemComputeLowerGradient(HGProblem, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeLowerHessianMult(HGProblem, Vec, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeLowerMixedMultTranspose(HGProblem, Vec, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeMap(HGProblem, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeMapJacobianTransposeMult(HGProblem, Vec, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeMapJacobianMult(HGProblem, Vec, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeMapParamJacobianTransposeMult(HGProblem, Vec, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemComputeUpperObjective(HGProblem, Vec, Vec, PetscReal *);
+PETSC_EXTERN PetscErrorCode HGProblemComputeUpperGradient(HGProblem, Vec, Vec, Vec, Vec);
+PETSC_EXTERN PetscErrorCode HGProblemProject(HGProblem, Vec);
+/* Exact hypergradient where the problem has a closed form / direct solve (else PETSC_ERR_SUP) */
+PETSC_EXTERN PetscErrorCode HGProblemHasExactHypergradient(HGProblem, PetscBool *);
+PETSC_EXTERN PetscErrorCode HGProblemComputeExactHypergradient(HGProblem, Vec lambda, Vec grad, PetscReal *f);
+/* Finite-difference check of every callback against its neighbours; prints to viewer and
+   returns the largest relative error seen */
+PETSC_EXTERN PetscErrorCode HGProblemTestDerivatives(HGProblem, Vec w, Vec lambda, PetscReal h, PetscViewer, PetscReal *maxrelerr);
+
+/* ------------------------------------------------------------------------ */
+/* HGLower: the lower-level solver                                           */
+/* ------------------------------------------------------------------------ */
+typedef struct _p_HGLower *HGLower;
+PETSC_EXTERN PetscClassId  HGLOWER_CLASSID;
+
+typedef const char *HGLowerType;
+#define HGLOWERGD        "gd"
+#define HGLOWERHEAVYBALL "heavyball"
+#define HGLOWERTAO       "tao"
+
+typedef enum {
+  HG_LOWER_CONVERGED_ITS      = 1, /* ran the requested number of iterations */
+  HG_LOWER_CONVERGED_ATOL     = 2, /* residual below the absolute tolerance */
+  HG_LOWER_CONVERGED_RTOL     = 3, /* residual below rtol times the initial residual */
+  HG_LOWER_CONVERGED_TAO      = 4, /* TAO reported convergence */
+  HG_LOWER_ITERATING          = 0,
+  HG_LOWER_DIVERGED_NANORINF  = -1,
+  HG_LOWER_DIVERGED_DTOL      = -2, /* residual grew by more than dtol: the map is not a contraction */
+  HG_LOWER_DIVERGED_TAO       = -3,
+  HG_LOWER_DIVERGED_MAXIT     = -4  /* tolerance requested but not reached within max_it */
+} HGLowerConvergedReason;
+PETSC_EXTERN const char *const *HGLowerConvergedReasons;
+
+PETSC_EXTERN PetscFunctionList HGLowerList;
+PETSC_EXTERN PetscErrorCode    HGLowerRegister(const char[], PetscErrorCode (*)(HGLower));
+PETSC_EXTERN PetscErrorCode    HGLowerCreate(MPI_Comm, HGLower *);
+PETSC_EXTERN PetscErrorCode    HGLowerSetType(HGLower, HGLowerType);
+PETSC_EXTERN PetscErrorCode    HGLowerGetType(HGLower, HGLowerType *);
+PETSC_EXTERN PetscErrorCode    HGLowerSetProblem(HGLower, HGProblem);
+PETSC_EXTERN PetscErrorCode    HGLowerSetFromOptions(HGLower);
+PETSC_EXTERN PetscErrorCode    HGLowerSetOptionsPrefix(HGLower, const char[]);
+PETSC_EXTERN PetscErrorCode    HGLowerSetUp(HGLower);
+PETSC_EXTERN PetscErrorCode    HGLowerSolve(HGLower, Vec lambda, Vec w);
+PETSC_EXTERN PetscErrorCode    HGLowerView(HGLower, PetscViewer);
+PETSC_EXTERN PetscErrorCode    HGLowerDestroy(HGLower *);
+PETSC_EXTERN PetscErrorCode    HGLowerSetMaxIterations(HGLower, PetscInt);
+PETSC_EXTERN PetscErrorCode    HGLowerGetMaxIterations(HGLower, PetscInt *);
+PETSC_EXTERN PetscErrorCode    HGLowerSetTolerances(HGLower, PetscReal rtol, PetscReal atol, PetscReal dtol);
+PETSC_EXTERN PetscErrorCode    HGLowerSetStepSize(HGLower, PetscReal);
+PETSC_EXTERN PetscErrorCode    HGLowerGetStepSize(HGLower, PetscReal *);
+PETSC_EXTERN PetscErrorCode    HGLowerSetMomentum(HGLower, PetscReal);
+PETSC_EXTERN PetscErrorCode    HGLowerGetMomentum(HGLower, PetscReal *);
+PETSC_EXTERN PetscErrorCode    HGLowerSetStoreTrajectory(HGLower, PetscBool);
+PETSC_EXTERN PetscErrorCode    HGLowerGetIterationNumber(HGLower, PetscInt *);
+PETSC_EXTERN PetscErrorCode    HGLowerGetResidualNorm(HGLower, PetscReal *);
+PETSC_EXTERN PetscErrorCode    HGLowerGetConvergedReason(HGLower, HGLowerConvergedReason *);
+PETSC_EXTERN PetscErrorCode    HGLowerHasAdjoint(HGLower, PetscBool *);
+/* Reverse pass through the last k lower iterations (all second derivatives at w = w_t when frozen):
+   p is the seed grad_w E(w_t) (overwritten), h accumulates d_lambda Phi^T p_i, v (optional)
+   returns the accumulated adjoint, scaled to solve the adjoint system of HGGetAdjointSolution() */
+PETSC_EXTERN PetscErrorCode    HGLowerAdjoint(HGLower, Vec lambda, Vec w, PetscInt k, PetscBool frozen, Vec p, Vec h, Vec v);
+PETSC_EXTERN PetscErrorCode    HGLowerGetTao(HGLower, Tao *);
+
+/* ------------------------------------------------------------------------ */
+/* HG: the hypergradient method                                              */
+/* ------------------------------------------------------------------------ */
+typedef struct _p_HG *HG;
+PETSC_EXTERN PetscClassId HG_CLASSID;
+
+typedef const char *HGType;
+#define HGITD "itd" /* reverse mode through the stored lower-level iterates */
+#define HGAID "aid" /* implicit differentiation: adjoint system solved by a KSP */
+#define HGIAD "iad" /* inexact AD (Ehrhardt & Roberts): reverse pass frozen at w_t */
+
+typedef enum {
+  HG_CONVERGED               = 1,
+  HG_ITERATING               = 0,
+  HG_DIVERGED_LOWER          = -1, /* the lower-level solver failed; see HGLowerConvergedReason */
+  HG_DIVERGED_ADJOINT        = -2, /* the adjoint KSP failed; see KSPConvergedReason */
+  HG_DIVERGED_NANORINF       = -3  /* the hypergradient is not finite */
+} HGConvergedReason;
+PETSC_EXTERN const char *const *HGConvergedReasons;
+
+/* What every hypergradient reports: the inputs of the a-posteriori bound of Ehrhardt & Roberts */
+typedef struct {
+  PetscReal              upper_objective;   /* E(w_t, lambda) */
+  PetscReal              lower_residual;    /* ||grad_w l(w_t)|| or ||w_t - Phi(w_t)|| */
+  PetscReal              adjoint_residual;  /* ||A v - grad_w E(w_t)|| with A the adjoint operator at w_t */
+  PetscInt               lower_its;         /* t */
+  PetscInt               adjoint_its;       /* k */
+  HGLowerConvergedReason lower_reason;
+  KSPConvergedReason     ksp_reason;        /* aid only; KSP_CONVERGED_ITERATING for the others */
+  HGConvergedReason      reason;
+  PetscLogDouble         time_lower, time_adjoint, time_total; /* seconds */
+} HGInfo;
+
+PETSC_EXTERN PetscFunctionList HGList;
+PETSC_EXTERN PetscErrorCode    HGRegister(const char[], PetscErrorCode (*)(HG));
+PETSC_EXTERN PetscErrorCode    HGCreate(MPI_Comm, HG *);
+PETSC_EXTERN PetscErrorCode    HGSetType(HG, HGType);
+PETSC_EXTERN PetscErrorCode    HGGetType(HG, HGType *);
+PETSC_EXTERN PetscErrorCode    HGSetProblem(HG, HGProblem);
+PETSC_EXTERN PetscErrorCode    HGGetProblem(HG, HGProblem *);
+PETSC_EXTERN PetscErrorCode    HGGetLower(HG, HGLower *);
+PETSC_EXTERN PetscErrorCode    HGGetKSP(HG, KSP *);
+PETSC_EXTERN PetscErrorCode    HGSetOptionsPrefix(HG, const char[]);
+PETSC_EXTERN PetscErrorCode    HGSetFromOptions(HG);
+PETSC_EXTERN PetscErrorCode    HGSetUp(HG);
+PETSC_EXTERN PetscErrorCode    HGSetIterations(HG, PetscInt t, PetscInt k);
+PETSC_EXTERN PetscErrorCode    HGGetIterations(HG, PetscInt *t, PetscInt *k);
+PETSC_EXTERN PetscErrorCode    HGSetLowerInitialGuess(HG, Vec);
+PETSC_EXTERN PetscErrorCode    HGSetAdjointInitialGuess(HG, Vec);
+PETSC_EXTERN PetscErrorCode    HGComputeHypergradient(HG, Vec lambda, Vec h);
+PETSC_EXTERN PetscErrorCode    HGGetLowerSolution(HG, Vec *);
+PETSC_EXTERN PetscErrorCode    HGGetAdjointSolution(HG, Vec *);
+PETSC_EXTERN PetscErrorCode    HGGetInfo(HG, HGInfo *);
+PETSC_EXTERN PetscErrorCode    HGGetConvergedReason(HG, HGConvergedReason *);
+PETSC_EXTERN PetscErrorCode    HGSetErrorIfNotConverged(HG, PetscBool);
+PETSC_EXTERN PetscErrorCode    HGTestHypergradient(HG, Vec lambda, Vec h, PetscInt ndirections, PetscReal step, PetscViewer, PetscReal *maxrelerr);
+PETSC_EXTERN PetscErrorCode    HGView(HG, PetscViewer);
+PETSC_EXTERN PetscErrorCode    HGInfoView(HG, PetscViewer);
+PETSC_EXTERN PetscErrorCode    HGDestroy(HG *);

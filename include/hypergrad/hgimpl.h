@@ -1,0 +1,144 @@
+/*
+   Implementers' header: the structs behind HGProblem, HGLower and HG, their ops tables,
+   and helpers shared by implementations.  Users include <hypergrad.h> only.
+*/
+#pragma once
+
+#include <hypergrad.h>
+#include <petsc/private/petscimpl.h>
+#include <hypergrad/hgcompat.h>
+
+PETSC_INTERN PetscBool      HGPackageInitialized;
+PETSC_INTERN PetscLogEvent  HG_Compute, HG_LowerSolve, HG_Adjoint, HG_Test;
+PETSC_INTERN PetscLogEvent  HGProblem_LowerGradient, HGProblem_HessianMult, HGProblem_MixedMult, HGProblem_Map, HGProblem_MapJacT, HGProblem_Upper;
+PETSC_INTERN PetscErrorCode HGProblemRegisterAll(void);
+PETSC_INTERN PetscErrorCode HGLowerRegisterAll(void);
+PETSC_INTERN PetscErrorCode HGRegisterAll(void);
+
+/* ------------------------------------------------------------------------ */
+typedef struct _HGProblemOps *HGProblemOps;
+struct _HGProblemOps {
+  PetscErrorCode (*setfromoptions)(HGProblem, PetscOptionItems *);
+  PetscErrorCode (*setup)(HGProblem);
+  PetscErrorCode (*exacthypergradient)(HGProblem, Vec, Vec, PetscReal *);
+  PetscErrorCode (*view)(HGProblem, PetscViewer);
+  PetscErrorCode (*destroy)(HGProblem);
+};
+
+struct _p_HGProblem {
+  PETSCHEADER(struct _HGProblemOps);
+  HGProblemForm            form;
+  void                    *ctx;
+  PetscErrorCode         (*ctxdestroy)(void *);
+  void                    *data; /* implementation data of built-in problems */
+  Vec                      wtemplate, ltemplate, lambda0;
+  HGProblemScalarFn        lowerobjective, upperobjective;
+  HGProblemVecFn           lowergradient, map;
+  HGProblemMultFn          hessianmult, mixedmulttranspose, mapjactmult, mapjacmult, mapparamjactmult;
+  HGProblemUpperGradientFn uppergradient;
+  HGProblemProjectionFn    projection;
+  PetscReal                L, mu, q; /* known constants; 0 when unknown */
+  PetscBool                symmetric;
+  PetscInt                 nlowergrad, nhessmult, nmixed, nmap, nmapjact, nmapjac, nmapparam, nupper, nuppergrad;
+  PetscBool                setupcalled;
+};
+
+/* Operations in the unified fixed-point view.  alpha is the lower step size, used in the
+   optimization form where Phi(w) = w - alpha grad_w l(w). */
+PETSC_INTERN PetscErrorCode HGProblemApplyMap(HGProblem, PetscReal alpha, Vec w, Vec lambda, Vec out);
+PETSC_INTERN PetscErrorCode HGProblemApplyMapJacobianTranspose(HGProblem, PetscReal alpha, Vec w, Vec lambda, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode HGProblemApplyMapParamJacobianTranspose(HGProblem, PetscReal alpha, Vec w, Vec lambda, Vec x, Vec y);
+/* The adjoint system A v = grad_w E: A = Hessian (optimization form) or I - d_w Phi^T */
+PETSC_INTERN PetscErrorCode HGProblemAdjointMult(HGProblem, Vec w, Vec lambda, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode HGProblemAdjointMultTranspose(HGProblem, Vec w, Vec lambda, Vec x, Vec y);
+/* h += B v, B = -(d_lambda grad_w l)^T or d_lambda Phi^T */
+PETSC_INTERN PetscErrorCode HGProblemAdjointAddParamTerm(HGProblem, Vec w, Vec lambda, Vec v, Vec work, Vec h);
+/* ||grad_w l(w)|| or ||w - Phi(w)||; work is a w-space Vec */
+PETSC_INTERN PetscErrorCode HGProblemLowerResidualNorm(HGProblem, Vec w, Vec lambda, Vec work, PetscReal *);
+PETSC_INTERN PetscErrorCode HGProblemCheckVec(HGProblem, Vec, PetscBool lambdaspace, const char[]);
+PETSC_INTERN PetscErrorCode HGProblemCheckComplete(HGProblem);
+
+/* ------------------------------------------------------------------------ */
+typedef struct _HGLowerOps *HGLowerOps;
+struct _HGLowerOps {
+  PetscErrorCode (*setfromoptions)(HGLower, PetscOptionItems *);
+  PetscErrorCode (*setup)(HGLower);
+  PetscErrorCode (*solve)(HGLower, Vec, Vec);
+  PetscErrorCode (*adjoint)(HGLower, Vec, Vec, PetscInt, PetscBool, Vec, Vec, Vec);
+  PetscErrorCode (*view)(HGLower, PetscViewer);
+  PetscErrorCode (*destroy)(HGLower);
+};
+
+struct _p_HGLower {
+  PETSCHEADER(struct _HGLowerOps);
+  HGProblem              problem;
+  PetscInt               max_it;
+  PetscReal              rtol, atol, dtol;
+  PetscReal              step, momentum; /* as set by the user; PETSC_DEFAULT: from the problem's constants */
+  PetscReal              step_used, momentum_used;
+  PetscBool              store;          /* keep w_0..w_t for the reverse pass */
+  Vec                   *traj;
+  PetscInt               ntraj;          /* allocated */
+  PetscInt               its;
+  PetscReal              rnorm, rnorm0;
+  HGLowerConvergedReason reason;
+  PetscBool              monitor;
+  void                  *data;
+  PetscBool              setupcalled;
+};
+
+/* Shared by the stationary iterations: choose step (and momentum) from constants */
+PETSC_INTERN PetscErrorCode HGLowerResolveStep(HGLower, PetscBool heavyball);
+/* Check the residual at iteration its: sets reason; returns PETSC_TRUE in done */
+PETSC_INTERN PetscErrorCode HGLowerCheckConvergence(HGLower, PetscReal rnorm, PetscBool *done);
+PETSC_INTERN PetscErrorCode HGLowerEnsureTrajectory(HGLower, PetscInt n);
+
+/* ------------------------------------------------------------------------ */
+typedef struct _HGOps *HGOps;
+struct _HGOps {
+  PetscErrorCode (*setfromoptions)(HG, PetscOptionItems *);
+  PetscErrorCode (*setup)(HG);
+  PetscErrorCode (*compute)(HG, Vec, Vec);
+  PetscErrorCode (*view)(HG, PetscViewer);
+  PetscErrorCode (*destroy)(HG);
+};
+
+struct _p_HG {
+  PETSCHEADER(struct _HGOps);
+  HGProblem problem;
+  HGLower   lower;
+  KSP       ksp;
+  Mat       A;           /* adjoint operator (MatShell) at (w, lambda) */
+  Vec       lambda_at;   /* lambda at which A is evaluated (borrowed during a solve) */
+  PetscInt  k;           /* adjoint iterations (PETSC_DEFAULT: = t) */
+  Vec       w, v, rhs, work, hwork;
+  PetscBool w0_given, v0_given;
+  HGInfo    info;
+  PetscBool errorifnotconverged;
+  PetscInt  test_ndir;   /* -hg_test_hypergradient */
+  PetscReal test_h;
+  PetscBool view_info;
+  void     *data;
+  PetscBool setupcalled;
+};
+
+/* Shared by the methods: seed the adjoint, compute residual of the adjoint system */
+PETSC_INTERN PetscErrorCode HGAdjointResidualNorm(HG, Vec lambda, Vec v, PetscReal *);
+PETSC_INTERN PetscErrorCode HGRunLower(HG, Vec lambda, PetscBool store);
+
+/* ------------------------------------------------------------------------ */
+/* Layout-independent pseudo-random numbers: the value at global index i of stream s
+   depends only on (seed, s, i), so data generated on 1 or N ranks are identical. */
+PETSC_INTERN PetscReal HGHashUniform(PetscInt64 seed, PetscInt64 stream, PetscInt64 i);
+PETSC_INTERN PetscReal HGHashNormal(PetscInt64 seed, PetscInt64 stream, PetscInt64 i);
+PETSC_INTERN PetscErrorCode HGVecSetHashNormal(Vec, PetscInt64 seed, PetscInt64 stream);
+PETSC_INTERN PetscErrorCode HGVecSetHashUniform(Vec, PetscInt64 seed, PetscInt64 stream, PetscReal lo, PetscReal hi);
+PETSC_INTERN PetscErrorCode HGMatCreateDenseHash(MPI_Comm, PetscInt M, PetscInt N, Vec rowlayout, Vec collayout, PetscInt64 seed, PetscInt64 stream, PetscReal scale, Mat *);
+PETSC_INTERN PetscErrorCode HGDenseHashArray(PetscInt M, PetscInt N, PetscInt64 seed, PetscInt64 stream, PetscReal scale, PetscScalar **);
+/* Dense helpers on one rank's column-major arrays: C = op(A) * op(B) */
+PETSC_INTERN PetscErrorCode HGDenseGemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc);
+/* Gather a distributed Vec into an array held on every rank (for small direct solves) */
+PETSC_INTERN PetscErrorCode HGVecGatherAll(Vec, PetscScalar **);
+/* Dense symmetric positive definite solve and extreme eigenvalues, LAPACK, one rank's copy */
+PETSC_INTERN PetscErrorCode HGDenseCholeskySolve(PetscInt n, PetscScalar *A, PetscInt nrhs, PetscScalar *B);
+PETSC_INTERN PetscErrorCode HGDenseSymEigRange(PetscInt n, const PetscScalar *A, PetscReal *emin, PetscReal *emax);

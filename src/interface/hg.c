@@ -1,0 +1,437 @@
+/* HG: the hypergradient object.  The methods live in src/hg/; this file only dispatches. */
+#include <hypergrad/hgimpl.h>
+
+PETSC_INTERN PetscErrorCode HGCreate_ITD(HG);
+PETSC_INTERN PetscErrorCode HGCreate_AID(HG);
+PETSC_INTERN PetscErrorCode HGCreate_IAD(HG);
+
+PetscErrorCode HGRegisterAll(void)
+{
+  static PetscBool registered = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscFunctionListAdd(&HGList, HGITD, HGCreate_ITD));
+  PetscCall(PetscFunctionListAdd(&HGList, HGAID, HGCreate_AID));
+  PetscCall(PetscFunctionListAdd(&HGList, HGIAD, HGCreate_IAD));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGRegister(const char name[], PetscErrorCode (*create)(HG))
+{
+  PetscFunctionBegin;
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscFunctionListAdd(&HGList, name, create));
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGCreate - creates a hypergradient object (default type aid, lower solver gd)
+
+  Collective
+@*/
+PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
+{
+  HG h;
+
+  PetscFunctionBegin;
+  PetscAssertPointer(hg, 2);
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscHeaderCreate(h, HG_CLASSID, "HG", "Hypergradient", "HG", comm, HGDestroy, HGView));
+  PetscCall(HGLowerCreate(comm, &h->lower));
+  PetscCall(PetscObjectIncrementTabLevel((PetscObject)h->lower, (PetscObject)h, 1));
+  h->k      = PETSC_DEFAULT;
+  h->test_h = 1e-6;
+  *hg       = h;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGSetType - chooses the hypergradient method
+
+  Collective
+
+  Options Database Key:
+. -hg_type <aid,itd,iad> - implicit differentiation with a KSP, iterative differentiation, inexact AD
+@*/
+PetscErrorCode HGSetType(HG hg, HGType type)
+{
+  PetscErrorCode (*create)(HG);
+  PetscBool same;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscCall(PetscObjectTypeCompare((PetscObject)hg, type, &same));
+  if (same) PetscFunctionReturn(0);
+  PetscCall(PetscFunctionListFind(HGList, type, &create));
+  PetscCheck(create, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown hypergradient method \"%s\": choose aid, itd or iad", type);
+  PetscTryTypeMethod(hg, destroy);
+  PetscCall(PetscMemzero(hg->ops, sizeof(struct _HGOps)));
+  hg->data        = NULL;
+  hg->setupcalled = PETSC_FALSE;
+  PetscCall(PetscObjectChangeTypeName((PetscObject)hg, type));
+  PetscCall((*create)(hg));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetType(HG hg, HGType *type)
+{
+  PetscFunctionBegin;
+  *type = ((PetscObject)hg)->type_name;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGSetProblem(HG hg, HGProblem prob)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 2);
+  PetscCall(PetscObjectReference((PetscObject)prob));
+  PetscCall(HGProblemDestroy(&hg->problem));
+  hg->problem     = prob;
+  hg->setupcalled = PETSC_FALSE;
+  PetscCall(HGLowerSetProblem(hg->lower, prob));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetProblem(HG hg, HGProblem *prob)
+{
+  PetscFunctionBegin;
+  *prob = hg->problem;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetLower(HG hg, HGLower *lower)
+{
+  PetscFunctionBegin;
+  *lower = hg->lower;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGGetKSP - the KSP that solves the adjoint system (type aid only)
+
+  Not Collective
+@*/
+PetscErrorCode HGGetKSP(HG hg, KSP *ksp)
+{
+  PetscFunctionBegin;
+  PetscCheck(hg->ksp, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_WRONGSTATE, "Only -hg_type aid solves the adjoint system with a KSP; call HGSetType(hg, HGAID) first");
+  *ksp = hg->ksp;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGSetOptionsPrefix(HG hg, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject)hg, prefix));
+  PetscCall(HGLowerSetOptionsPrefix(hg->lower, prefix));
+  if (hg->ksp) {
+    PetscCall(KSPSetOptionsPrefix(hg->ksp, prefix));
+    PetscCall(KSPAppendOptionsPrefix(hg->ksp, "hg_"));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGSetIterations - t lower-level iterations and k adjoint iterations / reverse steps
+  (PETSC_DEFAULT for k: k = t)
+
+  Logically Collective
+@*/
+PetscErrorCode HGSetIterations(HG hg, PetscInt t, PetscInt k)
+{
+  PetscFunctionBegin;
+  PetscCall(HGLowerSetMaxIterations(hg->lower, t));
+  PetscCheck(k == PETSC_DEFAULT || k >= 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "The number of adjoint iterations k must be >= 0; got %" PetscInt_FMT, k);
+  hg->k           = k;
+  hg->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
+{
+  PetscFunctionBegin;
+  if (t) *t = hg->lower->max_it;
+  if (k) *k = hg->k == PETSC_DEFAULT ? hg->lower->max_it : hg->k;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGSetFromOptions - reads the hypergradient, lower-level and adjoint-solver options
+
+  Collective
+
+  Options Database Keys:
++ -hg_type <aid>                      - aid, itd or iad
+. -hg_k <t>                           - adjoint iterations (aid, iad) or reverse steps kept (itd truncation)
+. -hg_error_if_not_converged          - make a negative converged reason an error
+. -hg_view_info                       - print residuals, iterations, reason and time after each hypergradient
+. -hg_test_hypergradient <ndir>       - compare with central finite differences of f along ndir directions
+- -hg_test_hypergradient_h <1e-6>     - the difference step (relative to ||lambda||)
+  plus -lower_* (HGLowerSetFromOptions()) and -hg_ksp_* / -hg_pc_* for aid.
+@*/
+PetscErrorCode HGSetFromOptions(HG hg)
+{
+  char      type[256];
+  PetscBool flg;
+  PetscInt  k = hg->k;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscObjectOptionsBegin((PetscObject)hg);
+  PetscCall(PetscOptionsFList("-hg_type", "Hypergradient method", "HGSetType", HGList, ((PetscObject)hg)->type_name ? ((PetscObject)hg)->type_name : HGAID, type, sizeof(type), &flg));
+  if (flg) PetscCall(HGSetType(hg, type));
+  else if (!((PetscObject)hg)->type_name) PetscCall(HGSetType(hg, HGAID));
+  PetscCall(PetscOptionsInt("-hg_k", "Adjoint iterations k (default t)", "HGSetIterations", k, &k, &flg));
+  if (flg) PetscCall(HGSetIterations(hg, hg->lower->max_it, k));
+  PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "Error on a negative converged reason", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
+  PetscCall(PetscOptionsBool("-hg_view_info", "Print the report of each hypergradient", "HGInfoView", hg->view_info, &hg->view_info, NULL));
+  hg->test_ndir = 0;
+  PetscCall(PetscOptionsInt("-hg_test_hypergradient", "Compare with finite differences along this many directions", "HGTestHypergradient", hg->test_ndir, &hg->test_ndir, &flg));
+  if (flg && hg->test_ndir <= 0) hg->test_ndir = 3;
+  PetscCall(PetscOptionsReal("-hg_test_hypergradient_h", "Finite-difference step (relative)", "HGTestHypergradient", hg->test_h, &hg->test_h, NULL));
+  PetscCheck(hg->test_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_test_hypergradient_h must be positive; got %g", (double)hg->test_h);
+  PetscTryTypeMethod(hg, setfromoptions, PetscOptionsObject);
+  PetscOptionsEnd();
+  PetscCall(HGLowerSetFromOptions(hg->lower));
+  hg->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
+{
+  PetscFunctionBegin;
+  hg->errorifnotconverged = flg;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGSetUp - sets up the problem, the lower-level solver and the method
+
+  Collective
+@*/
+PetscErrorCode HGSetUp(HG hg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  if (hg->setupcalled) PetscFunctionReturn(0);
+  PetscCheck(hg->problem, PetscObjectComm((PetscObject)hg), PETSC_ERR_ORDER, "Call HGSetProblem() before computing hypergradients");
+  if (!((PetscObject)hg)->type_name) PetscCall(HGSetType(hg, HGAID));
+  PetscCall(HGProblemSetUp(hg->problem));
+  PetscCall(HGLowerSetUp(hg->lower));
+  if (!hg->w) {
+    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->w));
+    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->v));
+    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->rhs));
+    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->work));
+    PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hwork));
+  }
+  PetscTryTypeMethod(hg, setup);
+  hg->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGSetLowerInitialGuess - the next hypergradient starts the lower solve from w (copied)
+  instead of 0
+
+  Collective
+@*/
+PetscErrorCode HGSetLowerInitialGuess(HG hg, Vec w)
+{
+  PetscFunctionBegin;
+  PetscCall(HGSetUp(hg));
+  PetscCall(HGProblemCheckVec(hg->problem, w, PETSC_FALSE, "initial w"));
+  PetscCall(VecCopy(w, hg->w));
+  hg->w0_given = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGSetAdjointInitialGuess - the next aid hypergradient starts the adjoint solve from v (copied)
+
+  Collective
+@*/
+PetscErrorCode HGSetAdjointInitialGuess(HG hg, Vec v)
+{
+  PetscFunctionBegin;
+  PetscCall(HGSetUp(hg));
+  PetscCall(HGProblemCheckVec(hg->problem, v, PETSC_FALSE, "initial v"));
+  PetscCall(VecCopy(v, hg->v));
+  hg->v0_given = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* Runs the lower solver from w0 (given or 0) and records its report */
+PetscErrorCode HGRunLower(HG hg, Vec lambda, PetscBool store)
+{
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBegin;
+  if (!hg->w0_given) PetscCall(VecSet(hg->w, 0.0));
+  hg->w0_given = PETSC_FALSE;
+  PetscCall(HGLowerSetStoreTrajectory(hg->lower, store));
+  PetscCall(PetscTime(&t0));
+  PetscCall(HGLowerSolve(hg->lower, lambda, hg->w));
+  PetscCall(PetscTime(&t1));
+  hg->info.time_lower     = t1 - t0;
+  hg->info.lower_its      = hg->lower->its;
+  hg->info.lower_residual = hg->lower->rnorm;
+  hg->info.lower_reason   = hg->lower->reason;
+  if (hg->lower->reason < 0) hg->info.reason = HG_DIVERGED_LOWER;
+  PetscFunctionReturn(0);
+}
+
+/* ||A v - grad_w E(w_t)||, with the adjoint operator A at (w_t, lambda) */
+PetscErrorCode HGAdjointResidualNorm(HG hg, Vec lambda, Vec v, PetscReal *r)
+{
+  PetscFunctionBegin;
+  PetscCall(HGProblemAdjointMult(hg->problem, hg->w, lambda, v, hg->work));
+  PetscCall(VecAXPY(hg->work, -1.0, hg->rhs));
+  PetscCall(VecNorm(hg->work, NORM_2, r));
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGComputeHypergradient - approximates grad f(lambda) with the chosen method; afterwards
+  HGGetInfo() gives the residuals, iterations, reasons and times
+
+  Collective
+
+  Input Parameter:
+. lambda - the hyperparameters
+
+  Output Parameter:
+. h - the hypergradient (same layout as lambda)
+@*/
+PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
+{
+  PetscLogDouble t0, t1;
+  PetscReal      nrm;
+  MPI_Comm       comm = PetscObjectComm((PetscObject)hg);
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscCall(HGSetUp(hg));
+  PetscCall(HGProblemCheckVec(hg->problem, lambda, PETSC_TRUE, "lambda"));
+  PetscCall(HGProblemCheckVec(hg->problem, h, PETSC_TRUE, "h"));
+  PetscCheck(lambda != h, comm, PETSC_ERR_ARG_IDN, "lambda and h must be different vectors");
+  PetscCall(VecNorm(lambda, NORM_2, &nrm));
+  PetscCheck(!PetscIsInfOrNanReal(nrm), comm, PETSC_ERR_FP, "The hyperparameters lambda contain NaN or Inf: check the initial value and the outer step size");
+  PetscCall(PetscMemzero(&hg->info, sizeof(HGInfo)));
+  hg->info.ksp_reason = KSP_CONVERGED_ITERATING;
+  PetscCall(PetscTime(&t0));
+  PetscCall(PetscLogEventBegin(HG_Compute, hg, lambda, h, 0));
+  PetscUseTypeMethod(hg, compute, lambda, h);
+  PetscCall(PetscLogEventEnd(HG_Compute, hg, lambda, h, 0));
+  if (hg->info.reason == HG_ITERATING) {
+    PetscCall(VecNorm(h, NORM_2, &nrm));
+    hg->info.reason = PetscIsInfOrNanReal(nrm) ? HG_DIVERGED_NANORINF : HG_CONVERGED;
+  }
+  if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
+  PetscCall(PetscTime(&t1));
+  hg->info.time_total = t1 - t0;
+  if (hg->view_info) PetscCall(HGInfoView(hg, NULL));
+  if (hg->errorifnotconverged && hg->info.reason < 0) {
+    if (hg->info.reason == HG_DIVERGED_LOWER) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the lower-level solver stopped with %s after %" PetscInt_FMT " iterations (residual %g). If the map is not a contraction, reduce -lower_step or project lambda onto a set where it is", HGLowerConvergedReasons[hg->info.lower_reason], hg->info.lower_its, (double)hg->info.lower_residual);
+    if (hg->info.reason == HG_DIVERGED_ADJOINT) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the adjoint KSP stopped with %s; for a non-symmetric map use -hg_ksp_type gmres", KSPConvergedReasons[hg->info.ksp_reason]);
+    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: %s", HGConvergedReasons[hg->info.reason]);
+  }
+  if (hg->test_ndir > 0) PetscCall(HGTestHypergradient(hg, lambda, h, hg->test_ndir, hg->test_h, NULL, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetLowerSolution(HG hg, Vec *w)
+{
+  PetscFunctionBegin;
+  PetscCheck(hg->w, PetscObjectComm((PetscObject)hg), PETSC_ERR_ORDER, "No lower-level solution yet: call HGComputeHypergradient()");
+  *w = hg->w;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetAdjointSolution(HG hg, Vec *v)
+{
+  PetscFunctionBegin;
+  PetscCheck(hg->v, PetscObjectComm((PetscObject)hg), PETSC_ERR_ORDER, "No adjoint solution yet: call HGComputeHypergradient()");
+  *v = hg->v;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetInfo(HG hg, HGInfo *info)
+{
+  PetscFunctionBegin;
+  *info = hg->info;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGGetConvergedReason(HG hg, HGConvergedReason *reason)
+{
+  PetscFunctionBegin;
+  *reason = hg->info.reason;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGInfoView - prints the report of the last hypergradient: what the a-posteriori error bound
+  needs (lower and adjoint residuals), iterations, reasons and times
+
+  Collective
+@*/
+PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
+{
+  HGInfo *i = &hg->info;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject)hg), &viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "HG %s: %s  E = %.10e  lower: %" PetscInt_FMT " its, residual %.3e (%s)  adjoint: %" PetscInt_FMT " its, residual %.3e", ((PetscObject)hg)->type_name, HGConvergedReasons[i->reason], (double)i->upper_objective, i->lower_its, (double)i->lower_residual,
+                                   HGLowerConvergedReasons[i->lower_reason], i->adjoint_its, (double)i->adjoint_residual));
+  if (hg->ksp) PetscCall(PetscViewerASCIIPrintf(viewer, " (%s)", KSPConvergedReasons[i->ksp_reason]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  time %.3e s (lower %.3e, adjoint %.3e)\n", i->time_total, i->time_lower, i->time_adjoint));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGView(HG hg, PetscViewer viewer)
+{
+  PetscBool iascii;
+  PetscInt  t, k;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject)hg), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(0);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)hg, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(HGGetIterations(hg, &t, &k));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "t = %" PetscInt_FMT ", k = %" PetscInt_FMT "\n", t, k));
+  PetscTryTypeMethod(hg, view, viewer);
+  if (hg->problem) PetscCall(HGProblemView(hg->problem, viewer));
+  PetscCall(HGLowerView(hg->lower, viewer));
+  if (hg->ksp) PetscCall(KSPView(hg->ksp, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGDestroy(HG *hg)
+{
+  PetscFunctionBegin;
+  if (!*hg) PetscFunctionReturn(0);
+  PetscValidHeaderSpecific(*hg, HG_CLASSID, 1);
+  if (--((PetscObject)(*hg))->refct > 0) {
+    *hg = NULL;
+    PetscFunctionReturn(0);
+  }
+  PetscTryTypeMethod(*hg, destroy);
+  PetscCall(HGLowerDestroy(&(*hg)->lower));
+  PetscCall(HGProblemDestroy(&(*hg)->problem));
+  PetscCall(KSPDestroy(&(*hg)->ksp));
+  PetscCall(MatDestroy(&(*hg)->A));
+  PetscCall(VecDestroy(&(*hg)->w));
+  PetscCall(VecDestroy(&(*hg)->v));
+  PetscCall(VecDestroy(&(*hg)->rhs));
+  PetscCall(VecDestroy(&(*hg)->work));
+  PetscCall(VecDestroy(&(*hg)->hwork));
+  PetscCall(PetscHeaderDestroy(hg));
+  PetscFunctionReturn(0);
+}

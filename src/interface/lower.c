@@ -1,0 +1,399 @@
+/* HGLower: the lower-level solver interface.  Algorithms live in src/lower/. */
+#include <hypergrad/hgimpl.h>
+
+PETSC_INTERN PetscErrorCode HGLowerCreate_GD(HGLower);
+PETSC_INTERN PetscErrorCode HGLowerCreate_HeavyBall(HGLower);
+PETSC_INTERN PetscErrorCode HGLowerCreate_Tao(HGLower);
+
+PetscErrorCode HGLowerRegisterAll(void)
+{
+  static PetscBool registered = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscFunctionListAdd(&HGLowerList, HGLOWERGD, HGLowerCreate_GD));
+  PetscCall(PetscFunctionListAdd(&HGLowerList, HGLOWERHEAVYBALL, HGLowerCreate_HeavyBall));
+  PetscCall(PetscFunctionListAdd(&HGLowerList, HGLOWERTAO, HGLowerCreate_Tao));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerRegister(const char name[], PetscErrorCode (*create)(HGLower))
+{
+  PetscFunctionBegin;
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscFunctionListAdd(&HGLowerList, name, create));
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGLowerCreate - creates a lower-level solver (default: gd, 100 iterations)
+
+  Collective
+@*/
+PetscErrorCode HGLowerCreate(MPI_Comm comm, HGLower *lower)
+{
+  HGLower l;
+
+  PetscFunctionBegin;
+  PetscAssertPointer(lower, 2);
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscHeaderCreate(l, HGLOWER_CLASSID, "HGLower", "Lower-level solver", "HG", comm, HGLowerDestroy, HGLowerView));
+  l->max_it   = 100;
+  l->rtol     = 0;
+  l->atol     = 0;
+  l->dtol     = 1e8;
+  l->step     = PETSC_DEFAULT;
+  l->momentum = PETSC_DEFAULT;
+  *lower      = l;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGLowerSetType - chooses the lower-level algorithm
+
+  Collective
+
+  Options Database Key:
+. -lower_type <gd,heavyball,tao> - gradient descent / fixed-point iteration, heavy ball, or a TAO solver
+@*/
+PetscErrorCode HGLowerSetType(HGLower lower, HGLowerType type)
+{
+  PetscErrorCode (*create)(HGLower);
+  PetscBool same;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
+  PetscCall(PetscObjectTypeCompare((PetscObject)lower, type, &same));
+  if (same) PetscFunctionReturn(0);
+  PetscCall(PetscFunctionListFind(HGLowerList, type, &create));
+  PetscCheck(create, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown lower-level solver \"%s\": choose gd, heavyball or tao", type);
+  PetscTryTypeMethod(lower, destroy);
+  PetscCall(PetscMemzero(lower->ops, sizeof(struct _HGLowerOps)));
+  lower->data        = NULL;
+  lower->setupcalled = PETSC_FALSE;
+  PetscCall(PetscObjectChangeTypeName((PetscObject)lower, type));
+  PetscCall((*create)(lower));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetType(HGLower lower, HGLowerType *type)
+{
+  PetscFunctionBegin;
+  *type = ((PetscObject)lower)->type_name;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetProblem(HGLower lower, HGProblem prob)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 2);
+  PetscCall(PetscObjectReference((PetscObject)prob));
+  PetscCall(HGProblemDestroy(&lower->problem));
+  lower->problem     = prob;
+  lower->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetOptionsPrefix(HGLower lower, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCall(PetscObjectSetOptionsPrefix((PetscObject)lower, prefix));
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGLowerSetFromOptions - reads the lower-level options
+
+  Collective
+
+  Options Database Keys:
++ -lower_type <gd>        - gd, heavyball or tao
+. -lower_max_it <100>     - t: the number of iterations (or the cap when a tolerance is set)
+. -lower_rtol, -lower_atol - stop when the residual falls below rtol*r0 or atol (0: run exactly max_it)
+. -lower_dtol <1e8>       - declare divergence when the residual grows by this factor
+. -lower_step <alpha>     - step size (default 2/(L+mu), or 4/(sqrt(L)+sqrt(mu))^2 for heavy ball)
+. -lower_momentum <beta>  - heavy-ball momentum (default ((sqrt(kappa)-1)/(sqrt(kappa)+1))^2)
+- -lower_monitor          - print the residual at every iteration
+@*/
+PetscErrorCode HGLowerSetFromOptions(HGLower lower)
+{
+  char      type[256];
+  PetscBool flg;
+  PetscReal step = lower->step, mom = lower->momentum;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
+  PetscObjectOptionsBegin((PetscObject)lower);
+  PetscCall(PetscOptionsFList("-lower_type", "Lower-level solver", "HGLowerSetType", HGLowerList, ((PetscObject)lower)->type_name ? ((PetscObject)lower)->type_name : HGLOWERGD, type, sizeof(type), &flg));
+  if (flg) PetscCall(HGLowerSetType(lower, type));
+  else if (!((PetscObject)lower)->type_name) PetscCall(HGLowerSetType(lower, HGLOWERGD));
+  PetscCall(PetscOptionsInt("-lower_max_it", "Lower-level iterations t", "HGLowerSetMaxIterations", lower->max_it, &lower->max_it, NULL));
+  PetscCall(PetscOptionsReal("-lower_rtol", "Relative residual tolerance (0: run max_it iterations)", "HGLowerSetTolerances", lower->rtol, &lower->rtol, NULL));
+  PetscCall(PetscOptionsReal("-lower_atol", "Absolute residual tolerance (0: run max_it iterations)", "HGLowerSetTolerances", lower->atol, &lower->atol, NULL));
+  PetscCall(PetscOptionsReal("-lower_dtol", "Divergence tolerance on residual growth", "HGLowerSetTolerances", lower->dtol, &lower->dtol, NULL));
+  PetscCall(PetscOptionsReal("-lower_step", "Step size alpha", "HGLowerSetStepSize", step, &step, &flg));
+  if (flg) PetscCall(HGLowerSetStepSize(lower, step));
+  PetscCall(PetscOptionsReal("-lower_momentum", "Heavy-ball momentum beta", "HGLowerSetMomentum", mom, &mom, &flg));
+  if (flg) PetscCall(HGLowerSetMomentum(lower, mom));
+  PetscCall(PetscOptionsBool("-lower_monitor", "Print the residual at each iteration", "", lower->monitor, &lower->monitor, NULL));
+  PetscTryTypeMethod(lower, setfromoptions, PetscOptionsObject);
+  PetscOptionsEnd();
+  PetscCall(HGLowerSetTolerances(lower, lower->rtol, lower->atol, lower->dtol));
+  PetscCall(HGLowerSetMaxIterations(lower, lower->max_it));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetMaxIterations(HGLower lower, PetscInt t)
+{
+  PetscFunctionBegin;
+  PetscCheck(t >= 0, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The number of lower-level iterations must be >= 0; got %" PetscInt_FMT, t);
+  lower->max_it = t;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetMaxIterations(HGLower lower, PetscInt *t)
+{
+  PetscFunctionBegin;
+  *t = lower->max_it;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetTolerances(HGLower lower, PetscReal rtol, PetscReal atol, PetscReal dtol)
+{
+  PetscFunctionBegin;
+  PetscCheck(rtol >= 0 && rtol < 1, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_rtol must lie in [0,1); got %g", (double)rtol);
+  PetscCheck(atol >= 0, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_atol must be >= 0; got %g", (double)atol);
+  PetscCheck(dtol > 1, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_dtol must be > 1; got %g", (double)dtol);
+  lower->rtol = rtol;
+  lower->atol = atol;
+  lower->dtol = dtol;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetStepSize(HGLower lower, PetscReal step)
+{
+  PetscFunctionBegin;
+  PetscCheck(step == PETSC_DEFAULT || (step > 0 && !PetscIsInfOrNanReal(step)), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_step must be a positive number; got %g", (double)step);
+  lower->step = step;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetStepSize(HGLower lower, PetscReal *step)
+{
+  PetscFunctionBegin;
+  *step = lower->step_used;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetMomentum(HGLower lower, PetscReal beta)
+{
+  PetscFunctionBegin;
+  PetscCheck(beta == PETSC_DEFAULT || (beta >= 0 && beta < 1), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_momentum must lie in [0,1); got %g", (double)beta);
+  lower->momentum = beta;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetMomentum(HGLower lower, PetscReal *beta)
+{
+  PetscFunctionBegin;
+  *beta = lower->momentum_used;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetStoreTrajectory(HGLower lower, PetscBool flg)
+{
+  PetscFunctionBegin;
+  lower->store = flg;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetIterationNumber(HGLower lower, PetscInt *its)
+{
+  PetscFunctionBegin;
+  *its = lower->its;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetResidualNorm(HGLower lower, PetscReal *r)
+{
+  PetscFunctionBegin;
+  *r = lower->rnorm;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetConvergedReason(HGLower lower, HGLowerConvergedReason *reason)
+{
+  PetscFunctionBegin;
+  *reason = lower->reason;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerHasAdjoint(HGLower lower, PetscBool *has)
+{
+  PetscFunctionBegin;
+  *has = lower->ops->adjoint ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetTao(HGLower lower, Tao *tao)
+{
+  PetscBool istao;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompare((PetscObject)lower, HGLOWERTAO, &istao));
+  PetscCheck(istao, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_WRONGSTATE, "HGLowerGetTao() needs -lower_type tao");
+  *tao = *(Tao *)lower->data; /* the Tao is the first member of the implementation's data */
+  PetscFunctionReturn(0);
+}
+
+/* Step size and momentum from the user or from the problem's constants */
+PetscErrorCode HGLowerResolveStep(HGLower lower, PetscBool heavyball)
+{
+  HGProblem prob = lower->problem;
+  MPI_Comm  comm = PetscObjectComm((PetscObject)lower);
+  PetscReal L = prob->L, mu = prob->mu;
+
+  PetscFunctionBegin;
+  lower->step_used     = 1.0;
+  lower->momentum_used = 0.0;
+  if (prob->form == HG_FORM_OPTIMIZATION) {
+    if (lower->step != PETSC_DEFAULT) lower->step_used = lower->step;
+    else {
+      PetscCheck(L > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "The lower-level step size is not set and the problem does not know its Lipschitz constant L: give -lower_step or call HGProblemSetLowerConstants()");
+      if (heavyball) lower->step_used = 4.0 / PetscSqr(PetscSqrtReal(L) + PetscSqrtReal(mu));
+      else lower->step_used = mu > 0 ? 2.0 / (L + mu) : 1.0 / L;
+    }
+    if (heavyball) {
+      if (lower->momentum != PETSC_DEFAULT) lower->momentum_used = lower->momentum;
+      else {
+        PetscCheck(L > 0 && mu > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "Heavy ball needs -lower_momentum or both constants L and mu (HGProblemSetLowerConstants())");
+        lower->momentum_used = PetscSqr((PetscSqrtReal(L) - PetscSqrtReal(mu)) / (PetscSqrtReal(L) + PetscSqrtReal(mu)));
+      }
+    }
+  } else {
+    PetscCheck(lower->step == PETSC_DEFAULT || lower->step == 1.0, comm, PETSC_ERR_ARG_WRONGSTATE, "-lower_step applies to optimization-form problems only; a fixed-point problem iterates its map Phi");
+    if (heavyball) {
+      PetscCheck(lower->momentum != PETSC_DEFAULT, comm, PETSC_ERR_ARG_WRONGSTATE, "Heavy ball on a fixed-point problem needs -lower_momentum");
+      lower->momentum_used = lower->momentum;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerCheckConvergence(HGLower lower, PetscReal rnorm, PetscBool *done)
+{
+  PetscFunctionBegin;
+  *done        = PETSC_TRUE;
+  lower->rnorm = rnorm;
+  if (lower->its == 0) lower->rnorm0 = rnorm;
+  if (lower->monitor) PetscCall(PetscPrintf(PetscObjectComm((PetscObject)lower), "  %3" PetscInt_FMT " lower residual %14.12e\n", lower->its, (double)rnorm));
+  if (PetscIsInfOrNanReal(rnorm)) lower->reason = HG_LOWER_DIVERGED_NANORINF;
+  else if (rnorm > lower->dtol * PetscMax(lower->rnorm0, PETSC_SMALL)) lower->reason = HG_LOWER_DIVERGED_DTOL;
+  else if (lower->atol > 0 && rnorm <= lower->atol) lower->reason = HG_LOWER_CONVERGED_ATOL;
+  else if (lower->rtol > 0 && rnorm <= lower->rtol * lower->rnorm0) lower->reason = HG_LOWER_CONVERGED_RTOL;
+  else if (lower->its >= lower->max_it) lower->reason = (lower->atol > 0 || lower->rtol > 0) ? HG_LOWER_DIVERGED_MAXIT : HG_LOWER_CONVERGED_ITS;
+  else {
+    lower->reason = HG_LOWER_ITERATING;
+    *done         = PETSC_FALSE;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerEnsureTrajectory(HGLower lower, PetscInt n)
+{
+  Vec *t;
+
+  PetscFunctionBegin;
+  if (n <= lower->ntraj) PetscFunctionReturn(0);
+  PetscCall(PetscCalloc1(n, &t));
+  for (PetscInt i = 0; i < lower->ntraj; i++) t[i] = lower->traj[i];
+  for (PetscInt i = lower->ntraj; i < n; i++) PetscCall(VecDuplicate(lower->problem->wtemplate, &t[i]));
+  PetscCall(PetscFree(lower->traj));
+  lower->traj  = t;
+  lower->ntraj = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerSetUp(HGLower lower)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
+  PetscCheck(lower->problem, PetscObjectComm((PetscObject)lower), PETSC_ERR_ORDER, "Call HGLowerSetProblem() before HGLowerSetUp()");
+  if (!((PetscObject)lower)->type_name) PetscCall(HGLowerSetType(lower, HGLOWERGD));
+  PetscCall(HGProblemSetUp(lower->problem));
+  PetscTryTypeMethod(lower, setup);
+  lower->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGLowerSolve - approximates w(lambda) starting from the given w (overwritten)
+
+  Collective
+@*/
+PetscErrorCode HGLowerSolve(HGLower lower, Vec lambda, Vec w)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
+  if (!lower->setupcalled) PetscCall(HGLowerSetUp(lower));
+  PetscCall(HGProblemCheckVec(lower->problem, lambda, PETSC_TRUE, "lambda"));
+  PetscCall(HGProblemCheckVec(lower->problem, w, PETSC_FALSE, "w"));
+  lower->its    = 0;
+  lower->reason = HG_LOWER_ITERATING;
+  PetscCall(PetscLogEventBegin(HG_LowerSolve, lower, lambda, w, 0));
+  PetscUseTypeMethod(lower, solve, lambda, w);
+  PetscCall(PetscLogEventEnd(HG_LowerSolve, lower, lambda, w, 0));
+  PetscCheck(lower->reason != HG_LOWER_ITERATING, PetscObjectComm((PetscObject)lower), PETSC_ERR_PLIB, "Lower-level solver %s returned without a converged reason", ((PetscObject)lower)->type_name);
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGLowerAdjoint - the reverse pass through the stored lower iterates (frozen: every second
+  derivative taken at the last iterate, which is inexact AD)
+
+  Collective
+@*/
+PetscErrorCode HGLowerAdjoint(HGLower lower, Vec lambda, Vec w, PetscInt k, PetscBool frozen, Vec p, Vec h, Vec v)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
+  PetscCheck(lower->ops->adjoint, PetscObjectComm((PetscObject)lower), PETSC_ERR_SUP, "Lower-level solver %s has no reverse pass: ITD and inexact AD need -lower_type gd or heavyball (AID works with any)", ((PetscObject)lower)->type_name);
+  PetscCheck(frozen || lower->store, PetscObjectComm((PetscObject)lower), PETSC_ERR_ORDER, "The reverse pass needs the stored trajectory: call HGLowerSetStoreTrajectory() before HGLowerSolve()");
+  PetscCheck(k >= 0, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The number of reverse steps must be >= 0; got %" PetscInt_FMT, k);
+  PetscUseTypeMethod(lower, adjoint, lambda, w, k, frozen, p, h, v);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerView(HGLower lower, PetscViewer viewer)
+{
+  PetscBool iascii;
+
+  PetscFunctionBegin;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(PetscObjectComm((PetscObject)lower), &viewer));
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(0);
+  PetscCall(PetscObjectPrintClassNamePrefixType((PetscObject)lower, viewer));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "max iterations t = %" PetscInt_FMT ", rtol = %g, atol = %g, dtol = %g\n", lower->max_it, (double)lower->rtol, (double)lower->atol, (double)lower->dtol));
+  if (lower->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "step = %g, momentum = %g\n", (double)lower->step_used, (double)lower->momentum_used));
+  PetscTryTypeMethod(lower, view, viewer);
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerDestroy(HGLower *lower)
+{
+  PetscFunctionBegin;
+  if (!*lower) PetscFunctionReturn(0);
+  PetscValidHeaderSpecific(*lower, HGLOWER_CLASSID, 1);
+  if (--((PetscObject)(*lower))->refct > 0) {
+    *lower = NULL;
+    PetscFunctionReturn(0);
+  }
+  PetscTryTypeMethod(*lower, destroy);
+  if ((*lower)->traj) PetscCall(VecDestroyVecs((*lower)->ntraj, &(*lower)->traj));
+  PetscCall(HGProblemDestroy(&(*lower)->problem));
+  PetscCall(PetscHeaderDestroy(lower));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,269 @@
+/*MC
+   HGPROBLEMBIASREG - biased regularization (Grazzi et al. 3.1, after Denevi et al.):
+
+     f(lambda) = 1/2 ||X' w(lambda) - y'||^2,
+     w(lambda) = argmin_w 1/2 ||X w - y||^2 + beta/2 ||w - lambda||^2
+
+   lambda and w are both in R^p (the same layout).  Hessian X^T X + beta I, mixed derivative
+   -beta I.  The exact hypergradient beta (X^T X + beta I)^{-1} X'^T (X' w - y') comes from a
+   dense Cholesky solve on each rank.  Data are Gaussian, seeded, identical on any rank count.
+
+   Options: -br_p <50> features, -br_ntrain <100>, -br_nval <100>, -br_beta <1>, -br_seed <0>
+M*/
+#include <hypergrad/hgimpl.h>
+
+enum { STREAM_X = 11, STREAM_XV, STREAM_WTRUE, STREAM_NOISE, STREAM_NOISEV, STREAM_LAMBDA };
+
+typedef struct {
+  PetscInt   p, ntr, nval;
+  PetscReal  beta;
+  PetscInt64 seed;
+  Mat        X, Xv;
+  Vec        y, yv, r, rv, dw;
+} BR;
+
+/* targets y = X w_true + 0.1 noise, on each rank's rows, from the same hash as the matrix */
+static PetscErrorCode Targets(BR *br, PetscInt n, PetscInt64 sx, PetscInt64 snoise, PetscScalar *yall, Vec y)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < n; i++) {
+    PetscScalar s = 0;
+    for (PetscInt j = 0; j < br->p; j++) s += HGHashNormal(br->seed, sx, (PetscInt64)i * br->p + j) / PetscSqrtReal((PetscReal)br->p) * HGHashNormal(br->seed, STREAM_WTRUE, j);
+    s += 0.1 * HGHashNormal(br->seed, snoise, i);
+    if (yall) yall[i] = s;
+    else {
+      PetscInt lo, hi;
+      PetscCall(VecGetOwnershipRange(y, &lo, &hi));
+      if (i >= lo && i < hi) PetscCall(VecSetValue(y, i, s, INSERT_VALUES));
+    }
+  }
+  if (y) {
+    PetscCall(VecAssemblyBegin(y));
+    PetscCall(VecAssemblyEnd(y));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LowerObjective(HGProblem prob, Vec w, Vec lambda, PetscReal *f, void *ctx)
+{
+  BR       *br = (BR *)ctx;
+  PetscReal a, b;
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(br->X, w, br->r));
+  PetscCall(VecAXPY(br->r, -1.0, br->y));
+  PetscCall(VecNorm(br->r, NORM_2, &a));
+  PetscCall(VecWAXPY(br->dw, -1.0, lambda, w));
+  PetscCall(VecNorm(br->dw, NORM_2, &b));
+  *f = 0.5 * a * a + 0.5 * br->beta * b * b;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LowerGradient(HGProblem prob, Vec w, Vec lambda, Vec g, void *ctx)
+{
+  BR *br = (BR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(br->X, w, br->r));
+  PetscCall(VecAXPY(br->r, -1.0, br->y));
+  PetscCall(MatMultTranspose(br->X, br->r, g));
+  PetscCall(VecAXPBYPCZ(g, br->beta, -br->beta, 1.0, w, lambda));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HessianMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y, void *ctx)
+{
+  BR *br = (BR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(br->X, x, br->r));
+  PetscCall(MatMultTranspose(br->X, br->r, y));
+  PetscCall(VecAXPY(y, br->beta, x));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec w, Vec lambda, Vec v, Vec y, void *ctx)
+{
+  BR *br = (BR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(VecAXPBY(y, -br->beta, 0.0, v));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode UpperObjective(HGProblem prob, Vec w, Vec lambda, PetscReal *E, void *ctx)
+{
+  BR *br = (BR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(br->Xv, w, br->rv));
+  PetscCall(VecAXPY(br->rv, -1.0, br->yv));
+  PetscCall(VecNorm(br->rv, NORM_2, E));
+  *E = 0.5 * (*E) * (*E);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, Vec gl, void *ctx)
+{
+  BR *br = (BR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(br->Xv, w, br->rv));
+  PetscCall(VecAXPY(br->rv, -1.0, br->yv));
+  PetscCall(MatMultTranspose(br->Xv, br->rv, gw));
+  PetscCall(VecSet(gl, 0.0));
+  PetscFunctionReturn(0);
+}
+
+/* H = X^T X + beta I on this rank (column major) */
+static PetscErrorCode DenseHessian(BR *br, PetscScalar **X, PetscScalar **H)
+{
+  PetscFunctionBegin;
+  PetscCall(HGDenseHashArray(br->ntr, br->p, br->seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), X));
+  PetscCall(PetscMalloc1(br->p * br->p, H));
+  PetscCall(HGDenseGemm("T", "N", br->p, br->p, br->ntr, 1.0, *X, br->ntr, *X, br->ntr, 0.0, *H, br->p));
+  for (PetscInt i = 0; i < br->p; i++) (*H)[i + i * br->p] += br->beta;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
+{
+  BR          *br = (BR *)prob->data;
+  PetscInt     p = br->p, lo, hi;
+  PetscScalar *X, *H, *Xv, *y, *yv, *lam, *w, *u, *H2;
+
+  PetscFunctionBegin;
+  PetscCall(DenseHessian(br, &X, &H));
+  PetscCall(PetscMalloc1(p * p, &H2));
+  PetscCall(PetscArraycpy(H2, H, p * p));
+  PetscCall(HGDenseHashArray(br->nval, p, br->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)p), &Xv));
+  PetscCall(PetscMalloc4(br->ntr, &y, br->nval, &yv, p, &w, br->nval, &u));
+  PetscCall(Targets(br, br->ntr, STREAM_X, STREAM_NOISE, y, NULL));
+  PetscCall(Targets(br, br->nval, STREAM_XV, STREAM_NOISEV, yv, NULL));
+  PetscCall(HGVecGatherAll(lambda, &lam));
+  /* w = H^{-1} (X^T y + beta lambda) */
+  for (PetscInt j = 0; j < p; j++) w[j] = br->beta * lam[j];
+  PetscCall(HGDenseGemm("T", "N", p, 1, br->ntr, 1.0, X, br->ntr, y, br->ntr, 1.0, w, p));
+  PetscCall(HGDenseCholeskySolve(p, H, 1, w));
+  /* u = X' w - y', grad = beta H^{-1} X'^T u */
+  for (PetscInt i = 0; i < br->nval; i++) u[i] = -yv[i];
+  PetscCall(HGDenseGemm("N", "N", br->nval, 1, p, 1.0, Xv, br->nval, w, p, 1.0, u, br->nval));
+  if (f) {
+    *f = 0;
+    for (PetscInt i = 0; i < br->nval; i++) *f += 0.5 * PetscRealPart(u[i] * u[i]);
+  }
+  PetscCall(HGDenseGemm("T", "N", p, 1, br->nval, br->beta, Xv, br->nval, u, br->nval, 0.0, w, p));
+  PetscCall(HGDenseCholeskySolve(p, H2, 1, w));
+  PetscCall(VecGetOwnershipRange(grad, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(grad, i, w[i], INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(grad));
+  PetscCall(VecAssemblyEnd(grad));
+  PetscCall(PetscFree4(y, yv, w, u));
+  PetscCall(PetscFree(X));
+  PetscCall(PetscFree(Xv));
+  PetscCall(PetscFree(H));
+  PetscCall(PetscFree(H2));
+  PetscCall(PetscFree(lam));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SetUp(HGProblem prob)
+{
+  BR          *br   = (BR *)prob->data;
+  MPI_Comm     comm = PetscObjectComm((PetscObject)prob);
+  Vec          w, lambda;
+  PetscScalar *X, *H;
+  PetscReal    emin, emax;
+
+  PetscFunctionBegin;
+  if (br->X) PetscFunctionReturn(0);
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->p, &w));
+  PetscCall(VecDuplicate(w, &lambda));
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->ntr, &br->y));
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->nval, &br->yv));
+  PetscCall(HGMatCreateDenseHash(comm, br->ntr, br->p, br->y, w, br->seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->X));
+  PetscCall(HGMatCreateDenseHash(comm, br->nval, br->p, br->yv, w, br->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->Xv));
+  PetscCall(Targets(br, br->ntr, STREAM_X, STREAM_NOISE, NULL, br->y));
+  PetscCall(Targets(br, br->nval, STREAM_XV, STREAM_NOISEV, NULL, br->yv));
+  PetscCall(VecDuplicate(br->y, &br->r));
+  PetscCall(VecDuplicate(br->yv, &br->rv));
+  PetscCall(VecDuplicate(w, &br->dw));
+  PetscCall(HGProblemSetVecTemplates(prob, w, lambda));
+  PetscCall(HGVecSetHashNormal(lambda, br->seed, STREAM_LAMBDA));
+  PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
+  PetscCall(DenseHessian(br, &X, &H));
+  PetscCall(HGDenseSymEigRange(br->p, H, &emin, &emax));
+  PetscCall(PetscFree(X));
+  PetscCall(PetscFree(H));
+  PetscCall(HGProblemSetLowerConstants(prob, emax, emin));
+  PetscCall(VecDestroy(&w));
+  PetscCall(VecDestroy(&lambda));
+  PetscCall(HGProblemSetContext(prob, br, NULL));
+  PetscCall(HGProblemSetLowerObjective(prob, LowerObjective));
+  PetscCall(HGProblemSetLowerGradient(prob, LowerGradient));
+  PetscCall(HGProblemSetLowerHessianMult(prob, HessianMult));
+  PetscCall(HGProblemSetLowerMixedMultTranspose(prob, MixedMultTranspose));
+  PetscCall(HGProblemSetUpperObjective(prob, UpperObjective));
+  PetscCall(HGProblemSetUpperGradient(prob, UpperGradient));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOptionsObject)
+{
+  BR      *br   = (BR *)prob->data;
+  PetscInt seed = (PetscInt)br->seed;
+
+  PetscFunctionBegin;
+  PetscOptionsHeadBegin(PetscOptionsObject, "Biased regularization");
+  PetscCall(PetscOptionsInt("-br_p", "Number of features (= hyperparameters)", "", br->p, &br->p, NULL));
+  PetscCall(PetscOptionsInt("-br_ntrain", "Training examples", "", br->ntr, &br->ntr, NULL));
+  PetscCall(PetscOptionsInt("-br_nval", "Validation examples", "", br->nval, &br->nval, NULL));
+  PetscCall(PetscOptionsReal("-br_beta", "Regularization weight beta", "", br->beta, &br->beta, NULL));
+  PetscCall(PetscOptionsInt("-br_seed", "Random seed", "", seed, &seed, NULL));
+  PetscOptionsHeadEnd();
+  PetscCheck(br->p > 0 && br->ntr > 0 && br->nval > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-br_p, -br_ntrain and -br_nval must be positive");
+  PetscCheck(br->beta > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-br_beta must be positive (it makes the lower level strongly convex); got %g", (double)br->beta);
+  br->seed = seed;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
+{
+  BR *br = (BR *)prob->data;
+
+  PetscFunctionBegin;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "biased regularization: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, beta = %g\n", br->p, br->ntr, br->nval, (double)br->beta));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Destroy(HGProblem prob)
+{
+  BR *br = (BR *)prob->data;
+
+  PetscFunctionBegin;
+  PetscCall(MatDestroy(&br->X));
+  PetscCall(MatDestroy(&br->Xv));
+  PetscCall(VecDestroy(&br->y));
+  PetscCall(VecDestroy(&br->yv));
+  PetscCall(VecDestroy(&br->r));
+  PetscCall(VecDestroy(&br->rv));
+  PetscCall(VecDestroy(&br->dw));
+  PetscCall(PetscFree(prob->data));
+  PetscFunctionReturn(0);
+}
+
+PETSC_INTERN PetscErrorCode HGProblemCreate_BiasReg(HGProblem prob)
+{
+  BR *br;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&br));
+  br->p = 50, br->ntr = 100, br->nval = 100, br->beta = 1.0;
+  prob->data                    = br;
+  prob->ops->setup              = SetUp;
+  prob->ops->setfromoptions     = SetFromOptions;
+  prob->ops->exacthypergradient = Exact;
+  prob->ops->view               = View;
+  prob->ops->destroy            = Destroy;
+  PetscFunctionReturn(0);
+}

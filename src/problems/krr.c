@@ -1,0 +1,6 @@
+#include <hypergrad/hgimpl.h>
+PETSC_INTERN PetscErrorCode HGProblemCreate_KRR(HGProblem prob)
+{
+  PetscFunctionBegin;
+  SETERRQ(PetscObjectComm((PetscObject)prob), PETSC_ERR_SUP, "not yet");
+}
