@@ -76,8 +76,13 @@ static PetscErrorCode HGSetUp_AID(HG hg)
     PetscCall(KSPGetOptionsPrefix(hg->ksp, &prefix));
     PetscCall(PetscOptionsHasName(((PetscObject)hg)->options, prefix, "-ksp_richardson_scale", &scaleset));
     if (!scaleset) {
-      PetscReal scale = hg->lower->step_used;
-      if (!(scale > 0) && prob->L > 0) scale = 2.0 / (prob->L + prob->mu);
+      PetscReal scale = 0;
+      PetscBool isgd;
+      /* the step of gd (so that AID-FP is inexact AD exactly), else the optimal 2/(L+mu):
+         heavy ball's step is too long for a momentum-free iteration */
+      PetscCall(PetscObjectTypeCompare((PetscObject)hg->lower, HGLOWERGD, &isgd));
+      if (isgd) scale = hg->lower->step_used;
+      else if (prob->L > 0) scale = prob->mu > 0 ? 2.0 / (prob->L + prob->mu) : 1.0 / prob->L;
       PetscCheck(scale > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_WRONGSTATE, "AID-FP (-hg_ksp_type richardson) on the Hessian needs a step: give -hg_ksp_richardson_scale or the problem's constant L");
       PetscCall(KSPRichardsonSetScale(hg->ksp, scale));
     }

@@ -1,0 +1,66 @@
+/* Shared helpers of the tests: silent on success, a PETSc error (non-zero exit) on failure. */
+#pragma once
+#include <hypergrad.h>
+
+#define HGTEST_CHECK(cond, ...) PetscCheck(cond, PETSC_COMM_WORLD, PETSC_ERR_PLIB, __VA_ARGS__)
+
+/* ||a - b|| / ||b|| */
+static inline PetscErrorCode HGTestRelDiff(Vec a, Vec b, PetscReal *rel)
+{
+  Vec       d;
+  PetscReal nb, nd;
+
+  PetscFunctionBegin;
+  PetscCall(VecDuplicate(a, &d));
+  PetscCall(VecWAXPY(d, -1.0, b, a));
+  PetscCall(VecNorm(d, NORM_2, &nd));
+  PetscCall(VecNorm(b, NORM_2, &nb));
+  *rel = nd / (nb > 0 ? nb : 1.0);
+  PetscCall(VecDestroy(&d));
+  PetscFunctionReturn(0);
+}
+
+/* A problem of the given type, read from the options after the defaults given here */
+static inline PetscErrorCode HGTestProblem(MPI_Comm comm, const char *type, HGProblem *prob)
+{
+  PetscFunctionBegin;
+  PetscCall(HGProblemCreate(comm, prob));
+  PetscCall(HGProblemSetType(*prob, type));
+  PetscCall(HGProblemSetFromOptions(*prob));
+  PetscCall(HGProblemSetUp(*prob));
+  PetscFunctionReturn(0);
+}
+
+/* An HG of the given method on prob: lower type, KSP type (aid only; NULL otherwise), t, k */
+static inline PetscErrorCode HGTestMethod(HGProblem prob, const char *hgtype, const char *lowertype, const char *ksptype, PetscInt t, PetscInt k, HG *hg)
+{
+  HGLower lower;
+
+  PetscFunctionBegin;
+  PetscCall(HGCreate(PetscObjectComm((PetscObject)prob), hg));
+  PetscCall(HGSetProblem(*hg, prob));
+  PetscCall(HGSetType(*hg, hgtype));
+  PetscCall(HGGetLower(*hg, &lower));
+  PetscCall(HGLowerSetType(lower, lowertype));
+  if (ksptype) {
+    KSP ksp;
+    PetscCall(HGGetKSP(*hg, &ksp));
+    PetscCall(KSPSetType(ksp, ksptype));
+  }
+  PetscCall(HGSetIterations(*hg, t, k));
+  PetscFunctionReturn(0);
+}
+
+/* Hypergradient of a method at lambda; checks a positive converged reason */
+static inline PetscErrorCode HGTestCompute(HG hg, Vec lambda, Vec h)
+{
+  HGConvergedReason reason;
+  HGType            type;
+
+  PetscFunctionBegin;
+  PetscCall(HGComputeHypergradient(hg, lambda, h));
+  PetscCall(HGGetConvergedReason(hg, &reason));
+  PetscCall(HGGetType(hg, &type));
+  HGTEST_CHECK(reason > 0, "hypergradient %s did not converge: %s", type, HGConvergedReasons[reason]);
+  PetscFunctionReturn(0);
+}
