@@ -8,7 +8,8 @@
      -hg_ksp_type cg           AID-CG (default for symmetric A)
      -hg_ksp_type gmres        non-symmetric maps (default for them); cgne, lsqr need d_w Phi u
 
-   By default the KSP runs exactly k iterations (-hg_k, default t), as in the papers; with
+   By default the KSP runs k iterations (-hg_k, default t), as in the papers, stopping early
+   only if the residual reaches rounding level (10 eps ||r0||); with
    -hg_adjoint_rtol or -hg_adjoint_atol it stops on the residual instead.  Any -hg_pc_type can
    be set (PCSHELL for a user preconditioner).  The initial guess is 0 unless
    HGSetAdjointInitialGuess() was called.
@@ -16,9 +17,26 @@ M*/
 #include <hypergrad/hgimpl.h>
 
 typedef struct {
-  PetscReal rtol, atol;
+  PetscReal rtol, atol, r0;
   Vec       lambda; /* borrowed during a solve */
 } HG_AID;
+
+/* Fixed k iterations, as in the papers, but stop once the residual is at rounding level: a
+   Krylov method run past that point can only break down */
+static PetscErrorCode ConvergedFixedK(KSP ksp, PetscInt it, PetscReal rnorm, KSPConvergedReason *reason, void *ctx)
+{
+  PetscInt  maxit;
+  PetscReal *r0 = (PetscReal *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(KSPGetTolerances(ksp, NULL, NULL, NULL, &maxit));
+  *reason = KSP_CONVERGED_ITERATING;
+  if (it == 0) *r0 = rnorm;
+  if (PetscIsInfOrNanReal(rnorm)) *reason = KSP_DIVERGED_NANORINF;
+  else if (it >= maxit) *reason = KSP_CONVERGED_ITS;
+  else if (rnorm <= 10 * PETSC_MACHINE_EPSILON * *r0) *reason = KSP_CONVERGED_ATOL;
+  PetscFunctionReturn(0);
+}
 
 static PetscErrorCode AdjointMult(Mat A, Vec x, Vec y)
 {
@@ -70,7 +88,7 @@ static PetscErrorCode HGSetUp_AID(HG hg)
     void *cctx;
     PetscCall(KSPConvergedDefaultCreate(&cctx));
     PetscCall(KSPSetConvergenceTest(hg->ksp, KSPConvergedDefault, cctx, KSPConvergedDefaultDestroy));
-  } else PetscCall(KSPSetConvergenceTest(hg->ksp, KSPConvergedSkip, NULL, NULL));
+  } else PetscCall(KSPSetConvergenceTest(hg->ksp, ConvergedFixedK, &aid->r0, NULL));
   PetscCall(PetscObjectTypeCompare((PetscObject)hg->ksp, KSPRICHARDSON, &isrich));
   if (isrich && prob->form == HG_FORM_OPTIMIZATION) {
     PetscCall(KSPGetOptionsPrefix(hg->ksp, &prefix));

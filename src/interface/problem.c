@@ -55,7 +55,9 @@ PetscErrorCode HGProblemCreate(MPI_Comm comm, HGProblem *prob)
   PetscCall(HGInitializePackage());
   PetscCall(PetscHeaderCreate(p, HGPROBLEM_CLASSID, "HGProblem", "Bilevel problem", "HG", comm, HGProblemDestroy, HGProblemView));
   p->symmetric = PETSC_TRUE;
-  *prob        = p;
+  /* a shell until HGProblemSetType() picks a built-in problem: callbacks set before then stay */
+  PetscCall(PetscObjectChangeTypeName((PetscObject)p, HGPROBLEMSHELL));
+  *prob = p;
   PetscFunctionReturn(0);
 }
 
@@ -133,7 +135,6 @@ PetscErrorCode HGProblemSetFromOptions(HGProblem prob)
   PetscObjectOptionsBegin((PetscObject)prob);
   PetscCall(PetscOptionsFList("-problem", "Bilevel problem", "HGProblemSetType", HGProblemList, ((PetscObject)prob)->type_name ? ((PetscObject)prob)->type_name : HGPROBLEMSHELL, type, sizeof(type), &flg));
   if (flg) PetscCall(HGProblemSetType(prob, type));
-  else if (!((PetscObject)prob)->type_name) PetscCall(HGProblemSetType(prob, HGPROBLEMSHELL));
   PetscTryTypeMethod(prob, setfromoptions, PetscOptionsObject);
   PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)prob, PetscOptionsObject));
   PetscOptionsEnd();
@@ -175,7 +176,6 @@ PetscErrorCode HGProblemSetUp(HGProblem prob)
   PetscFunctionBegin;
   PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
   if (prob->setupcalled) PetscFunctionReturn(0);
-  if (!((PetscObject)prob)->type_name) PetscCall(HGProblemSetType(prob, HGPROBLEMSHELL));
   PetscTryTypeMethod(prob, setup);
   PetscCall(HGProblemCheckComplete(prob));
   prob->setupcalled = PETSC_TRUE;
