@@ -78,6 +78,20 @@ int main(int argc, char **argv)
     }
   }
 
+  /* AID does not care how w was found: a TAO solve to a tolerance */
+  {
+    HG      hg;
+    HGLower lower;
+    PetscCall(HGTestMethod(prob, HGAID, HGLOWERTAO, KSPCG, 10000, 200, &hg));
+    PetscCall(HGGetLower(hg, &lower));
+    PetscCall(HGLowerSetTolerances(lower, 0.0, 1e-12, 1e8));
+    PetscCall(HGTestCompute(hg, lambda, h));
+    PetscCall(HGTestRelDiff(h, exact, &err));
+    if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s AID-CG after TAO lmvm to ||grad|| <= 1e-12: rel error %.3e\n", type, (double)err));
+    HGTEST_CHECK(err <= 1e-9, "AID-CG after a TAO lower solve on %s: relative error %g", type, (double)err);
+    PetscCall(HGDestroy(&hg));
+  }
+
   /* 2. identities: inexact AD = KSP richardson with the same step; ITD = AID-FP on quadratics */
   for (PetscInt t = 5; t <= 60; t *= 3) {
     PetscCall(RelError(prob, &methods[3], HGLOWERGD, t, PETSC_DEFAULT, lambda, exact, h, &err));
