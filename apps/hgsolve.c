@@ -21,7 +21,6 @@ int main(int argc, char **argv)
   PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
   PetscCall(HGComputeHypergradient(hg, lambda, h));
   PetscCall(VecNorm(h, NORM_2, &nrm));
-  PetscCall(HGInfoView(hg, NULL));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "||h|| = %.12e\n", (double)nrm));
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));
