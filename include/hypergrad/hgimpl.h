@@ -57,6 +57,8 @@ PETSC_INTERN PetscErrorCode HGProblemAdjointAddParamTerm(HGProblem, Vec w, Vec l
 PETSC_INTERN PetscErrorCode HGProblemLowerResidualNorm(HGProblem, Vec w, Vec lambda, Vec work, PetscReal *);
 PETSC_INTERN PetscErrorCode HGProblemCheckVec(HGProblem, Vec, PetscBool lambdaspace, const char[]);
 PETSC_INTERN PetscErrorCode HGProblemCheckComplete(HGProblem);
+/* Built-in optimization-form problems: context and the six callbacks in one call */
+PETSC_INTERN PetscErrorCode HGProblemSetOptimizationCallbacks(HGProblem, void *ctx, HGProblemScalarFn lowerobj, HGProblemVecFn lowergrad, HGProblemMultFn hess, HGProblemMultFn mixed, HGProblemScalarFn upperobj, HGProblemUpperGradientFn uppergrad);
 
 /* ------------------------------------------------------------------------ */
 typedef struct _HGLowerOps *HGLowerOps;

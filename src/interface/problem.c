@@ -654,3 +654,16 @@ PetscErrorCode HGProblemLowerResidualNorm(HGProblem prob, Vec w, Vec lambda, Vec
   PetscCall(VecNorm(work, NORM_2, r));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode HGProblemSetOptimizationCallbacks(HGProblem prob, void *ctx, HGProblemScalarFn lowerobj, HGProblemVecFn lowergrad, HGProblemMultFn hess, HGProblemMultFn mixed, HGProblemScalarFn upperobj, HGProblemUpperGradientFn uppergrad)
+{
+  PetscFunctionBegin;
+  PetscCall(HGProblemSetContext(prob, ctx, NULL));
+  PetscCall(HGProblemSetLowerObjective(prob, lowerobj));
+  PetscCall(HGProblemSetLowerGradient(prob, lowergrad));
+  PetscCall(HGProblemSetLowerHessianMult(prob, hess));
+  PetscCall(HGProblemSetLowerMixedMultTranspose(prob, mixed));
+  PetscCall(HGProblemSetUpperObjective(prob, upperobj));
+  PetscCall(HGProblemSetUpperGradient(prob, uppergrad));
+  PetscFunctionReturn(0);
+}

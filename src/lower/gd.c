@@ -20,16 +20,18 @@ typedef struct {
    Options: -lower_max_it t, -lower_step alpha, -lower_rtol, -lower_atol, -lower_dtol
 M*/
 
-/* d = Phi(w) - w; rnorm = ||grad_w l(w)|| or ||Phi(w) - w|| */
-static PetscErrorCode Direction(HGLower lower, Vec w, Vec lambda, Vec d, PetscReal *rnorm)
+/* Phi(w) - w = coef * d, with d = grad_w l(w) and coef = -alpha (optimization form) or
+   d = Phi(w) - w and coef = 1; rnorm = ||d||.  Unscaled, so the step applies coef in its AXPY. */
+static PetscErrorCode Direction(HGLower lower, Vec w, Vec lambda, Vec d, PetscReal *rnorm, PetscReal *coef)
 {
   HGProblem prob = lower->problem;
 
   PetscFunctionBegin;
+  *coef = 1.0;
   if (prob->form == HG_FORM_OPTIMIZATION) {
     PetscCall(HGProblemComputeLowerGradient(prob, w, lambda, d));
     PetscCall(VecNorm(d, NORM_2, rnorm));
-    PetscCall(VecScale(d, -lower->step_used));
+    *coef = -lower->step_used;
   } else {
     PetscCall(HGProblemComputeMap(prob, w, lambda, d));
     PetscCall(VecAXPY(d, -1.0, w));
@@ -57,7 +59,7 @@ static PetscErrorCode HGLowerSetUp_Stationary(HGLower lower)
 static PetscErrorCode HGLowerSolve_Stationary(HGLower lower, Vec lambda, Vec w)
 {
   HGLower_Stationary *s    = (HGLower_Stationary *)lower->data;
-  PetscReal           beta = s->heavyball ? lower->momentum_used : 0.0, rnorm;
+  PetscReal           beta = s->heavyball ? lower->momentum_used : 0.0, rnorm, coef;
   PetscBool           done;
   Vec                 cur;
 
@@ -69,20 +71,20 @@ static PetscErrorCode HGLowerSolve_Stationary(HGLower lower, Vec lambda, Vec w)
   } else cur = w;
   if (beta != 0.0) PetscCall(VecCopy(cur, s->wprev));
   for (lower->its = 0;; lower->its++) {
-    PetscCall(Direction(lower, cur, lambda, s->d, &rnorm));
+    PetscCall(Direction(lower, cur, lambda, s->d, &rnorm, &coef));
     PetscCall(HGLowerCheckConvergence(lower, rnorm, &done));
     if (done) break;
     if (lower->store) {
       Vec next = lower->traj[lower->its + 1];
-      PetscCall(VecWAXPY(next, 1.0, cur, s->d));
+      PetscCall(VecWAXPY(next, coef, s->d, cur));
       if (beta != 0.0 && lower->its > 0) PetscCall(VecAXPBYPCZ(next, beta, -beta, 1.0, cur, lower->traj[lower->its - 1]));
       cur = next;
     } else {
       if (beta != 0.0) {
-        PetscCall(VecAXPBYPCZ(s->d, beta, -beta, 1.0, cur, s->wprev));
+        PetscCall(VecAXPBYPCZ(s->d, beta, -beta, coef, cur, s->wprev));
         PetscCall(VecCopy(cur, s->wprev));
-      }
-      PetscCall(VecAXPY(cur, 1.0, s->d));
+        PetscCall(VecAXPY(cur, 1.0, s->d));
+      } else PetscCall(VecAXPY(cur, coef, s->d));
     }
   }
   if (lower->store) PetscCall(VecCopy(cur, w));

@@ -198,13 +198,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetLowerConstants(prob, emax, emin));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
-  PetscCall(HGProblemSetContext(prob, br, NULL));
-  PetscCall(HGProblemSetLowerObjective(prob, LowerObjective));
-  PetscCall(HGProblemSetLowerGradient(prob, LowerGradient));
-  PetscCall(HGProblemSetLowerHessianMult(prob, HessianMult));
-  PetscCall(HGProblemSetLowerMixedMultTranspose(prob, MixedMultTranspose));
-  PetscCall(HGProblemSetUpperObjective(prob, UpperObjective));
-  PetscCall(HGProblemSetUpperGradient(prob, UpperGradient));
+  PetscCall(HGProblemSetOptimizationCallbacks(prob, br, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscFunctionReturn(0);
 }
 

@@ -422,13 +422,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
-  PetscCall(HGProblemSetContext(prob, krr, NULL));
-  PetscCall(HGProblemSetLowerObjective(prob, LowerObjective));
-  PetscCall(HGProblemSetLowerGradient(prob, LowerGradient));
-  PetscCall(HGProblemSetLowerHessianMult(prob, HessianMult));
-  PetscCall(HGProblemSetLowerMixedMultTranspose(prob, MixedMultTranspose));
-  PetscCall(HGProblemSetUpperObjective(prob, UpperObjective));
-  PetscCall(HGProblemSetUpperGradient(prob, UpperGradient));
+  PetscCall(HGProblemSetOptimizationCallbacks(prob, krr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscFunctionReturn(0);
 }
 

@@ -381,13 +381,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetLowerConstants(prob, lr->normX2 / 4.0 + rmax, rmin));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
-  PetscCall(HGProblemSetContext(prob, lr, NULL));
-  PetscCall(HGProblemSetLowerObjective(prob, LowerObjective));
-  PetscCall(HGProblemSetLowerGradient(prob, LowerGradient));
-  PetscCall(HGProblemSetLowerHessianMult(prob, HessianMult));
-  PetscCall(HGProblemSetLowerMixedMultTranspose(prob, MixedMultTranspose));
-  PetscCall(HGProblemSetUpperObjective(prob, UpperObjective));
-  PetscCall(HGProblemSetUpperGradient(prob, UpperGradient));
+  PetscCall(HGProblemSetOptimizationCallbacks(prob, lr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   if (!lr->useexp) PetscCall(HGProblemSetProjection(prob, Projection));
   PetscFunctionReturn(0);
 }

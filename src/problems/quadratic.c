@@ -189,13 +189,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetLowerConstants(prob, emax, emin));
   PetscCall(VecDestroy(&y));
   PetscCall(VecDestroy(&theta));
-  PetscCall(HGProblemSetContext(prob, q, NULL));
-  PetscCall(HGProblemSetLowerObjective(prob, LowerObjective));
-  PetscCall(HGProblemSetLowerGradient(prob, LowerGradient));
-  PetscCall(HGProblemSetLowerHessianMult(prob, HessianMult));
-  PetscCall(HGProblemSetLowerMixedMultTranspose(prob, MixedMultTranspose));
-  PetscCall(HGProblemSetUpperObjective(prob, UpperObjective));
-  PetscCall(HGProblemSetUpperGradient(prob, UpperGradient));
+  PetscCall(HGProblemSetOptimizationCallbacks(prob, q, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscFunctionReturn(0);
 }
 
