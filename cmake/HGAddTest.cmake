@@ -1,7 +1,10 @@
 # hg_add_test(NAME name SOURCE file.c [SUFFIX _x] [NPROCS 1 2 3] [ARGS ...] [LABELS ...] [TIMEOUT s])
 # Builds one test executable and registers it once per rank count, run through mpiexec
-# (oversubscribed: the test machines have 2 cores).  Tests are silent on success and
-# return non-zero on failure.
+# (oversubscribed: the test machines have 2 cores).  Tests are silent on success,
+# return non-zero on failure and 77 (CTest: skipped) when the data they need is absent.
+# Real data sets (optional): tests that need them skip with a message when absent
+get_filename_component(HG_DATASETS_DEFAULT "${PROJECT_SOURCE_DIR}/../shared/datasets" ABSOLUTE)
+set(HG_DATASETS "${HG_DATASETS_DEFAULT}" CACHE PATH "Directory of the real data sets (Parkinson, MNIST, LIBSVM, 20news)")
 set(HG_MPIEXEC_FLAGS --oversubscribe CACHE STRING "Extra flags for mpiexec in tests")
 function(hg_add_test)
   cmake_parse_arguments(T "" "NAME;SOURCE;TIMEOUT;SUFFIX" "NPROCS;ARGS;LABELS" ${ARGN})
@@ -19,8 +22,8 @@ function(hg_add_test)
     set(tname ${T_NAME}_np${np})
     add_test(NAME ${tname}${T_SUFFIX}
              COMMAND ${MPIEXEC_EXECUTABLE} ${HG_MPIEXEC_FLAGS} -n ${np} $<TARGET_FILE:${T_NAME}> ${T_ARGS})
-    set_tests_properties(${tname}${T_SUFFIX} PROPERTIES TIMEOUT ${T_TIMEOUT} PROCESSORS ${np}
+    set_tests_properties(${tname}${T_SUFFIX} PROPERTIES TIMEOUT ${T_TIMEOUT} PROCESSORS ${np} SKIP_RETURN_CODE 77
                          LABELS "${T_LABELS};np${np}"
-                         ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+                         ENVIRONMENT "HG_SOURCE_DIR=${PROJECT_SOURCE_DIR};HG_DATASETS=${HG_DATASETS};OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
   endforeach()
 endfunction()

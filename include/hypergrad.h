@@ -14,6 +14,7 @@
 
 #include <petscksp.h>
 #include <petsctao.h>
+#include <hypergrad/hgdata.h>
 
 PETSC_EXTERN PetscErrorCode HGInitializePackage(void);
 PETSC_EXTERN PetscErrorCode HGFinalizePackage(void);
@@ -225,3 +226,5 @@ PETSC_EXTERN PetscErrorCode    HGTestHypergradient(HG, Vec lambda, Vec h, PetscI
 PETSC_EXTERN PetscErrorCode    HGView(HG, PetscViewer);
 PETSC_EXTERN PetscErrorCode    HGInfoView(HG, PetscViewer);
 PETSC_EXTERN PetscErrorCode    HGDestroy(HG *);
+
+#include <hypergrad/hgservice.h>
