@@ -37,6 +37,7 @@ struct _p_HGProblem {
   HGProblemMultFn          hessianmult, mixedmulttranspose, mapjactmult, mapjacmult, mapparamjactmult;
   HGProblemUpperGradientFn uppergradient;
   HGProblemProjectionFn    projection;
+  HGProblemAccuracyFn      accuracy;
   PetscReal                L, mu, q; /* known constants; 0 when unknown */
   PetscBool                symmetric;
   PetscInt                 nlowergrad, nhessmult, nmixed, nmap, nmapjact, nmapjac, nmapparam, nupper, nuppergrad;

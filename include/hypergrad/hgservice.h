@@ -1,5 +1,101 @@
 /*
    hypergrad service: the outer hypergradient descent (HGOuter), its HDF5 checkpoints and
-   run history.  Included by <hypergrad.h>.
+   run history.  Included by <hypergrad.h> (after the HG declarations).
+
+   A run file (checkpoint) is one HDF5 file written collectively with PetscViewerHDF5:
+
+     /lambda, /w, /v            the current hyperparameters, lower solution, adjoint solution
+     /outer/lambda_prev         the previous iterate (Nesterov momentum state)
+     /history/<name>            one 1-D dataset per monitor value, one entry per outer iteration:
+                                iteration, time, upper_objective, hypergradient_norm, step,
+                                lower_its, adjoint_its, lower_residual, adjoint_residual,
+                                val_accuracy, test_accuracy (NaN where the problem has none),
+                                bound (a-posteriori error bound; NaN when not computed)
+     attributes of /            format = "hypergrad-run", version, problem, hg_type, lower_type,
+                                outer_type, nranks, iteration, dim_lambda, dim_w, elapsed,
+                                step, reason, options (the options database as one string)
+
+   Writing goes to FILE.tmp, which replaces FILE (rename) only when complete.
 */
 #pragma once
+
+typedef struct _p_HGOuter *HGOuter;
+PETSC_EXTERN PetscClassId  HGOUTER_CLASSID;
+
+typedef const char *HGOuterType;
+#define HGOUTERGD       "gd"       /* lambda <- P(lambda - eta h) */
+#define HGOUTERNESTEROV "nesterov" /* y = lambda + beta (lambda - lambda_prev), lambda <- P(y - eta h(y)) */
+#define HGOUTERTAO      "tao"      /* any TAO solver (e.g. bounded L-BFGS) with f and h */
+
+typedef enum {
+  HG_OUTER_CONVERGED_ITS     = 1, /* max_it outer iterations done */
+  HG_OUTER_CONVERGED_GATOL   = 2, /* ||h|| <= gatol */
+  HG_OUTER_CONVERGED_TIME    = 3, /* max_time reached */
+  HG_OUTER_CONVERGED_TAO     = 4,
+  HG_OUTER_STOPPED_SIGNAL    = 5, /* SIGTERM/SIGINT: checkpoint written, stopped cleanly */
+  HG_OUTER_ITERATING         = 0,
+  HG_OUTER_DIVERGED_HG       = -1, /* a hypergradient failed (see HGConvergedReason) */
+  HG_OUTER_DIVERGED_NANORINF = -2,
+  HG_OUTER_DIVERGED_TAO      = -3
+} HGOuterConvergedReason;
+PETSC_EXTERN const char *const *HGOuterConvergedReasons;
+
+/* One monitor record: what each outer iteration reports and the history keeps */
+typedef struct {
+  PetscInt  iteration;
+  PetscReal time;               /* elapsed seconds since the start of the run (including earlier runs when resumed) */
+  PetscReal upper_objective;    /* f(lambda) = E(w_t, lambda) at the lambda the hypergradient was taken */
+  PetscReal hypergradient_norm;
+  PetscReal step;
+  PetscReal lower_its, adjoint_its;
+  PetscReal lower_residual, adjoint_residual;
+  PetscReal val_accuracy, test_accuracy; /* NaN when the problem has none */
+  PetscReal bound;                       /* NaN when not computed */
+} HGOuterRecord;
+#define HG_OUTER_NRECORD 12
+PETSC_EXTERN const char *const HGOuterRecordNames[];
+
+PETSC_EXTERN PetscFunctionList HGOuterList;
+PETSC_EXTERN PetscErrorCode    HGOuterRegister(const char[], PetscErrorCode (*)(HGOuter));
+PETSC_EXTERN PetscErrorCode    HGOuterCreate(MPI_Comm, HGOuter *);
+PETSC_EXTERN PetscErrorCode    HGOuterSetType(HGOuter, HGOuterType);
+PETSC_EXTERN PetscErrorCode    HGOuterGetType(HGOuter, HGOuterType *);
+PETSC_EXTERN PetscErrorCode    HGOuterSetHG(HGOuter, HG);
+PETSC_EXTERN PetscErrorCode    HGOuterGetHG(HGOuter, HG *);
+PETSC_EXTERN PetscErrorCode    HGOuterSetOptionsPrefix(HGOuter, const char[]);
+PETSC_EXTERN PetscErrorCode    HGOuterSetFromOptions(HGOuter);
+PETSC_EXTERN PetscErrorCode    HGOuterSetUp(HGOuter);
+PETSC_EXTERN PetscErrorCode    HGOuterSolve(HGOuter, Vec lambda);
+PETSC_EXTERN PetscErrorCode    HGOuterView(HGOuter, PetscViewer);
+PETSC_EXTERN PetscErrorCode    HGOuterDestroy(HGOuter *);
+
+PETSC_EXTERN PetscErrorCode HGOuterSetMaxIterations(HGOuter, PetscInt);
+PETSC_EXTERN PetscErrorCode HGOuterSetMaxTime(HGOuter, PetscReal seconds);
+PETSC_EXTERN PetscErrorCode HGOuterSetTolerance(HGOuter, PetscReal gatol);
+PETSC_EXTERN PetscErrorCode HGOuterSetStepSize(HGOuter, PetscReal);
+PETSC_EXTERN PetscErrorCode HGOuterSetMomentum(HGOuter, PetscReal);
+PETSC_EXTERN PetscErrorCode HGOuterSetWarmStart(HGOuter, PetscBool);
+PETSC_EXTERN PetscErrorCode HGOuterGetIterationNumber(HGOuter, PetscInt *);
+PETSC_EXTERN PetscErrorCode HGOuterGetConvergedReason(HGOuter, HGOuterConvergedReason *);
+PETSC_EXTERN PetscErrorCode HGOuterGetHistory(HGOuter, PetscInt *n, const HGOuterRecord **);
+PETSC_EXTERN PetscErrorCode HGOuterGetTotalIterations(HGOuter, PetscInt *lower, PetscInt *adjoint);
+
+/* Monitors: called after each outer iteration with the record of that iteration */
+typedef PetscErrorCode (*HGOuterMonitorFn)(HGOuter, const HGOuterRecord *, void *);
+PETSC_EXTERN PetscErrorCode HGOuterMonitorSet(HGOuter, HGOuterMonitorFn, void *, PetscErrorCode (*)(void **));
+PETSC_EXTERN PetscErrorCode HGOuterMonitorDefault(HGOuter, const HGOuterRecord *, void *);
+
+/* Checkpoints: every n outer iterations (0: only at the end and on signal) to file */
+PETSC_EXTERN PetscErrorCode HGOuterSetCheckpoint(HGOuter, const char file[], PetscInt every);
+PETSC_EXTERN PetscErrorCode HGOuterWriteCheckpoint(HGOuter, const char file[]);
+/* Resume: restores lambda, w, v, the outer state and the history from file (checked
+   against the problem and sizes); the next HGOuterSolve() continues from there */
+PETSC_EXTERN PetscErrorCode HGOuterLoadCheckpoint(HGOuter, const char file[], Vec lambda);
+/* SIGTERM/SIGINT: finish the iteration, checkpoint, stop (HG_OUTER_STOPPED_SIGNAL); a second
+   signal ends the process at once (the last checkpoint stays intact) */
+PETSC_EXTERN PetscErrorCode HGOuterSetSignalHandling(HGOuter, PetscBool);
+
+/* Accuracy of a problem's classifier where it has one (NaN otherwise) */
+typedef PetscErrorCode (*HGProblemAccuracyFn)(HGProblem, Vec w, Vec lambda, PetscReal *val, PetscReal *test, void *);
+PETSC_EXTERN PetscErrorCode HGProblemSetAccuracy(HGProblem, HGProblemAccuracyFn);
+PETSC_EXTERN PetscErrorCode HGProblemComputeAccuracy(HGProblem, Vec w, Vec lambda, PetscReal *val, PetscReal *test);

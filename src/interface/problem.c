@@ -667,3 +667,47 @@ PetscErrorCode HGProblemSetOptimizationCallbacks(HGProblem prob, void *ctx, HGPr
   PetscCall(HGProblemSetUpperGradient(prob, uppergrad));
   PetscFunctionReturn(0);
 }
+
+/*@C
+  HGProblemSetAccuracy - sets the callback that gives the validation and test accuracy of the
+  problem's classifier at (w, lambda); the outer loop monitors and records it
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn   - the callback; it sets NaN for a set the problem does not have
+
+  Level: intermediate
+
+.seealso: HGProblemComputeAccuracy(), HGOuterMonitorDefault()
+@*/
+PetscErrorCode HGProblemSetAccuracy(HGProblem prob, HGProblemAccuracyFn fn)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
+  prob->accuracy = fn;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGProblemComputeAccuracy - validation and test accuracy at (w, lambda); NaN for both when
+  the problem has no classifier
+
+  Collective
+
+.seealso: HGProblemSetAccuracy()
+@*/
+PetscErrorCode HGProblemComputeAccuracy(HGProblem prob, Vec w, Vec lambda, PetscReal *val, PetscReal *test)
+{
+  PetscReal a = PETSC_MAX_REAL, b = PETSC_MAX_REAL;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
+  *val = *test = (PetscReal)NAN;
+  if (!prob->accuracy) PetscFunctionReturn(0);
+  PetscCall((*prob->accuracy)(prob, w, lambda, &a, &b, prob->ctx));
+  *val  = a;
+  *test = b;
+  PetscFunctionReturn(0);
+}
