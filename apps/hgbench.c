@@ -324,6 +324,9 @@ int main(int argc, char **argv)
   PetscCall(PetscPrintf(comm, "running t =" ));
   for (PetscInt i = 0; i < nt; i++) PetscCall(PetscPrintf(comm, " %" PetscInt_FMT, tlist[i]));
   PetscCall(PetscPrintf(comm, " (%" PetscInt_FMT " hypergradient%s each, the fastest kept)...\n", reps, reps > 1 ? "s" : ""));
+  PetscLogStage stage; /* the hypergradients alone in -log_view: apps/hgscale.py reads this stage */
+  PetscCall(PetscLogStageRegister("HGBenchHypergrad", &stage));
+  PetscCall(PetscLogStagePush(stage));
   for (PetscInt i = 0; i < nt; i++) {
     Row *row = &rows[i];
 
@@ -362,6 +365,7 @@ int main(int argc, char **argv)
     }
     PetscCall(PeakMemory(comm, &row->peak_max, &row->peak_sum, &row->hwm_max, &row->hwm_sum, &row->cur_max));
   }
+  PetscCall(PetscLogStagePop());
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));
 
