@@ -18,4 +18,8 @@ add_library(HG::PETSc ALIAS PkgConfig::PETSC)
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET GLOBAL hdf5-openmpi)
 add_library(HG::HDF5 ALIAS PkgConfig::HDF5)
 
+# zlib reads gzip-compressed data files (IDX, LIBSVM, CSV); Debian: zlib1g-dev
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET GLOBAL zlib)
+add_library(HG::ZLIB ALIAS PkgConfig::ZLIB)
+
 find_program(MPIEXEC_EXECUTABLE NAMES mpiexec mpirun REQUIRED)

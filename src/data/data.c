@@ -1,0 +1,967 @@
+/*
+   Data sets: dispatch to the readers (rank 0), scatter to the row layout, classes, seeded
+   splits, standardization, gathering and the -data_* options.
+*/
+#include "dataimpl.h"
+#include <errno.h>
+
+const char *const HGDataFormats[] = {"auto", "libsvm", "csv", "idx", "hdf5", "HGDataFormat", "HG_DATA_", NULL};
+
+enum { STREAM_SPLIT = 601 };
+
+/* ------------------------------------------------------------------------ */
+/* Reader plumbing shared by the formats                                      */
+
+PetscErrorCode HGRawFree(HGRaw *raw)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(raw->rowptr));
+  PetscCall(PetscFree(raw->cols));
+  PetscCall(PetscFree(raw->vals));
+  PetscCall(PetscFree(raw->y));
+  PetscCall(PetscMemzero(raw, sizeof(*raw)));
+  PetscFunctionReturn(0);
+}
+
+/* Grow the arrays so that rows samples and nnz values (CSR) fit; dense readers pass nnz = rows*N */
+PetscErrorCode HGRawReserve(HGRaw *raw, size_t rows, size_t nnz)
+{
+  PetscFunctionBegin;
+  if (rows > raw->caprows) {
+    size_t cap = PetscMax(rows, 2 * raw->caprows + 16);
+    PetscCall(PetscRealloc(cap * sizeof(PetscScalar), &raw->y));
+    if (raw->sparse) PetscCall(PetscRealloc((cap + 1) * sizeof(PetscInt), &raw->rowptr));
+    raw->caprows = cap;
+  }
+  if (nnz > raw->capnnz) {
+    size_t cap = PetscMax(nnz, 2 * raw->capnnz + 64);
+    PetscCall(PetscRealloc(cap * sizeof(PetscScalar), &raw->vals));
+    if (raw->sparse) PetscCall(PetscRealloc(cap * sizeof(PetscInt), &raw->cols));
+    raw->capnnz = cap;
+  }
+  PetscFunctionReturn(0);
+}
+
+int HGParseReal(const char *s, PetscReal *v)
+{
+  char  *end;
+  double d;
+
+  if (!s || !*s) return 1;
+  errno = 0;
+  d     = strtod(s, &end);
+  if (end == s || *end) return 1;
+  if (PetscIsInfOrNanReal((PetscReal)d)) return 2;
+  *v = (PetscReal)d;
+  return 0;
+}
+
+PetscErrorCode HGReaderGetLine(HGReader *r, PetscBool *eof, size_t *len)
+{
+  size_t n = 0;
+
+  PetscFunctionBegin;
+  *eof = PETSC_FALSE;
+  if (!r->line) {
+    r->linecap = 4096;
+    PetscCall(PetscMalloc1(r->linecap, &r->line));
+  }
+  for (;;) {
+    if (!gzgets(r->gz, r->line + n, (int)PetscMin(r->linecap - n, (size_t)INT_MAX))) {
+      int         zerr;
+      const char *zmsg = gzerror(r->gz, &zerr);
+      PetscCheck(zerr == Z_OK || zerr == Z_STREAM_END, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: the file is corrupt or truncated (%s): re-create or re-download it", r->path, zmsg);
+      if (n == 0) *eof = PETSC_TRUE;
+      break;
+    }
+    n += strlen(r->line + n);
+    if (n > 0 && r->line[n - 1] == '\n') break;
+    if (n + 1 < r->linecap) { /* end of file without a newline, or a NUL byte in the line */
+      if (gzeof(r->gz)) break;
+      PetscCheck(0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: a line contains a NUL byte: this is not a text file (choose the format with -data_format)", r->path);
+    }
+    r->linecap *= 2;
+    PetscCall(PetscRealloc(r->linecap, &r->line));
+  }
+  while (n > 0 && (r->line[n - 1] == '\n' || r->line[n - 1] == '\r')) r->line[--n] = 0;
+  *len = n;
+  PetscFunctionReturn(0);
+}
+
+static void CloseReader(HGReader *r)
+{
+  if (r->gz) gzclose(r->gz);
+  if (r->gzl) gzclose(r->gzl);
+  if (r->fp) fclose(r->fp);
+  if (r->h5 > 0) H5Fclose(r->h5);
+  r->gz = r->gzl = NULL;
+  r->fp          = NULL;
+  r->h5          = H5I_INVALID_HID;
+  PetscFree(r->line);
+}
+
+/* Runs fn on rank 0 with errors returned rather than printed, then raises the same error
+   (code and message) on every rank of comm, so that a bad file is one collective error. */
+PetscErrorCode HGDataRunOnRoot(MPI_Comm comm, PetscErrorCode (*fn)(HGReader *), HGReader *r)
+{
+  PetscMPIInt rank;
+  int         code = 0;
+  char        msg[1024];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  msg[0] = 0;
+  if (rank == 0) {
+    PetscErrorCode ierr;
+    r->h5 = H5I_INVALID_HID;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = fn(r);
+    PetscCall(PetscPopErrorHandler());
+    CloseReader(r);
+    if (ierr) {
+      char *specific = NULL;
+      PetscCall(PetscErrorMessage(ierr, NULL, &specific));
+      PetscCall(PetscStrncpy(msg, specific && specific[0] ? specific : "error while reading the file", sizeof(msg)));
+      code = (int)ierr;
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&code, 1, MPI_INT, 0, comm));
+  if (code) {
+    PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, comm));
+    SETERRQ(comm, (PetscErrorCode)code, "%s", msg);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------ */
+
+/*@C
+  HGDataLoadOptionsDefault - the default options of the readers: all samples, LIBSVM width
+  from the file, CSV with a header, ',' separated, label in the last column, no column dropped
+
+  Not Collective
+@*/
+PetscErrorCode HGDataLoadOptionsDefault(HGDataLoadOptions *opts)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(opts, sizeof(*opts)));
+  opts->csv_header    = PETSC_TRUE;
+  opts->csv_delimiter = ',';
+  PetscFunctionReturn(0);
+}
+
+static PetscBool EndsWith(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), m = strlen(suffix);
+  return (n >= m && !strcasecmp(s + n - m, suffix)) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* The format from the file name, else from its first bytes (HDF5 signature), else LIBSVM */
+static PetscErrorCode DetectFormat(HGReader *r)
+{
+  const char *p = r->path;
+
+  PetscFunctionBegin;
+  if (r->format != HG_DATA_AUTO) PetscFunctionReturn(0);
+  if (EndsWith(p, ".csv") || EndsWith(p, ".csv.gz")) r->format = HG_DATA_CSV;
+  else if (EndsWith(p, ".h5") || EndsWith(p, ".hdf5") || EndsWith(p, ".he5")) r->format = HG_DATA_HDF5;
+  else if (strstr(p, "-ubyte") || EndsWith(p, ".idx") || EndsWith(p, ".idx.gz")) r->format = HG_DATA_IDX;
+  else {
+    FILE         *fp = fopen(p, "rb");
+    unsigned char sig[8];
+    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open the data file: %s", p, strerror(errno));
+    r->fp     = fp;
+    r->format = (fread(sig, 1, 8, fp) == 8 && !memcmp(sig, "\211HDF\r\n\032\n", 8)) ? HG_DATA_HDF5 : HG_DATA_LIBSVM;
+    fclose(fp);
+    r->fp = NULL;
+    if (r->format == HG_DATA_LIBSVM) { /* a first line with a comma is CSV (LIBSVM has none) */
+      PetscBool eof;
+      size_t    len;
+      r->gz = gzopen(p, "rb");
+      PetscCheck(r->gz, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open the data file: %s", p, strerror(errno));
+      PetscCall(HGReaderGetLine(r, &eof, &len));
+      if (!eof && strchr(r->line, ',')) r->format = HG_DATA_CSV;
+      gzclose(r->gz);
+      r->gz = NULL;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReadAny(HGReader *r)
+{
+  PetscFunctionBegin;
+  PetscCall(DetectFormat(r));
+  PetscCheck(!r->labels || r->format == HG_DATA_IDX, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: a separate labels file (%s) is read only for IDX data; %s files carry their labels (drop the *_labels option)", r->path, r->labels, HGDataFormats[r->format]);
+  switch (r->format) {
+  case HG_DATA_LIBSVM:
+    PetscCall(HGDataRead_LIBSVM(r));
+    break;
+  case HG_DATA_CSV:
+    PetscCall(HGDataRead_CSV(r));
+    break;
+  case HG_DATA_IDX:
+    PetscCall(HGDataRead_IDX(r));
+    break;
+  case HG_DATA_HDF5:
+    PetscCall(HGDataRead_HDF5(r));
+    break;
+  default:
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: unknown data format %d", r->path, (int)r->format);
+  }
+  PetscCheck(r->raw->M > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the file contains no samples (is it empty?)", r->path);
+  PetscCheck(r->raw->N > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the samples have no features (a LIBSVM file with no index:value pairs needs -data_nfeatures)", r->path);
+  PetscFunctionReturn(0);
+}
+
+/* Number of distinct values when all are integers and there are at most 1000, else 0 */
+static PetscErrorCode CountClasses(PetscInt n, const PetscScalar *y, PetscInt *nclasses)
+{
+  PetscReal *v;
+  PetscInt   k = n;
+
+  PetscFunctionBegin;
+  *nclasses = 0;
+  for (PetscInt i = 0; i < n; i++)
+    if (PetscRealPart(y[i]) != PetscFloorReal(PetscRealPart(y[i]))) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1(n, &v));
+  for (PetscInt i = 0; i < n; i++) v[i] = PetscRealPart(y[i]);
+  PetscCall(PetscSortRemoveDupsReal(&k, v));
+  PetscCall(PetscFree(v));
+  if (k <= 1000) *nclasses = k;
+  PetscFunctionReturn(0);
+}
+
+/* Scatter rank 0's raw data to the row layout PETSC_DECIDE */
+static PetscErrorCode ScatterRaw(MPI_Comm comm, HGRaw *raw, HGData *data)
+{
+  PetscMPIInt     rank, size;
+  PetscInt64      hdr[4] = {0, 0, 0, 0};
+  PetscInt        M, N, m, nl, lo, hi;
+  PetscBool       sparse;
+  PetscLayout     rmap;
+  const PetscInt *ranges;
+  PetscMPIInt    *counts = NULL, *displs = NULL;
+  PetscScalar    *ly;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (rank == 0) {
+    hdr[0] = raw->M;
+    hdr[1] = raw->N;
+    hdr[2] = raw->sparse;
+    PetscCall(CountClasses(raw->M, raw->y, &data->nclasses));
+    hdr[3] = data->nclasses;
+  }
+  PetscCallMPI(MPI_Bcast(hdr, 4, MPIU_INT64, 0, comm));
+  M              = (PetscInt)hdr[0];
+  N              = (PetscInt)hdr[1];
+  sparse         = hdr[2] ? PETSC_TRUE : PETSC_FALSE;
+  data->nsamples = M, data->nfeatures = N, data->nclasses = (PetscInt)hdr[3];
+  PetscCall(PetscLayoutCreateFromSizes(comm, PETSC_DECIDE, M, 1, &rmap));
+  PetscCall(PetscLayoutGetRanges(rmap, &ranges));
+  PetscCall(PetscLayoutGetLocalSize(rmap, &m));
+  PetscCall(PetscLayoutGetRange(rmap, &lo, &hi));
+  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  /* labels */
+  PetscCall(VecCreateMPI(comm, m, M, &data->y));
+  if (rank == 0)
+    for (PetscMPIInt r = 0; r < size; r++) counts[r] = (PetscMPIInt)(ranges[r + 1] - ranges[r]), displs[r] = (PetscMPIInt)ranges[r];
+  PetscCall(VecGetArrayWrite(data->y, &ly));
+  PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->y : NULL, counts, displs, MPIU_SCALAR, ly, (PetscMPIInt)m, MPIU_SCALAR, 0, comm));
+  PetscCall(VecRestoreArrayWrite(data->y, &ly));
+  if (sparse) {
+    PetscInt    *rl, *ii, *jj;
+    PetscScalar *aa;
+    PetscInt64   nnzl = 0;
+
+    /* row lengths, then columns and values */
+    PetscCall(PetscMalloc1(m + 1, &ii));
+    {
+      PetscInt *len = NULL;
+      if (rank == 0) {
+        PetscCall(PetscMalloc1(M, &len));
+        for (PetscInt i = 0; i < M; i++) len[i] = raw->rowptr[i + 1] - raw->rowptr[i];
+      }
+      PetscCall(PetscMalloc1(m, &rl));
+      PetscCallMPI(MPI_Scatterv(len, counts, displs, MPIU_INT, rl, (PetscMPIInt)m, MPIU_INT, 0, comm));
+      PetscCall(PetscFree(len));
+    }
+    ii[0] = 0;
+    for (PetscInt i = 0; i < m; i++) ii[i + 1] = ii[i] + rl[i];
+    nnzl = ii[m];
+    PetscCall(PetscFree(rl));
+    if (rank == 0)
+      for (PetscMPIInt r = 0; r < size; r++) {
+        PetscInt64 c = (PetscInt64)raw->rowptr[ranges[r + 1]] - raw->rowptr[ranges[r]];
+        PetscCheck(c < PETSC_MPI_INT_MAX && raw->rowptr[ranges[r]] < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "data set too large to scatter from one rank (%" PetscInt64_FMT " nonzeros for one rank)", c);
+        counts[r] = (PetscMPIInt)c, displs[r] = (PetscMPIInt)raw->rowptr[ranges[r]];
+      }
+    PetscCall(PetscMalloc2(nnzl, &jj, nnzl, &aa));
+    PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->cols : NULL, counts, displs, MPIU_INT, jj, (PetscMPIInt)nnzl, MPIU_INT, 0, comm));
+    PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->vals : NULL, counts, displs, MPIU_SCALAR, aa, (PetscMPIInt)nnzl, MPIU_SCALAR, 0, comm));
+    PetscCall(MatCreateMPIAIJWithArrays(comm, m, PETSC_DECIDE, M, N, ii, jj, aa, &data->X));
+    PetscCall(PetscFree(ii));
+    PetscCall(PetscFree2(jj, aa));
+  } else {
+    PetscScalar *rows, *a;
+    PetscInt     lda;
+
+    PetscCheck((PetscInt64)m * N < PETSC_MPI_INT_MAX, comm, PETSC_ERR_SUP, "data set too large to scatter from one rank: %" PetscInt_FMT " x %" PetscInt_FMT " values for one rank; use more ranks", m, N);
+    if (rank == 0)
+      for (PetscMPIInt r = 0; r < size; r++) {
+        PetscCheck((PetscInt64)ranges[r] * N < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "dense data set too large to scatter from one rank (%" PetscInt_FMT " x %" PetscInt_FMT ")", M, N);
+        counts[r] = (PetscMPIInt)((ranges[r + 1] - ranges[r]) * N), displs[r] = (PetscMPIInt)(ranges[r] * N);
+      }
+    PetscCall(PetscMalloc1((size_t)m * N, &rows));
+    PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->vals : NULL, counts, displs, MPIU_SCALAR, rows, (PetscMPIInt)(m * N), MPIU_SCALAR, 0, comm));
+    PetscCall(VecGetLocalSize(data->y, &nl));
+    PetscCall(MatCreateDense(comm, m, PETSC_DECIDE, M, N, NULL, &data->X));
+    PetscCall(MatDenseGetLDA(data->X, &lda));
+    PetscCall(MatDenseGetArrayWrite(data->X, &a));
+    for (PetscInt i = 0; i < m; i++)
+      for (PetscInt j = 0; j < N; j++) a[i + (size_t)j * lda] = rows[(size_t)i * N + j];
+    PetscCall(MatDenseRestoreArrayWrite(data->X, &a));
+    PetscCall(MatAssemblyBegin(data->X, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(data->X, MAT_FINAL_ASSEMBLY));
+    PetscCall(PetscFree(rows));
+  }
+  if (rank == 0) PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscLayoutDestroy(&rmap));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataLoadWithOptions - reads a data file into a distributed matrix and label Vec
+
+  Collective
+
+  Input Parameters:
++ comm   - the communicator of the data set
+. path   - the data file (gzip-compressed text and IDX files are read as well)
+. labels - IDX only: the labels file (NULL: the *-labels-idx1-ubyte file beside the images)
+. format - `HG_DATA_AUTO` to decide from the name (and the HDF5 signature), or the format
+- opts   - reader options (`HGDataLoadOptionsDefault()`), or NULL for the defaults
+
+  Output Parameter:
+. data - X (MPIAIJ for LIBSVM and CSR HDF5 groups, MPIDENSE otherwise) and y
+
+  Notes:
+  Rank 0 reads the whole file and scatters the rows: the result is the same on any number
+  of ranks.  A bad file is a PETSc error (code `PETSC_ERR_FILE_OPEN`, `PETSC_ERR_FILE_READ`
+  or `PETSC_ERR_FILE_UNEXPECTED`) on every rank whose message names the file, the line or
+  record, and what is wrong.
+
+.seealso: `HGDataLoad()`, `HGDataGetFromOptions()`, `HGDataDestroy()`
+@*/
+PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const char labels[], HGDataFormat format, const HGDataLoadOptions *opts, HGData *data)
+{
+  HGDataLoadOptions defaults;
+  HGReader          r;
+  HGRaw             raw;
+
+  PetscFunctionBegin;
+  PetscCheck(path && path[0], comm, PETSC_ERR_ARG_NULL, "no data file name given");
+  PetscCheck((int)format >= 0 && format <= HG_DATA_HDF5, comm, PETSC_ERR_ARG_OUTOFRANGE, "unknown data format %d", (int)format);
+  if (!opts) {
+    PetscCall(HGDataLoadOptionsDefault(&defaults));
+    opts = &defaults;
+  }
+  PetscCall(PetscMemzero(data, sizeof(*data)));
+  PetscCall(PetscMemzero(&r, sizeof(r)));
+  PetscCall(PetscMemzero(&raw, sizeof(raw)));
+  r.path   = path;
+  r.labels = (labels && labels[0]) ? labels : NULL;
+  r.format = format;
+  r.opts   = opts;
+  r.raw    = &raw;
+  r.h5     = H5I_INVALID_HID;
+  {
+    PetscErrorCode ierr = HGDataRunOnRoot(comm, ReadAny, &r);
+    if (ierr) {
+      PetscCall(HGRawFree(&raw));
+      PetscCall(ierr);
+    }
+  }
+  PetscCall(ScatterRaw(comm, &raw, data));
+  PetscCall(HGRawFree(&raw));
+  PetscCall(PetscInfo(NULL, "%s: %" PetscInt_FMT " samples x %" PetscInt_FMT " features (%s), %" PetscInt_FMT " classes\n", path, data->nsamples, data->nfeatures, r.format == HG_DATA_AUTO ? "auto" : HGDataFormats[r.format], data->nclasses));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataLoad - reads a data file with the default reader options (see `HGDataLoadWithOptions()`)
+
+  Collective
+@*/
+PetscErrorCode HGDataLoad(MPI_Comm comm, const char path[], const char labels[], HGDataFormat format, HGData *data)
+{
+  PetscFunctionBegin;
+  PetscCall(HGDataLoadWithOptions(comm, path, labels, format, NULL, data));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataDestroy - frees X and y and zeroes the struct
+
+  Collective
+@*/
+PetscErrorCode HGDataDestroy(HGData *data)
+{
+  PetscFunctionBegin;
+  if (!data) PetscFunctionReturn(0);
+  PetscCall(MatDestroy(&data->X));
+  PetscCall(VecDestroy(&data->y));
+  PetscCall(PetscMemzero(data, sizeof(*data)));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataGetClasses - the sorted distinct label values of a data set (on every rank)
+
+  Collective
+
+  Output Parameters:
++ nclasses - their number
+- values   - the values (PetscMalloc1; the caller PetscFree()s them)
+@*/
+PetscErrorCode HGDataGetClasses(HGData *data, PetscInt *nclasses, PetscReal **values)
+{
+  PetscScalar *all;
+  PetscInt     n = data->nsamples;
+
+  PetscFunctionBegin;
+  PetscCheck(data->y, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "the data set has no labels (load it first)");
+  PetscCall(HGVecGatherAll(data->y, &all));
+  PetscCall(PetscMalloc1(PetscMax(n, 1), values));
+  for (PetscInt i = 0; i < n; i++) (*values)[i] = PetscRealPart(all[i]);
+  PetscCall(PetscFree(all));
+  PetscCall(PetscSortRemoveDupsReal(&n, *values));
+  *nclasses = n;
+  PetscFunctionReturn(0);
+}
+
+/* P: rows idx[lo..hi) of a global list of n row indices of X, as a 0/1 selection matrix */
+static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], HGData *out)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)in->X);
+  PetscInt m = PETSC_DECIDE, lo = 0, ml, *ii, *jj;
+  PetscScalar *aa;
+  Mat          P;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSplitOwnership(comm, &m, &n));
+  PetscCallMPI(MPI_Scan(&m, &lo, 1, MPIU_INT, MPI_SUM, comm));
+  lo -= m;
+  PetscCall(MatGetLocalSize(in->X, &ml, NULL));
+  PetscCall(PetscMalloc3(m + 1, &ii, m, &jj, m, &aa));
+  for (PetscInt i = 0; i < m; i++) ii[i] = i, jj[i] = idx[lo + i], aa[i] = 1.0;
+  ii[m] = m;
+  PetscCall(MatCreateMPIAIJWithArrays(comm, m, ml, n, in->nsamples, ii, jj, aa, &P));
+  PetscCall(PetscFree3(ii, jj, aa));
+  PetscCall(MatMatMult(P, in->X, MAT_INITIAL_MATRIX, PETSC_DEFAULT, &out->X));
+  PetscCall(MatCreateVecs(P, NULL, &out->y));
+  PetscCall(MatMult(P, in->y, out->y));
+  PetscCall(MatDestroy(&P));
+  out->nsamples  = n;
+  out->nfeatures = in->nfeatures;
+  {
+    PetscScalar *all;
+    PetscCall(HGVecGatherAll(out->y, &all));
+    PetscCall(CountClasses(n, all, &out->nclasses));
+    PetscCall(PetscFree(all));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataSplit - splits a data set at random into parts (train/validation/test)
+
+  Collective
+
+  Input Parameters:
++ data      - the data set (not changed)
+. nparts    - the number of parts
+. fractions - their fractions of the samples (positive, summing to 1; the paper uses thirds)
+- seed      - the seed of the permutation
+
+  Output Parameter:
+. parts - nparts data sets; part k holds the samples whose position in the permutation falls
+          in the k-th interval of the cumulative fractions, kept in their original order
+
+  Notes:
+  The permutation sorts the samples by a hash of (seed, index): it is the same on any number
+  of ranks, and so are the parts (rows are copied exactly).  Part k has
+  round(c_k M) - round(c_{k-1} M) samples, c the cumulative fractions; every part must get
+  at least one sample.
+@*/
+PetscErrorCode HGDataSplit(HGData *data, PetscInt nparts, const PetscReal fractions[], PetscInt64 seed, HGData parts[])
+{
+  MPI_Comm   comm;
+  PetscInt   M = data->nsamples, *perm, start = 0;
+  PetscReal *keys, sum = 0, cum = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(data->X && data->y, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "HGDataSplit: the data set is empty (load it first)");
+  comm = PetscObjectComm((PetscObject)data->X);
+  PetscCheck(nparts >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "HGDataSplit: nparts must be positive, got %" PetscInt_FMT, nparts);
+  for (PetscInt k = 0; k < nparts; k++) {
+    PetscCheck(fractions[k] > 0 && fractions[k] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_split: fraction %" PetscInt_FMT " is %g; fractions must lie in (0, 1]", k, (double)fractions[k]);
+    sum += fractions[k];
+  }
+  PetscCheck(PetscAbsReal(sum - 1.0) < 1e-3, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_split: the fractions sum to %g, not 1", (double)sum);
+  PetscCall(PetscMalloc2(M, &perm, M, &keys));
+  for (PetscInt i = 0; i < M; i++) perm[i] = i, keys[i] = HGHashUniform(seed, STREAM_SPLIT, i);
+  PetscCall(PetscSortRealWithArrayInt(M, keys, perm));
+  for (PetscInt k = 0; k < nparts; k++) {
+    PetscInt end, n;
+    cum += fractions[k] / sum;
+    end = k == nparts - 1 ? M : (PetscInt)PetscFloorReal(cum * M + 0.5);
+    n   = end - start;
+    PetscCheck(n > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "HGDataSplit: part %" PetscInt_FMT " of the %" PetscInt_FMT " samples would be empty (fraction %g): use larger fractions or more data", k, M, (double)fractions[k]);
+    PetscCall(PetscSortInt(n, perm + start));
+    PetscCall(SelectRows(data, n, perm + start, &parts[k]));
+    start = end;
+  }
+  PetscCall(PetscFree2(perm, keys));
+  PetscFunctionReturn(0);
+}
+
+/* Column means and scales (1/std, 1 for constant columns) of X over all its rows */
+static PetscErrorCode ColumnStats(Mat X, PetscInt M, PetscInt N, PetscBool sparse, PetscReal *mean, PetscReal *scale)
+{
+  MPI_Comm   comm = PetscObjectComm((PetscObject)X);
+  PetscInt   lo, hi;
+  PetscReal *loc, *var, *cnt = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(MatGetOwnershipRange(X, &lo, &hi));
+  PetscCall(PetscCalloc2(N, &loc, N, &var));
+  if (sparse) PetscCall(PetscCalloc1(N, &cnt));
+  for (PetscInt pass = 0; pass < 2; pass++) {
+    PetscCall(PetscArrayzero(loc, N));
+    if (sparse) {
+      for (PetscInt i = lo; i < hi; i++) {
+        PetscInt           nc;
+        const PetscInt    *c;
+        const PetscScalar *v;
+        PetscCall(MatGetRow(X, i, &nc, &c, &v));
+        for (PetscInt k = 0; k < nc; k++) {
+          PetscReal x = PetscRealPart(v[k]);
+          if (pass == 0) loc[c[k]] += x;
+          else loc[c[k]] += (x - mean[c[k]]) * (x - mean[c[k]]);
+          if (pass == 0) cnt[c[k]] += 1;
+        }
+        PetscCall(MatRestoreRow(X, i, &nc, &c, &v));
+      }
+    } else {
+      const PetscScalar *a;
+      PetscInt           lda;
+      PetscCall(MatDenseGetLDA(X, &lda));
+      PetscCall(MatDenseGetArrayRead(X, &a));
+      for (PetscInt j = 0; j < N; j++)
+        for (PetscInt i = 0; i < hi - lo; i++) {
+          PetscReal x = PetscRealPart(a[i + (size_t)j * lda]);
+          loc[j] += pass == 0 ? x : (x - mean[j]) * (x - mean[j]);
+        }
+      PetscCall(MatDenseRestoreArrayRead(X, &a));
+    }
+    if (pass == 0) {
+      PetscCall(MPIU_Allreduce(loc, mean, N, MPIU_REAL, MPIU_SUM, comm));
+      for (PetscInt j = 0; j < N; j++) mean[j] /= M;
+      if (sparse) {
+        PetscCall(MPIU_Allreduce(cnt, var, N, MPIU_REAL, MPIU_SUM, comm));
+        PetscCall(PetscArraycpy(cnt, var, N));
+      }
+    } else {
+      PetscCall(MPIU_Allreduce(loc, var, N, MPIU_REAL, MPIU_SUM, comm));
+      for (PetscInt j = 0; j < N; j++) {
+        PetscReal v = var[j], sd;
+        if (sparse) v += (M - cnt[j]) * mean[j] * mean[j]; /* the implicit zeros */
+        sd       = PetscSqrtReal(v / M);
+        scale[j] = (sd > 0 && sd > 64 * PETSC_MACHINE_EPSILON * PetscAbsReal(mean[j])) ? 1.0 / sd : 1.0;
+      }
+    }
+  }
+  PetscCall(PetscFree2(loc, var));
+  PetscCall(PetscFree(cnt));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ApplyAffine(HGData *d, PetscBool sparse, const PetscReal *mean, const PetscReal *scale)
+{
+  PetscFunctionBegin;
+  if (sparse) {
+    Vec          s;
+    PetscInt     lo, hi;
+    PetscScalar *a;
+    PetscCall(MatCreateVecs(d->X, &s, NULL));
+    PetscCall(VecGetOwnershipRange(s, &lo, &hi));
+    PetscCall(VecGetArrayWrite(s, &a));
+    for (PetscInt j = lo; j < hi; j++) a[j - lo] = scale[j];
+    PetscCall(VecRestoreArrayWrite(s, &a));
+    PetscCall(MatDiagonalScale(d->X, NULL, s));
+    PetscCall(VecDestroy(&s));
+  } else {
+    PetscScalar *a;
+    PetscInt     lda, m;
+    PetscCall(MatGetLocalSize(d->X, &m, NULL));
+    PetscCall(MatDenseGetLDA(d->X, &lda));
+    PetscCall(MatDenseGetArray(d->X, &a));
+    for (PetscInt j = 0; j < d->nfeatures; j++)
+      for (PetscInt i = 0; i < m; i++) a[i + (size_t)j * lda] = (a[i + (size_t)j * lda] - mean[j]) * scale[j];
+    PetscCall(MatDenseRestoreArray(d->X, &a));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode IsSparse(Mat X, PetscBool *sparse)
+{
+  PetscBool dense;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)X, &dense, MATMPIDENSE, MATSEQDENSE, MATDENSE, ""));
+  *sparse = dense ? PETSC_FALSE : PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataStandardize - standardizes the features: the column means and standard deviations
+  of ref (population variance, over all its samples) define x -> (x - mean) / std, applied to
+  ref and to every set in others
+
+  Collective
+
+  Notes:
+  Constant columns are only centered.  Sparse (MPIAIJ) data are only scaled, x -> x / std,
+  so that they stay sparse (the std is still that of the full column, zeros included).
+  The sums are reduced across ranks: results agree across rank counts to rounding.
+@*/
+PetscErrorCode HGDataStandardize(HGData *ref, PetscInt nothers, HGData others[])
+{
+  PetscReal *mean, *scale;
+  PetscBool  sparse, osparse;
+
+  PetscFunctionBegin;
+  PetscCheck(ref && ref->X, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "HGDataStandardize: the reference data set is empty");
+  PetscCall(IsSparse(ref->X, &sparse));
+  for (PetscInt k = 0; k < nothers; k++) {
+    if (!others[k].X) continue;
+    PetscCheck(others[k].nfeatures == ref->nfeatures, PetscObjectComm((PetscObject)ref->X), PETSC_ERR_ARG_SIZ, "HGDataStandardize: data set %" PetscInt_FMT " has %" PetscInt_FMT " features, the reference set %" PetscInt_FMT, k, others[k].nfeatures, ref->nfeatures);
+  }
+  PetscCall(PetscMalloc2(ref->nfeatures, &mean, ref->nfeatures, &scale));
+  PetscCall(ColumnStats(ref->X, ref->nsamples, ref->nfeatures, sparse, mean, scale));
+  PetscCall(ApplyAffine(ref, sparse, mean, scale));
+  for (PetscInt k = 0; k < nothers; k++) {
+    if (!others[k].X) continue;
+    PetscCall(IsSparse(others[k].X, &osparse));
+    PetscCall(ApplyAffine(&others[k], (PetscBool)(sparse || osparse), mean, scale));
+  }
+  PetscCall(PetscFree2(mean, scale));
+  PetscFunctionReturn(0);
+}
+
+/* This rank's rows as CSR (global columns) or dense row major */
+static PetscErrorCode LocalRows(HGData *d, PetscBool sparse, PetscInt *m, PetscInt **ii, PetscInt **jj, PetscScalar **aa)
+{
+  PetscInt lo, hi, N = d->nfeatures;
+
+  PetscFunctionBegin;
+  PetscCall(MatGetOwnershipRange(d->X, &lo, &hi));
+  *m = hi - lo;
+  if (sparse) {
+    PetscInt nnz = 0;
+    PetscCall(PetscMalloc1(*m + 1, ii));
+    (*ii)[0] = 0;
+    for (PetscInt i = lo; i < hi; i++) {
+      PetscInt nc;
+      PetscCall(MatGetRow(d->X, i, &nc, NULL, NULL));
+      nnz += nc;
+      (*ii)[i - lo + 1] = nnz;
+      PetscCall(MatRestoreRow(d->X, i, &nc, NULL, NULL));
+    }
+    PetscCall(PetscMalloc2(nnz, jj, nnz, aa));
+    for (PetscInt i = lo; i < hi; i++) {
+      PetscInt           nc;
+      const PetscInt    *c;
+      const PetscScalar *v;
+      PetscCall(MatGetRow(d->X, i, &nc, &c, &v));
+      PetscCall(PetscArraycpy(*jj + (*ii)[i - lo], c, nc));
+      PetscCall(PetscArraycpy(*aa + (*ii)[i - lo], v, nc));
+      PetscCall(MatRestoreRow(d->X, i, &nc, &c, &v));
+    }
+  } else {
+    const PetscScalar *a;
+    PetscInt           lda;
+    *ii = *jj = NULL;
+    PetscCall(PetscMalloc1((size_t)(*m) * N, aa));
+    PetscCall(MatDenseGetLDA(d->X, &lda));
+    PetscCall(MatDenseGetArrayRead(d->X, &a));
+    for (PetscInt i = 0; i < *m; i++)
+      for (PetscInt j = 0; j < N; j++) (*aa)[(size_t)i * N + j] = a[i + (size_t)j * lda];
+    PetscCall(MatDenseRestoreArrayRead(d->X, &a));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGDataGatherDense - the whole data matrix, row major, on every rank (for small dense
+  problems that need all samples everywhere, e.g. kernel matrices)
+
+  Collective
+
+  Output Parameter:
+. x - nsamples * nfeatures values, sample i at x + i * nfeatures (PetscFree() it)
+@*/
+PetscErrorCode HGDataGatherDense(HGData *d, PetscScalar **x)
+{
+  MPI_Comm     comm;
+  PetscMPIInt  size, *counts, *displs;
+  PetscInt     m, N = d->nfeatures, *ii, *jj;
+  PetscScalar *aa, *rows;
+  PetscBool    sparse;
+
+  PetscFunctionBegin;
+  PetscCheck(d->X, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "HGDataGatherDense: the data set is empty");
+  comm = PetscObjectComm((PetscObject)d->X);
+  PetscCheck((PetscInt64)d->nsamples * N < PETSC_MPI_INT_MAX, comm, PETSC_ERR_SUP, "HGDataGatherDense: %" PetscInt_FMT " x %" PetscInt_FMT " is too large to gather on every rank", d->nsamples, N);
+  PetscCall(IsSparse(d->X, &sparse));
+  PetscCall(LocalRows(d, sparse, &m, &ii, &jj, &aa));
+  if (sparse) {
+    PetscCall(PetscCalloc1((size_t)m * N, &rows));
+    for (PetscInt i = 0; i < m; i++)
+      for (PetscInt k = ii[i]; k < ii[i + 1]; k++) rows[(size_t)i * N + jj[k]] = aa[k];
+    PetscCall(PetscFree(ii));
+    PetscCall(PetscFree2(jj, aa));
+  } else rows = aa;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  {
+    PetscMPIInt c = (PetscMPIInt)(m * N);
+    PetscCallMPI(MPI_Allgather(&c, 1, MPI_INT, counts, 1, MPI_INT, comm));
+  }
+  displs[0] = 0;
+  for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  PetscCall(PetscMalloc1((size_t)d->nsamples * N, x));
+  PetscCallMPI(MPI_Allgatherv(rows, (PetscMPIInt)(m * N), MPIU_SCALAR, *x, counts, displs, MPIU_SCALAR, comm));
+  PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscFree(rows));
+  PetscFunctionReturn(0);
+}
+
+/* The whole data set on rank 0 (CSR or dense row major), for writing */
+PetscErrorCode HGDataGatherRoot(HGData *d, HGRaw *raw)
+{
+  MPI_Comm     comm = PetscObjectComm((PetscObject)d->X);
+  PetscMPIInt  rank, size, *counts = NULL, *displs = NULL, c;
+  PetscInt     m, *ii, *jj, N = d->nfeatures, M = d->nsamples;
+  PetscScalar       *aa;
+  const PetscScalar *ly;
+  PetscBool          sparse;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMemzero(raw, sizeof(*raw)));
+  PetscCall(IsSparse(d->X, &sparse));
+  PetscCall(LocalRows(d, sparse, &m, &ii, &jj, &aa));
+  raw->M = M, raw->N = N, raw->sparse = sparse;
+  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  /* labels */
+  c = (PetscMPIInt)m;
+  PetscCallMPI(MPI_Gather(&c, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+  if (rank == 0) {
+    displs[0] = 0;
+    for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+    PetscCall(PetscMalloc1(M, &raw->y));
+  }
+  PetscCall(VecGetArrayRead(d->y, &ly));
+  PetscCallMPI(MPI_Gatherv(ly, c, MPIU_SCALAR, raw->y, counts, displs, MPIU_SCALAR, 0, comm));
+  PetscCall(VecRestoreArrayRead(d->y, &ly));
+  if (sparse) {
+    PetscInt *len = NULL, *rl;
+    PetscCall(PetscMalloc1(m, &rl));
+    for (PetscInt i = 0; i < m; i++) rl[i] = ii[i + 1] - ii[i];
+    if (rank == 0) PetscCall(PetscMalloc1(M, &len));
+    PetscCallMPI(MPI_Gatherv(rl, c, MPIU_INT, len, counts, displs, MPIU_INT, 0, comm));
+    PetscCall(PetscFree(rl));
+    c = (PetscMPIInt)ii[m];
+    PetscCallMPI(MPI_Gather(&c, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+    if (rank == 0) {
+      PetscCall(PetscMalloc1(M + 1, &raw->rowptr));
+      raw->rowptr[0] = 0;
+      for (PetscInt i = 0; i < M; i++) raw->rowptr[i + 1] = raw->rowptr[i] + len[i];
+      PetscCall(PetscFree(len));
+      displs[0] = 0;
+      for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+      PetscCall(PetscMalloc1(raw->rowptr[M], &raw->cols));
+      PetscCall(PetscMalloc1(raw->rowptr[M], &raw->vals));
+    }
+    PetscCallMPI(MPI_Gatherv(jj, c, MPIU_INT, raw->cols, counts, displs, MPIU_INT, 0, comm));
+    PetscCallMPI(MPI_Gatherv(aa, c, MPIU_SCALAR, raw->vals, counts, displs, MPIU_SCALAR, 0, comm));
+    PetscCall(PetscFree(ii));
+    PetscCall(PetscFree2(jj, aa));
+  } else {
+    c = (PetscMPIInt)(m * N);
+    PetscCallMPI(MPI_Gather(&c, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+    if (rank == 0) {
+      displs[0] = 0;
+      for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+      PetscCall(PetscMalloc1((size_t)M * N, &raw->vals));
+    }
+    PetscCallMPI(MPI_Gatherv(aa, c, MPIU_SCALAR, raw->vals, counts, displs, MPIU_SCALAR, 0, comm));
+    PetscCall(PetscFree(aa));
+  }
+  if (rank == 0) PetscCall(PetscFree2(counts, displs));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                    */
+
+/* Widen or check the feature counts of the sets read from files: LIBSVM files are re-read
+   with the largest width seen, other formats must agree */
+typedef struct {
+  char          file[PETSC_MAX_PATH_LEN], labels[PETSC_MAX_PATH_LEN];
+  const char   *opt;
+  HGData       *d;
+} DataFile;
+
+/*@C
+  HGDataGetFromOptions - loads the training, validation and (optionally) test sets named by
+  the options of a problem
+
+  Collective
+
+  Input Parameters:
++ comm   - the communicator of the data
+- prefix - the options prefix of the problem (or NULL)
+
+  Output Parameters:
++ found - PETSC_FALSE when no -data option was given (the problem uses its synthetic data)
+. train - the training set
+. val   - the validation set
+- test  - the test set (may be NULL; zeroed when no test set is given)
+
+  Options Database Keys:
++ -data_train <file>, -data_train_labels <file> - training set (labels: IDX only)
+. -data_val <file>, -data_val_labels <file>     - validation set
+. -data_test <file>, -data_test_labels <file>   - test set
+. -data <file>, -data_labels <file>             - one file, split at random with -data_split
+. -data_split <1/3,1/3,1/3>                     - fractions of train, validation (and test)
+. -data_seed <0>                                - seed of the split
+. -data_format <auto,libsvm,csv,idx,hdf5>       - file format (auto: from the name)
+. -data_standardize                             - standardize the features with the training statistics
+. -data_max_samples <0>                         - read only the first N samples of each file
+. -data_nfeatures <0>                           - LIBSVM: number of features (0: the largest index seen)
+. -data_csv_label_column <last>                 - CSV: label column, header name or 0-based index
+. -data_csv_skip_columns <a,b>                  - CSV: columns to drop (names or 0-based indices)
+. -data_csv_header <true>                       - CSV: the first line is a header
+- -data_csv_delimiter <,>                       - CSV: the field separator
+
+  Notes:
+  The training and validation sets (and test set) must have the same number of features:
+  LIBSVM files are widened to the largest index found in any of them; other formats must agree.
+@*/
+PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBool *found, HGData *train, HGData *val, HGData *test)
+{
+  HGDataLoadOptions opts;
+  HGDataFormat      format = HG_DATA_AUTO;
+  char              one[PETSC_MAX_PATH_LEN] = "", onel[PETSC_MAX_PATH_LEN] = "", label[256] = "", delim[8] = ",";
+  char             *skip[HG_DATA_MAX_COLUMNS];
+  PetscInt          nskip = HG_DATA_MAX_COLUMNS, seed = 0, nfrac = 3;
+  PetscReal         frac[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+  PetscBool         standardize = PETSC_FALSE, fset = PETSC_FALSE, hasone, hastr, hasval, hastest;
+  DataFile          f[3];
+  HGData            dummy;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(train, sizeof(*train)));
+  PetscCall(PetscMemzero(val, sizeof(*val)));
+  if (test) PetscCall(PetscMemzero(test, sizeof(*test)));
+  PetscCall(PetscMemzero(f, sizeof(f)));
+  PetscCall(PetscMemzero(&dummy, sizeof(dummy)));
+  PetscCall(HGDataLoadOptionsDefault(&opts));
+  f[0].opt = "-data_train", f[1].opt = "-data_val", f[2].opt = "-data_test";
+  f[0].d = train, f[1].d = val, f[2].d = test ? test : &dummy;
+  PetscOptionsBegin(comm, prefix, "Data sets (hypergrad)", "HGData");
+  PetscCall(PetscOptionsString("-data", "One data file, split with -data_split", "HGDataGetFromOptions", one, one, sizeof(one), &hasone));
+  PetscCall(PetscOptionsString("-data_labels", "Labels file of -data (IDX)", "HGDataGetFromOptions", onel, onel, sizeof(onel), NULL));
+  PetscCall(PetscOptionsString("-data_train", "Training data file", "HGDataGetFromOptions", f[0].file, f[0].file, sizeof(f[0].file), &hastr));
+  PetscCall(PetscOptionsString("-data_train_labels", "Labels file of -data_train (IDX)", "HGDataGetFromOptions", f[0].labels, f[0].labels, sizeof(f[0].labels), NULL));
+  PetscCall(PetscOptionsString("-data_val", "Validation data file", "HGDataGetFromOptions", f[1].file, f[1].file, sizeof(f[1].file), &hasval));
+  PetscCall(PetscOptionsString("-data_val_labels", "Labels file of -data_val (IDX)", "HGDataGetFromOptions", f[1].labels, f[1].labels, sizeof(f[1].labels), NULL));
+  PetscCall(PetscOptionsString("-data_test", "Test data file", "HGDataGetFromOptions", f[2].file, f[2].file, sizeof(f[2].file), &hastest));
+  PetscCall(PetscOptionsString("-data_test_labels", "Labels file of -data_test (IDX)", "HGDataGetFromOptions", f[2].labels, f[2].labels, sizeof(f[2].labels), NULL));
+  PetscCall(PetscOptionsRealArray("-data_split", "Fractions of train, validation (and test) for -data", "HGDataSplit", frac, &nfrac, &fset));
+  PetscCall(PetscOptionsInt("-data_seed", "Seed of the split", "HGDataSplit", seed, &seed, NULL));
+  PetscCall(PetscOptionsEnum("-data_format", "Format of the data files", "HGDataLoad", HGDataFormats, (PetscEnum)format, (PetscEnum *)&format, NULL));
+  PetscCall(PetscOptionsBool("-data_standardize", "Standardize the features (statistics of the training set)", "HGDataStandardize", standardize, &standardize, NULL));
+  PetscCall(PetscOptionsInt("-data_max_samples", "Read only the first N samples of each file (0: all)", "HGDataLoad", opts.max_samples, &opts.max_samples, NULL));
+  PetscCall(PetscOptionsInt("-data_nfeatures", "LIBSVM: number of features (0: the largest index)", "HGDataLoad", opts.nfeatures, &opts.nfeatures, NULL));
+  PetscCall(PetscOptionsString("-data_csv_label_column", "CSV: label column, by header name or 0-based index (default: the last)", "HGDataLoad", label, label, sizeof(label), NULL));
+  PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, NULL));
+  PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts.csv_header, &opts.csv_header, NULL));
+  PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
+  PetscOptionsEnd();
+  PetscCall(PetscStrncpy(opts.csv_label, label, sizeof(opts.csv_label)));
+  opts.csv_nskip = nskip;
+  for (PetscInt k = 0; k < nskip; k++) {
+    PetscCall(PetscStrncpy(opts.csv_skip[k], skip[k], sizeof(opts.csv_skip[k])));
+    PetscCall(PetscFree(skip[k]));
+  }
+  if (!strcmp(delim, "\\t") || !strcmp(delim, "tab")) opts.csv_delimiter = '\t';
+  else {
+    PetscCheck(strlen(delim) == 1, comm, PETSC_ERR_ARG_WRONG, "-data_csv_delimiter must be one character (or \\t), got \"%s\"", delim);
+    opts.csv_delimiter = delim[0];
+  }
+  PetscCheck(opts.max_samples >= 0 && opts.nfeatures >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_max_samples and -data_nfeatures must be >= 0");
+
+  *found = (hasone || hastr || hasval || hastest) ? PETSC_TRUE : PETSC_FALSE;
+  if (!*found) PetscFunctionReturn(0);
+  if (hasone) {
+    HGData all, parts[3];
+    PetscCheck(!hastr && !hasval && !hastest, comm, PETSC_ERR_ARG_INCOMP, "give either -data FILE (split with -data_split) or -data_train/-data_val/-data_test, not both");
+    PetscCheck(nfrac == 2 || nfrac == 3, comm, PETSC_ERR_ARG_SIZ, "-data_split takes 2 or 3 fractions (train,val[,test]); got %" PetscInt_FMT, nfrac);
+    PetscCall(HGDataLoadWithOptions(comm, one, onel, format, &opts, &all));
+    PetscCall(HGDataSplit(&all, nfrac, frac, seed, parts));
+    PetscCall(HGDataDestroy(&all));
+    *train = parts[0];
+    *val   = parts[1];
+    if (nfrac == 3) {
+      if (test) *test = parts[2];
+      else PetscCall(HGDataDestroy(&parts[2]));
+    }
+  } else {
+    PetscInt nmax = 0;
+    PetscCheck(hastr && hasval, comm, PETSC_ERR_ARG_WRONG, "%s given without %s: give both -data_train FILE and -data_val FILE, or one -data FILE to split", hastr ? "-data_train" : "-data_val", hastr ? "-data_val" : "-data_train");
+    PetscCheck(!fset, comm, PETSC_ERR_ARG_INCOMP, "-data_split applies to -data FILE only");
+    for (PetscInt k = 0; k < 3; k++) {
+      if (!f[k].file[0]) continue;
+      PetscCall(HGDataLoadWithOptions(comm, f[k].file, f[k].labels, format, &opts, f[k].d));
+      nmax = PetscMax(nmax, f[k].d->nfeatures);
+    }
+    for (PetscInt k = 0; k < 3; k++) {
+      PetscBool sparse;
+      if (!f[k].file[0] || f[k].d->nfeatures == nmax) continue;
+      PetscCall(IsSparse(f[k].d->X, &sparse));
+      PetscCheck(sparse && !opts.nfeatures, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %" PetscInt_FMT " features, but another data file has %" PetscInt_FMT ": training, validation and test data must have the same features", f[k].file, f[k].d->nfeatures, nmax);
+      /* LIBSVM (or CSR HDF5): re-read as wide as the widest */
+      PetscCall(HGDataDestroy(f[k].d));
+      opts.nfeatures = nmax;
+      PetscCall(HGDataLoadWithOptions(comm, f[k].file, f[k].labels, format, &opts, f[k].d));
+      opts.nfeatures = 0;
+      PetscCheck(f[k].d->nfeatures == nmax, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: %" PetscInt_FMT " features, but another data file has %" PetscInt_FMT ": training, validation and test data must have the same features", f[k].file, f[k].d->nfeatures, nmax);
+    }
+    if (!test) PetscCall(HGDataDestroy(&dummy));
+  }
+  if (standardize) {
+    HGData others[2];
+    others[0] = *val;
+    PetscCall(PetscMemzero(&others[1], sizeof(HGData)));
+    if (test) others[1] = *test;
+    PetscCall(HGDataStandardize(train, 2, others));
+  }
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,53 @@
+/*
+   Private to src/data: the readers fill an HGRaw on rank 0 (whole file, CSR or dense row
+   major), data.c scatters it to the row layout.  A reader reports a bad file with
+   PetscCheck(..., PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: line %d: ...") on rank 0;
+   HGDataRunOnRoot() catches it there and raises the same message on every rank.
+*/
+#pragma once
+
+#include <hypergrad/hgimpl.h>
+#include <stdio.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+#include <hdf5.h>
+
+typedef struct {
+  PetscInt     M, N;     /* samples, features */
+  PetscBool    sparse;   /* CSR (rowptr, cols, vals) or dense row major vals (M*N) */
+  PetscInt    *rowptr, *cols;
+  PetscScalar *vals;
+  PetscScalar *y;        /* M labels */
+  size_t       capnnz, caprows; /* allocated lengths while reading */
+} HGRaw;
+
+/* What a reader holds open: closed by HGDataRunOnRoot whether the reader failed or not */
+typedef struct {
+  const char              *path, *labels;
+  HGDataFormat             format;
+  const HGDataLoadOptions *opts;
+  HGRaw                   *raw;
+  FILE                    *fp;
+  gzFile                   gz, gzl;
+  hid_t                    h5;
+  char                    *line;
+  size_t                   linecap;
+} HGReader;
+
+PETSC_INTERN PetscErrorCode HGDataRunOnRoot(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *);
+PETSC_INTERN PetscErrorCode HGRawFree(HGRaw *);
+PETSC_INTERN PetscErrorCode HGRawReserve(HGRaw *, size_t rows, size_t nnz);
+/* The whole data set on rank 0 (other ranks get sizes only), for writing */
+PETSC_INTERN PetscErrorCode HGDataGatherRoot(HGData *, HGRaw *);
+
+PETSC_INTERN PetscErrorCode HGDataRead_LIBSVM(HGReader *);
+PETSC_INTERN PetscErrorCode HGDataRead_CSV(HGReader *);
+PETSC_INTERN PetscErrorCode HGDataRead_IDX(HGReader *);
+PETSC_INTERN PetscErrorCode HGDataRead_HDF5(HGReader *);
+
+/* One text line into r->line without the end of line (\n or \r\n); *eof when none is left */
+PETSC_INTERN PetscErrorCode HGReaderGetLine(HGReader *, PetscBool *eof, size_t *len);
+/* Parse a whole token as a finite real: returns 0 ok, 1 not a number, 2 NaN or Inf */
+PETSC_INTERN int HGParseReal(const char *s, PetscReal *v);
