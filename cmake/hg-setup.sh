@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-build}
 shift || true
 
-pkgs=(build-essential cmake pkg-config petsc-dev libhdf5-openmpi-dev openmpi-bin libopenblas0 liblapack-dev python3-numpy python3-h5py python3-matplotlib hdf5-tools)
+pkgs=(build-essential cmake pkg-config petsc-dev libhdf5-openmpi-dev openmpi-bin libopenblas0 liblapack-dev zlib1g-dev python3-numpy python3-h5py python3-matplotlib hdf5-tools)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
