@@ -36,6 +36,7 @@ typedef const char *HGProblemType;
 #define HGPROBLEMBIASREG   "biasreg"
 #define HGPROBLEMKRR       "krr"
 #define HGPROBLEMLOGREG    "logreg"
+#define HGPROBLEMEQM       "eqm"
 
 /* Which of the two forms of the papers the callbacks describe */
 typedef enum {

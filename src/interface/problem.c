@@ -24,6 +24,7 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_Quadratic(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_BiasReg(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_KRR(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_LogReg(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_Eqm(HGProblem);
 
 PetscErrorCode HGProblemRegisterAll(void)
 {
@@ -37,6 +38,7 @@ PetscErrorCode HGProblemRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMBIASREG, HGProblemCreate_BiasReg));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMKRR, HGProblemCreate_KRR));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMLOGREG, HGProblemCreate_LogReg));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMEQM, HGProblemCreate_Eqm));
   PetscFunctionReturn(0);
 }
 
