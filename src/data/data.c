@@ -872,7 +872,7 @@ PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBoo
   char             *skip[HG_DATA_MAX_COLUMNS];
   PetscInt          nskip = HG_DATA_MAX_COLUMNS, seed = 0, nfrac = 3;
   PetscReal         frac[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
-  PetscBool         standardize = PETSC_FALSE, fset = PETSC_FALSE, hasone, hastr, hasval, hastest;
+  PetscBool         standardize = PETSC_FALSE, fset = PETSC_FALSE, skipset = PETSC_FALSE, hasone, hastr, hasval, hastest;
   DataFile          f[3];
   HGData            dummy;
 
@@ -901,10 +901,15 @@ PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBoo
   PetscCall(PetscOptionsInt("-data_max_samples", "Read only the first N samples of each file (0: all)", "HGDataLoad", opts.max_samples, &opts.max_samples, NULL));
   PetscCall(PetscOptionsInt("-data_nfeatures", "LIBSVM: number of features (0: the largest index)", "HGDataLoad", opts.nfeatures, &opts.nfeatures, NULL));
   PetscCall(PetscOptionsString("-data_csv_label_column", "CSV: label column, by header name or 0-based index (default: the last)", "HGDataLoad", label, label, sizeof(label), NULL));
-  PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, NULL));
+  PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, &skipset));
   PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts.csv_header, &opts.csv_header, NULL));
   PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
   PetscOptionsEnd();
+  if (!fset) { /* not given: equal thirds (PetscOptionsRealArray resets the count) */
+    nfrac = 3;
+    for (PetscInt k = 0; k < 3; k++) frac[k] = 1.0 / 3;
+  }
+  if (!skipset) nskip = 0;
   PetscCall(PetscStrncpy(opts.csv_label, label, sizeof(opts.csv_label)));
   opts.csv_nskip = nskip;
   for (PetscInt k = 0; k < nskip; k++) {

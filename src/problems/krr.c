@@ -23,7 +23,14 @@
    Data: x ~ N(0,1)/sqrt(p), y = sin(sum_k x_k) + 0.1 noise, seeded, identical on any number
    of ranks.  Default lambda: beta = 1, gamma_k = 1/p (their logarithms with -krr_exp).
 
-   Options: -krr_p <10> features, -krr_ntrain <100>, -krr_nval <100>, -krr_seed <0>, -krr_exp
+   Real data: with -data_train FILE -data_val FILE (or -data FILE -data_split ...; see
+   HGDataGetFromOptions(), e.g. Parkinson: -data parkinsons.data -data_csv_skip_columns name
+   -data_csv_label_column status -data_standardize) the features and regression targets are
+   read from the files (every rank holds all features) and -krr_p/-krr_ntrain/-krr_nval are
+   ignored; the exact hypergradient then uses the same data.
+
+   Options: -krr_p <10> features, -krr_ntrain <100>, -krr_nval <100>, -krr_seed <0>, -krr_exp,
+            -data_* (real data)
 M*/
 #include <hypergrad/hgimpl.h>
 
@@ -33,6 +40,7 @@ typedef struct {
   PetscInt         p, ntr, nval;
   PetscInt64       seed;
   PetscBool        useexp;
+  PetscBool        fromfile;     /* data from -data_* files instead of synthetic */
   PetscReal       *xtr, *xval; /* features, row major (point i at x + i p), on every rank */
   Mat              K, Kv;
   Vec              y, yv, rv, tw, wall;
@@ -295,8 +303,15 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   PetscScalar *lam, *K, *Kv, *A, *A2, *y, *yv, *w, *r, *q;
 
   PetscFunctionBegin;
-  PetscCall(Features(n, p, krr->seed, STREAM_X, &xtr));
-  PetscCall(Features(nv, p, krr->seed, STREAM_XV, &xval));
+  if (krr->fromfile) { /* the files' data, as loaded (every rank holds the features) */
+    PetscCall(PetscMalloc1(n * p, &xtr));
+    PetscCall(PetscMalloc1(nv * p, &xval));
+    PetscCall(PetscArraycpy(xtr, krr->xtr, n * p));
+    PetscCall(PetscArraycpy(xval, krr->xval, nv * p));
+  } else {
+    PetscCall(Features(n, p, krr->seed, STREAM_X, &xtr));
+    PetscCall(Features(nv, p, krr->seed, STREAM_XV, &xval));
+  }
   PetscCall(HGVecGatherAll(lambda, &lam));
   PetscCall(PetscMalloc2(p, &gamma, p + 1, &g));
   Effective(krr, lam, &beta, gamma);
@@ -306,8 +321,18 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   for (PetscInt i = 0; i < n * n; i++) A[i] = K[i];
   for (PetscInt i = 0; i < n; i++) A[i + i * n] += beta;
   PetscCall(PetscArraycpy(A2, A, n * n));
-  for (PetscInt i = 0; i < n; i++) y[i] = Target(xtr, p, krr->seed, STREAM_NOISE, i);
-  for (PetscInt i = 0; i < nv; i++) yv[i] = Target(xval, p, krr->seed, STREAM_NOISEV, i);
+  if (krr->fromfile) {
+    PetscScalar *ya, *yva;
+    PetscCall(HGVecGatherAll(krr->y, &ya));
+    PetscCall(HGVecGatherAll(krr->yv, &yva));
+    PetscCall(PetscArraycpy(y, ya, n));
+    PetscCall(PetscArraycpy(yv, yva, nv));
+    PetscCall(PetscFree(ya));
+    PetscCall(PetscFree(yva));
+  } else {
+    for (PetscInt i = 0; i < n; i++) y[i] = Target(xtr, p, krr->seed, STREAM_NOISE, i);
+    for (PetscInt i = 0; i < nv; i++) yv[i] = Target(xval, p, krr->seed, STREAM_NOISEV, i);
+  }
   /* w = (K + beta I)^{-1} y */
   PetscCall(PetscArraycpy(w, y, n));
   PetscCall(HGDenseCholeskySolve(n, A, 1, w));
@@ -351,33 +376,63 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   PetscFunctionReturn(0);
 }
 
+/* Training and validation sets from -data_* options (found = PETSC_FALSE: none given):
+   features gathered on every rank, targets as read */
+static PetscErrorCode DataFromOptions(HGProblem prob, KRR *krr, PetscBool *found)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)prob);
+  HGData   tr, va;
+
+  PetscFunctionBegin;
+  PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
+  if (!*found) PetscFunctionReturn(0);
+  krr->p = tr.nfeatures, krr->ntr = tr.nsamples, krr->nval = va.nsamples;
+  PetscCall(HGDataGatherDense(&tr, &krr->xtr));
+  PetscCall(HGDataGatherDense(&va, &krr->xval));
+  PetscCall(VecDuplicate(tr.y, &krr->y));
+  PetscCall(VecCopy(tr.y, krr->y));
+  PetscCall(VecDuplicate(va.y, &krr->yv));
+  PetscCall(VecCopy(va.y, krr->yv));
+  PetscCall(HGDataDestroy(&tr));
+  PetscCall(HGDataDestroy(&va));
+  krr->fromfile = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SetUp(HGProblem prob)
 {
   KRR         *krr  = (KRR *)prob->data;
   MPI_Comm     comm = PetscObjectComm((PetscObject)prob);
   Vec          w, lambda;
-  PetscInt     lo, hi, p = krr->p;
+  PetscInt     lo, hi, p;
   PetscScalar *a, *lam0;
   PetscReal    L, mu;
+  PetscBool    found;
 
   PetscFunctionBegin;
   if (krr->K) PetscFunctionReturn(0);
-  PetscCall(Features(krr->ntr, p, krr->seed, STREAM_X, &krr->xtr));
-  PetscCall(Features(krr->nval, p, krr->seed, STREAM_XV, &krr->xval));
+  PetscCall(DataFromOptions(prob, krr, &found));
+  p = krr->p;
+  if (!found) {
+    PetscCall(Features(krr->ntr, p, krr->seed, STREAM_X, &krr->xtr));
+    PetscCall(Features(krr->nval, p, krr->seed, STREAM_XV, &krr->xval));
+  }
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, krr->ntr, &w));
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, p + 1, &lambda));
-  PetscCall(VecDuplicate(w, &krr->y));
+  if (!found) PetscCall(VecDuplicate(w, &krr->y));
   PetscCall(VecDuplicate(w, &krr->tw));
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, krr->nval, &krr->yv));
+  if (!found) PetscCall(VecCreateMPI(comm, PETSC_DECIDE, krr->nval, &krr->yv));
   PetscCall(VecDuplicate(krr->yv, &krr->rv));
-  PetscCall(VecGetOwnershipRange(krr->y, &lo, &hi));
-  PetscCall(VecGetArrayWrite(krr->y, &a));
-  for (PetscInt i = lo; i < hi; i++) a[i - lo] = Target(krr->xtr, p, krr->seed, STREAM_NOISE, i);
-  PetscCall(VecRestoreArrayWrite(krr->y, &a));
-  PetscCall(VecGetOwnershipRange(krr->yv, &lo, &hi));
-  PetscCall(VecGetArrayWrite(krr->yv, &a));
-  for (PetscInt i = lo; i < hi; i++) a[i - lo] = Target(krr->xval, p, krr->seed, STREAM_NOISEV, i);
-  PetscCall(VecRestoreArrayWrite(krr->yv, &a));
+  if (!found) { /* synthetic targets (with data, the files' targets are already in y, y') */
+    PetscCall(VecGetOwnershipRange(krr->y, &lo, &hi));
+    PetscCall(VecGetArrayWrite(krr->y, &a));
+    for (PetscInt i = lo; i < hi; i++) a[i - lo] = Target(krr->xtr, p, krr->seed, STREAM_NOISE, i);
+    PetscCall(VecRestoreArrayWrite(krr->y, &a));
+    PetscCall(VecGetOwnershipRange(krr->yv, &lo, &hi));
+    PetscCall(VecGetArrayWrite(krr->yv, &a));
+    for (PetscInt i = lo; i < hi; i++) a[i - lo] = Target(krr->xval, p, krr->seed, STREAM_NOISEV, i);
+    PetscCall(VecRestoreArrayWrite(krr->yv, &a));
+  }
   {
     PetscInt nl, nvl;
     PetscCall(VecGetLocalSize(w, &nl));
@@ -449,7 +504,7 @@ static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
   KRR *krr = (KRR *)prob->data;
 
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "kernel ridge regression: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, seed %" PetscInt64_FMT "\n", krr->p, krr->ntr, krr->nval, krr->seed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "kernel ridge regression: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, %s, seed %" PetscInt64_FMT "\n", krr->p, krr->ntr, krr->nval, krr->fromfile ? "data from files (-data_*)" : "synthetic data", krr->seed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "hyperparameters %s (constants at the initial lambda)\n", krr->useexp ? "(log beta, log gamma)" : "(beta, gamma)"));
   PetscFunctionReturn(0);
 }

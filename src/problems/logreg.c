@@ -25,8 +25,13 @@
    The weights s depend on w only: they are cached, keyed on the id, address and state of the
    w Vec, so repeated Hessian products at the same w cost one MatMult and one MatMultTranspose.
 
+   Real data: with -data_train FILE -data_val FILE (or -data FILE -data_split ...; see
+   HGDataGetFromOptions()) X and X' are read from the files (sparse for LIBSVM and CSR HDF5,
+   dense otherwise) and the -lr_p/-lr_ntrain/-lr_nval/-lr_sparse options are ignored; the
+   training labels must take exactly two values, the larger mapped to +1 and the smaller to -1.
+
    Options: -lr_p <100> features, -lr_ntrain <1000>, -lr_nval <1000>, -lr_seed <0>,
-            -lr_sparse, -lr_nnz_per_row <100>, -lr_exp
+            -lr_sparse, -lr_nnz_per_row <100>, -lr_exp, -data_* (real data)
 M*/
 #include <hypergrad/hgimpl.h>
 
@@ -36,6 +41,7 @@ typedef struct {
   PetscInt         p, ntr, nval, nnz;
   PetscInt64       seed;
   PetscBool        sparse, useexp;
+  PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
   PetscReal        normX2; /* ||X||_2^2 estimate (times 1.01) */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
@@ -349,21 +355,72 @@ static PetscErrorCode NormSquared(LR *lr, Vec w, PetscReal *nrm2)
   PetscFunctionReturn(0);
 }
 
+/* Labels as read -> +-1: the larger of the two training classes is +1; validation labels must be one of them */
+static PetscErrorCode BinaryLabels(HGData *d, PetscReal lo, PetscReal hi, const char *which)
+{
+  MPI_Comm     comm = PetscObjectComm((PetscObject)d->y);
+  PetscInt     n;
+  PetscScalar *a;
+  PetscReal    bad = PETSC_MIN_REAL, badall;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(d->y, &n));
+  PetscCall(VecGetArray(d->y, &a));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal v = PetscRealPart(a[i]);
+    if (v != lo && v != hi && bad == PETSC_MIN_REAL) bad = v;
+    a[i] = v == hi ? 1.0 : -1.0;
+  }
+  PetscCall(VecRestoreArray(d->y, &a));
+  PetscCall(MPIU_Allreduce(&bad, &badall, 1, MPIU_REAL, MPI_MAX, comm));
+  PetscCheck(badall == PETSC_MIN_REAL, comm, PETSC_ERR_FILE_UNEXPECTED, "logreg: the %s data have the label %g, which is not one of the two training classes %g, %g: use the same classes in every file", which, (double)badall, (double)lo, (double)hi);
+  PetscFunctionReturn(0);
+}
+
+/* Training and validation sets from -data_* options: X, X' and labels +-1 (found = PETSC_FALSE: none given) */
+static PetscErrorCode DataFromOptions(HGProblem prob, LR *lr, PetscBool *found)
+{
+  MPI_Comm   comm = PetscObjectComm((PetscObject)prob);
+  HGData     tr, va;
+  PetscInt   nc;
+  PetscReal *cls;
+  PetscBool  dense;
+
+  PetscFunctionBegin;
+  PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
+  if (!*found) PetscFunctionReturn(0);
+  PetscCall(HGDataGetClasses(&tr, &nc, &cls));
+  PetscCheck(nc == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "logreg is binary, but the training labels take %" PetscInt_FMT " distinct value%s (first %g): give a data set with two classes", nc, nc == 1 ? "" : "s", (double)cls[0]);
+  PetscCall(BinaryLabels(&tr, cls[0], cls[1], "training"));
+  PetscCall(BinaryLabels(&va, cls[0], cls[1], "validation"));
+  PetscCall(PetscFree(cls));
+  lr->X = tr.X, lr->y = tr.y, lr->Xv = va.X, lr->yv = va.y;
+  lr->p = tr.nfeatures, lr->ntr = tr.nsamples, lr->nval = va.nsamples;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)lr->X, &dense, MATMPIDENSE, MATSEQDENSE, ""));
+  lr->sparse   = dense ? PETSC_FALSE : PETSC_TRUE;
+  lr->fromfile = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SetUp(HGProblem prob)
 {
   LR       *lr   = (LR *)prob->data;
   MPI_Comm  comm = PetscObjectComm((PetscObject)prob);
   Vec       w, lambda;
   PetscReal rmax, rmin;
+  PetscBool found;
 
   PetscFunctionBegin;
   if (lr->X) PetscFunctionReturn(0);
+  PetscCall(DataFromOptions(prob, lr, &found));
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->p, &w));
   PetscCall(VecDuplicate(w, &lambda));
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->ntr, &lr->y));
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->nval, &lr->yv));
-  PetscCall(CreateData(lr, comm, lr->ntr, w, STREAM_X, STREAM_COLS, STREAM_EPS, lr->y, &lr->X));
-  PetscCall(CreateData(lr, comm, lr->nval, w, STREAM_XV, STREAM_COLSV, STREAM_EPSV, lr->yv, &lr->Xv));
+  if (!found) {
+    PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->ntr, &lr->y));
+    PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->nval, &lr->yv));
+    PetscCall(CreateData(lr, comm, lr->ntr, w, STREAM_X, STREAM_COLS, STREAM_EPS, lr->y, &lr->X));
+    PetscCall(CreateData(lr, comm, lr->nval, w, STREAM_XV, STREAM_COLSV, STREAM_EPSV, lr->yv, &lr->Xv));
+  }
   PetscCall(VecDuplicate(lr->y, &lr->z));
   PetscCall(VecDuplicate(lr->y, &lr->s));
   PetscCall(VecDuplicate(lr->yv, &lr->zv));
@@ -418,9 +475,10 @@ static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
   LR *lr = (LR *)prob->data;
 
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "logistic regression: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, seed %" PetscInt64_FMT "\n", lr->p, lr->ntr, lr->nval, lr->seed));
-  if (lr->sparse) PetscCall(PetscViewerASCIIPrintf(viewer, "sparse data (MPIAIJ), %" PetscInt_FMT " nonzeros per row\n", lr->nnz));
-  else PetscCall(PetscViewerASCIIPrintf(viewer, "dense data (MPIDENSE)\n"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "logistic regression: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, %s\n", lr->p, lr->ntr, lr->nval, lr->fromfile ? "data from files (-data_*), labels mapped to -1/+1" : "synthetic data"));
+  if (lr->fromfile) PetscCall(PetscViewerASCIIPrintf(viewer, "%s data\n", lr->sparse ? "sparse (MPIAIJ)" : "dense (MPIDENSE)"));
+  else if (lr->sparse) PetscCall(PetscViewerASCIIPrintf(viewer, "sparse data (MPIAIJ), %" PetscInt_FMT " nonzeros per row, seed %" PetscInt64_FMT "\n", lr->nnz, lr->seed));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "dense data (MPIDENSE), seed %" PetscInt64_FMT "\n", lr->seed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "regularization weights %s; ||X||_2^2 ~ %g (constants at the initial lambda)\n", lr->useexp ? "exp(lambda)" : "lambda (projected onto lambda >= 1e-8)", (double)lr->normX2));
   PetscFunctionReturn(0);
 }
