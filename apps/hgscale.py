@@ -27,6 +27,9 @@ import time
 PROG = "hgscale"
 STAGE = "HGBenchHypergrad"  # the log stage hgbench puts the hypergradients in
 MATMULT_EVENTS = ("MatMult", "MatMultAdd", "MatMultTranspose", "MatMultTrAdd")
+# The problem's operator callbacks (include/hypergrad.h), disjoint; every product with the data
+# matrices happens inside them
+CALLBACK_EVENTS = ("HGPLowerGrad", "HGPHessMult", "HGPMixedMult", "HGPUpper", "HGPMap", "HGPMapJacT")
 SCATTER_EVENTS = ("VecScatterBegin", "VecScatterEnd")
 # Leaf events that end in a global reduction (VecNormalize is left out: it contains a VecNorm)
 REDUCTION_EVENTS = ("VecNorm", "VecDot", "VecTDot", "VecMDot", "VecMTDot", "VecDotNorm2", "VecMax", "VecMin",
@@ -37,8 +40,8 @@ RESERVED = ("-bench_t", "-bench_k", "-bench_reps", "-bench_csv", "-log_view")
 
 COLUMNS = ["ranks", "problem", "time_hypergrad", "time_lower_it", "time_adjoint_it", "matmult", "vecscatter",
            "reduction", "other", "speedup", "efficiency", "mode", "method", "size_option", "size", "t", "k",
-           "time_hypergrad_mean", "time_lower_solve", "time_adjoint_solve", "runs", "time_hypergrad_all", "load1",
-           "reason"]
+           "time_hypergrad_mean", "time_lower_solve", "time_adjoint_solve", "matmult_petsc", "runs",
+           "time_hypergrad_all", "load1", "reason"]
 
 
 class ToolError(Exception):
@@ -92,15 +95,23 @@ def build_parser():
 CSV columns (times in seconds, per hypergradient unless noted):
   ranks, problem, time_hypergrad (fastest hypergradient, slowest rank: what hgbench reports),
   time_lower_it / time_adjoint_it (lower / adjoint time of that hypergradient divided by t / k),
-  matmult (MatMult, MatMultAdd, MatMultTranspose, MatMultTrAdd, including the VecScatter they do),
-  vecscatter (VecScatterBegin + End: the communication, contained in matmult here),
+  matmult (time in the problem's operator callbacks, events HGPLowerGrad, HGPHessMult, HGPMixedMult,
+  HGPUpper, HGPMap, HGPMapJacT: their MatMult / MatMultTranspose with the data matrices, the
+  VecScatter these do, and the callbacks' element-wise work),
+  vecscatter (VecScatterBegin + End: the communication, contained in matmult for the built-in problems),
   reduction (VecNorm, VecDot, VecTDot, VecMDot, ... : local part and global reduction),
-  other (time_hypergrad_mean - matmult - reduction), speedup, efficiency (from time_hypergrad),
-  then mode, method, size_option, size, t, k, time_hypergrad_mean (HGCompute time / count over all
-  repetitions; the breakdown columns are means over the same repetitions, all on the rank slowest
-  in HGCompute, so matmult + reduction + other = time_hypergrad_mean), time_lower_solve,
-  time_adjoint_solve (HGLowerSolve, HGAdjoint per hypergradient), runs, time_hypergrad_all (every
-  run's fastest), load1 (1-minute load average before the run), reason.
+  other (time_hypergrad_mean - matmult - reduction: the solvers' vector updates, set-up, overhead),
+  speedup, efficiency (both from time_hypergrad),
+  then mode, method, size_option, size, t, k, time_hypergrad_mean (the time of hgbench's log stage
+  of the hypergradients, i.e. of all the HGComputeHypergradient calls and the barriers between
+  them, over their number; the breakdown columns are means over the same calls, all on the
+  slowest rank, so matmult + reduction + other = time_hypergrad_mean), time_lower_solve,
+  time_adjoint_solve (HGLowerSolve, HGAdjoint per hypergradient), matmult_petsc (PETSc's MatMult +
+  MatMultAdd + MatMultTranspose + MatMultTrAdd as logged: inclusive, so with aid it also counts the
+  adjoint operator, a MatShell whose MatMult contains a whole Hessian product, and can exceed
+  matmult), runs, time_hypergrad_all (every run's fastest), load1 (1-minute load average before
+  the run), reason.  A problem whose callbacks themselves reduce (VecNorm, VecDot inside a
+  gradient) has those reductions in both matmult and reduction, and other is low by as much.
 Strong scaling: speedup = T(b)/T(N), efficiency = speedup * b/N, b = smallest rank count.
 Weak scaling:   speedup = (N/b) T(b)/T(N) (scaled speedup), efficiency = T(b)/T(N).""")
     p.add_argument("--ranks", default="1,2", help="comma-separated rank counts (default 1,2)")
@@ -244,11 +255,19 @@ def breakdown(stages, logpath):
     def per_rank(names):
         return [sum(ev.get(e, {}).get(r, (0, 0.0))[1] for e in names) for r in ranks]
 
-    # Every column from the rank slowest in HGCompute, so that matmult + reduction + other is its
-    # time per hypergradient
-    hg = per_rank(("HGCompute",))
+    # The total: the stage (HGComputeHypergradient, which also does work outside its HGCompute
+    # event, e.g. the upper objective, and hgbench's barriers between the calls); every column from
+    # the slowest rank, so that matmult + reduction + other is its time per hypergradient
+    if warn:
+        hg = per_rank(("HGCompute",))
+    else:
+        hg = [ev.get("summary", {}).get(r, (0, 0.0))[1] for r in ranks]
     i = hg.index(max(hg))
-    mm, sc, red = per_rank(MATMULT_EVENTS)[i], per_rank(SCATTER_EVENTS)[i], per_rank(REDUCTION_EVENTS)[i]
+    # matmult from the callbacks: PETSc's MatMult event is inclusive, and the adjoint operator of aid
+    # is a MatShell whose MatMult contains a Hessian product with its own MatMultTranspose (the
+    # inner MatMult is hidden: PETSc does not count an event nested in itself), so the MatMult*
+    # events count products twice
+    mm, sc, red = per_rank(CALLBACK_EVENTS)[i], per_rank(SCATTER_EVENTS)[i], per_rank(REDUCTION_EVENTS)[i]
     out = {
         "time_hypergrad_mean": hg[i] / n_hg,
         "matmult": mm / n_hg,
@@ -257,6 +276,7 @@ def breakdown(stages, logpath):
         "other": (hg[i] - mm - red) / n_hg,
         "time_lower_solve": per_rank(("HGLowerSolve",))[i] / n_hg,
         "time_adjoint_solve": per_rank(("HGAdjoint",))[i] / n_hg,
+        "matmult_petsc": per_rank(MATMULT_EVENTS)[i] / n_hg,
     }
     return out, warn
 
@@ -391,7 +411,7 @@ def plot(path, rows, weak, title):
     ax[1].legend()
     # Where a hypergradient's time goes (means over the repetitions), stacked
     x = list(range(len(rows)))
-    parts = [("MatMult (compute)", [max(r["matmult"] - r["vecscatter"], 0.0) for r in rows]),
+    parts = [("operator products (compute)", [max(r["matmult"] - r["vecscatter"], 0.0) for r in rows]),
              ("VecScatter", [r["vecscatter"] for r in rows]),
              ("reductions", [r["reduction"] for r in rows]),
              ("other", [max(r["other"], 0.0) for r in rows])]
