@@ -390,7 +390,7 @@ static PetscErrorCode DataFromOptions(HGProblem prob, LR *lr, PetscBool *found)
   PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
   if (!*found) PetscFunctionReturn(0);
   PetscCall(HGDataGetClasses(&tr, &nc, &cls));
-  PetscCheck(nc == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "logreg is binary, but the training labels take %" PetscInt_FMT " distinct value%s (first %g): give a data set with two classes", nc, nc == 1 ? "" : "s", (double)cls[0]);
+  PetscCheck(nc == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "logreg is binary, but the training labels take %" PetscInt_FMT " distinct value%s: give a data set with two classes", nc, nc == 1 ? "" : "s");
   PetscCall(BinaryLabels(&tr, cls[0], cls[1], "training"));
   PetscCall(BinaryLabels(&va, cls[0], cls[1], "validation"));
   PetscCall(PetscFree(cls));
