@@ -136,6 +136,11 @@ Weak scaling:   speedup = (N/b) T(b)/T(N) (scaled speedup), efficiency = T(b)/T(
     p.add_argument("--workdir", default=None,
                    help="keep each launch's hgbench CSV, -log_view CSV and output here (default: a temporary directory, removed)")
     p.add_argument("--timeout", type=float, default=0, help="seconds allowed per launch (0: no limit)")
+    p.add_argument("--max-load", type=float, default=0,
+                   help="before each launch wait until the 1-minute load average is at most this (0: do not wait); "
+                        "for machines shared with other jobs")
+    p.add_argument("--max-wait", type=float, default=600,
+                   help="seconds to wait for --max-load before launching anyway, with a warning (default 600)")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     return p
 
@@ -172,6 +177,8 @@ def check_args(args, app_args):
         raise ToolError("--runs must be >= 1; got %d" % args.runs)
     if args.timeout < 0:
         raise ToolError("--timeout must be >= 0 seconds; got %g" % args.timeout)
+    if args.max_load < 0 or args.max_wait < 0:
+        raise ToolError("--max-load and --max-wait must be >= 0")
     for a in app_args:
         base = a.split("=", 1)[0]
         if base in RESERVED:
@@ -305,6 +312,21 @@ def error_excerpt(text, nmax=40):
     return "\n".join(keep[:nmax])
 
 
+def wait_for_load(args, log):
+    """Waits until the 1-minute load average is at most --max-load (or --max-wait passed)."""
+    if args.max_load <= 0:
+        return
+    t0 = time.time()
+    while os.getloadavg()[0] > args.max_load:
+        if time.time() - t0 > args.max_wait:
+            sys.stderr.write("%s: warning: the load average is still %.2f > --max-load %g after %g s; running anyway\n" %
+                             (PROG, os.getloadavg()[0], args.max_load, args.max_wait))
+            return
+        time.sleep(5)
+    if time.time() - t0 > 1:
+        log("  waited %.0f s for the load average to drop to %.2f" % (time.time() - t0, os.getloadavg()[0]))
+
+
 def launch(args, app, launcher, n, app_args, weak, workdir, tag, log):
     bench_csv = os.path.join(workdir, "bench-%s.csv" % tag)
     log_csv = os.path.join(workdir, "log-%s.csv" % tag)
@@ -395,7 +417,7 @@ def plot(path, rows, weak, title):
         raise ToolError("the plot needs matplotlib (Debian: apt-get install python3-matplotlib), or give --no-plot")
     ranks = [r["ranks"] for r in rows]
     b = ranks[0]
-    fig, ax = plt.subplots(1, 3, figsize=(13, 4))
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
     ax[0].plot(ranks, [r["speedup"] for r in rows], "o-", label="measured")
     ax[0].plot(ranks, [n / b for n in ranks], "k--", label="ideal")
     ax[0].set_xlabel("MPI ranks")
@@ -424,14 +446,14 @@ def plot(path, rows, weak, title):
     ax[2].set_xlabel("MPI ranks")
     ax[2].set_ylabel("seconds per hypergradient (mean)")
     ax[2].set_title("breakdown (PETSc log)")
-    ax[2].legend(fontsize="small")
+    ax[2].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for a in ax[:2]:
         a.set_xticks(ranks)
         a.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=100)
+        fig.savefig(path, dpi=100, bbox_inches="tight")
     except OSError as e:
         raise ToolError("cannot write the plot %s: %s" % (path, e.strerror))
     plt.close(fig)
@@ -471,6 +493,7 @@ def main(argv):
             for n in ranks:
                 log("%s: %s scaling, %d rank%s, run %d of %d (load average %.2f)" %
                     (PROG, "weak" if args.weak else "strong", n, "s" if n > 1 else "", run + 1, args.runs, os.getloadavg()[0]))
+                wait_for_load(args, log)
                 res, warn = launch(args, app, launcher, n, app_args, weak, workdir, "np%d-run%d" % (n, run + 1), log)
                 if warn:
                     sys.stderr.write("%s: warning: %s\n" % (PROG, warn))
