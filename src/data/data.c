@@ -446,20 +446,25 @@ PetscErrorCode HGDataGetClasses(HGData *data, PetscInt *nclasses, PetscReal **va
 static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], HGData *out)
 {
   MPI_Comm comm = PetscObjectComm((PetscObject)in->X);
-  PetscInt m = PETSC_DECIDE, lo = 0, ml, *ii, *jj;
-  PetscScalar *aa;
-  Mat          P;
+  PetscInt  m = PETSC_DECIDE, lo = 0, ml;
+  Mat       P;
+  PetscBool seq;
 
   PetscFunctionBegin;
   PetscCall(PetscSplitOwnership(comm, &m, &n));
   PetscCallMPI(MPI_Scan(&m, &lo, 1, MPIU_INT, MPI_SUM, comm));
   lo -= m;
   PetscCall(MatGetLocalSize(in->X, &ml, NULL));
-  PetscCall(PetscMalloc3(m + 1, &ii, m, &jj, m, &aa));
-  for (PetscInt i = 0; i < m; i++) ii[i] = i, jj[i] = idx[lo + i], aa[i] = 1.0;
-  ii[m] = m;
-  PetscCall(MatCreateMPIAIJWithArrays(comm, m, ml, n, in->nsamples, ii, jj, aa, &P));
-  PetscCall(PetscFree3(ii, jj, aa));
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)in->X, &seq, MATSEQAIJ, MATSEQDENSE, ""));
+  /* P has the family of X (seq or mpi): PETSc multiplies seqaij*seqaij and mpiaij*mpiaij, not seqaij by mpiaij */
+  PetscCall(MatCreate(comm, &P));
+  PetscCall(MatSetSizes(P, m, ml, n, in->nsamples));
+  PetscCall(MatSetType(P, seq ? MATSEQAIJ : MATMPIAIJ));
+  PetscCall(MatSeqAIJSetPreallocation(P, 1, NULL));
+  PetscCall(MatMPIAIJSetPreallocation(P, 1, NULL, 1, NULL));
+  for (PetscInt i = 0; i < m; i++) PetscCall(MatSetValue(P, lo + i, idx[lo + i], 1.0, INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(P, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(P, MAT_FINAL_ASSEMBLY));
   PetscCall(MatMatMult(P, in->X, MAT_INITIAL_MATRIX, PETSC_DEFAULT, &out->X));
   PetscCall(MatCreateVecs(P, NULL, &out->y));
   PetscCall(MatMult(P, in->y, out->y));
