@@ -1,0 +1,56 @@
+/* Private to src/service: the HGOuter struct */
+#pragma once
+#include <hypergrad/hgimpl.h>
+
+#define HG_OUTER_MAXMONITORS 5
+
+typedef struct _HGOuterOps *HGOuterOps;
+struct _HGOuterOps {
+  PetscErrorCode (*setfromoptions)(HGOuter, PetscOptionItems *);
+  PetscErrorCode (*solve)(HGOuter, Vec);
+  PetscErrorCode (*destroy)(HGOuter);
+};
+
+struct _p_HGOuter {
+  PETSCHEADER(struct _HGOuterOps);
+  HG                     hg;
+  Vec                    lambda; /* borrowed during HGOuterSolve() */
+  PetscInt               max_it;
+  PetscReal              max_time, gatol, step, momentum; /* momentum PETSC_DEFAULT: k/(k+3) */
+  PetscBool              warm;
+  Vec                    lambda_prev, y, h, wsave, vsave;
+  PetscBool              have_w, have_v, have_prev;
+  PetscInt               it;      /* outer iterations done (including before a resume) */
+  PetscReal              elapsed0; /* seconds spent before this run (from the checkpoint) */
+  PetscLogDouble         tstart;
+  HGOuterConvergedReason reason;
+  HGOuterRecord         *hist;
+  PetscInt               nhist, nalloc;
+  PetscInt               total_lower, total_adjoint;
+  char                   ckfile[PETSC_MAX_PATH_LEN];
+  PetscInt               ckevery;
+  PetscBool              ckoverwrite, resumed;
+  PetscBool              signals;
+  PetscInt               monitor_every;
+  HGOuterMonitorFn       monitor[HG_OUTER_MAXMONITORS];
+  void                  *monitorctx[HG_OUTER_MAXMONITORS];
+  PetscErrorCode       (*monitordestroy[HG_OUTER_MAXMONITORS])(void **);
+  PetscInt               nmonitors;
+  void                  *data;
+  PetscBool              setupcalled;
+};
+
+PETSC_INTERN PetscLogEvent HGOuter_Solve, HGOuter_Checkpoint;
+/* One outer step's bookkeeping shared by the types: hypergradient at lambda (with warm
+   starts), record, monitors.  h is the hypergradient; returns the record */
+PETSC_INTERN PetscErrorCode HGOuterEvaluate(HGOuter, Vec lambda, Vec h, HGOuterRecord *);
+/* After an iteration: append the record, monitor, checkpoint, test signals and stop criteria */
+PETSC_INTERN PetscErrorCode HGOuterEndIteration(HGOuter, HGOuterRecord *, PetscBool *stop);
+PETSC_INTERN PetscErrorCode HGOuterSignalPending(HGOuter, PetscBool *);
+PETSC_INTERN PetscErrorCode HGOuterSignalInstall(HGOuter);
+PETSC_INTERN PetscErrorCode HGOuterSignalRestore(HGOuter);
+/* Write the checkpoint file with the current state (lambda NULL: the one being solved) */
+PETSC_INTERN PetscErrorCode HGOuterCheckpointCurrent(HGOuter, Vec lambda);
+PETSC_INTERN PetscErrorCode HGOuterHistoryReserve(HGOuter, PetscInt);
+PETSC_INTERN PetscErrorCode HGOuterHistoryAppend(HGOuter, const HGOuterRecord *);
+PETSC_INTERN PetscErrorCode HGOuterCheckpointCheckDirectory(HGOuter);

@@ -1,0 +1,122 @@
+/*MC
+   HGOUTERTAO - a TAO solver as the outer optimizer (for example bounded L-BFGS,
+   -outer_tao_type blmvm), with f(lambda) and the hypergradient from the HG object
+
+   Options: -outer_tao_* (the TAO's options, prefix "outer_"), -outer_lb <l> and
+   -outer_ub <u> (scalar bounds on every lambda_j), -outer_max_it (hypergradient
+   evaluations), -outer_gatol (TAO's gatol)
+
+   Notes:
+   One history record per hypergradient evaluation (line searches included).  The TAO's
+   internal state (the L-BFGS pairs) is not part of a checkpoint: a resumed tao run
+   restarts the TAO from the checkpointed lambda, w and v.
+
+.seealso: HGOUTERGD, HGOUTERNESTEROV
+M*/
+#include "outerimpl.h"
+
+typedef struct {
+  Tao       tao;
+  PetscReal lb, ub;
+  PetscBool stop;
+} HGOuter_Tao;
+
+static PetscErrorCode FormFunctionGradient(Tao tao, Vec x, PetscReal *f, Vec g, void *ctx)
+{
+  HGOuter       outer = (HGOuter)ctx;
+  HGOuter_Tao  *t     = (HGOuter_Tao *)outer->data;
+  HGOuterRecord rec;
+
+  PetscFunctionBegin;
+  PetscCall(HGOuterEvaluate(outer, x, g, &rec));
+  *f       = outer->reason < 0 ? PETSC_INFINITY : rec.upper_objective;
+  rec.step = (PetscReal)NAN;
+  if (outer->reason >= 0) outer->it++;
+  PetscCall(HGOuterEndIteration(outer, &rec, &t->stop));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ConvergenceTest(Tao tao, void *ctx)
+{
+  HGOuter      outer = (HGOuter)ctx;
+  HGOuter_Tao *t     = (HGOuter_Tao *)outer->data;
+
+  PetscFunctionBegin;
+  PetscCall(TaoDefaultConvergenceTest(tao, NULL));
+  if (t->stop) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HGOuterSolve_Tao(HGOuter outer, Vec lambda)
+{
+  HGOuter_Tao       *t = (HGOuter_Tao *)outer->data;
+  TaoConvergedReason r;
+  Vec                lb = NULL, ub = NULL;
+
+  PetscFunctionBegin;
+  t->stop = PETSC_FALSE;
+  PetscCall(TaoSetSolution(t->tao, lambda));
+  PetscCall(TaoSetObjectiveAndGradient(t->tao, NULL, FormFunctionGradient, outer));
+  PetscCall(TaoSetConvergenceTest(t->tao, ConvergenceTest, outer));
+  if (t->lb > PETSC_NINFINITY || t->ub < PETSC_INFINITY) {
+    PetscCall(VecDuplicate(lambda, &lb));
+    PetscCall(VecDuplicate(lambda, &ub));
+    PetscCall(VecSet(lb, t->lb));
+    PetscCall(VecSet(ub, t->ub));
+    PetscCall(TaoSetVariableBounds(t->tao, lb, ub));
+  }
+  PetscCall(TaoSetMaximumIterations(t->tao, outer->max_it - outer->it));
+  PetscCall(TaoSetMaximumFunctionEvaluations(t->tao, outer->max_it - outer->it));
+  PetscCall(TaoSetTolerances(t->tao, outer->gatol, 0.0, 0.0));
+  PetscCall(TaoSolve(t->tao));
+  PetscCall(TaoGetConvergedReason(t->tao, &r));
+  if (outer->reason == HG_OUTER_ITERATING) outer->reason = r > 0 ? HG_OUTER_CONVERGED_TAO : HG_OUTER_DIVERGED_TAO;
+  PetscCall(VecDestroy(&lb));
+  PetscCall(VecDestroy(&ub));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HGOuterSetFromOptions_Tao(HGOuter outer, PetscOptionItems *PetscOptionsObject)
+{
+  HGOuter_Tao *t = (HGOuter_Tao *)outer->data;
+
+  PetscFunctionBegin;
+  PetscOptionsHeadBegin(PetscOptionsObject, "HGOuter tao options");
+  PetscCall(PetscOptionsReal("-outer_lb", "Lower bound on every lambda_j", "HGOUTERTAO", t->lb, &t->lb, NULL));
+  PetscCall(PetscOptionsReal("-outer_ub", "Upper bound on every lambda_j", "HGOUTERTAO", t->ub, &t->ub, NULL));
+  PetscOptionsHeadEnd();
+  PetscCheck(t->lb < t->ub, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_lb %g must be below -outer_ub %g", (double)t->lb, (double)t->ub);
+  PetscCall(TaoSetFromOptions(t->tao));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HGOuterDestroy_Tao(HGOuter outer)
+{
+  HGOuter_Tao *t = (HGOuter_Tao *)outer->data;
+
+  PetscFunctionBegin;
+  PetscCall(TaoDestroy(&t->tao));
+  PetscCall(PetscFree(outer->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGOuterCreate_Tao(HGOuter outer)
+{
+  HGOuter_Tao *t;
+  const char  *prefix;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&t));
+  t->lb = PETSC_NINFINITY;
+  t->ub = PETSC_INFINITY;
+  PetscCall(TaoCreate(PetscObjectComm((PetscObject)outer), &t->tao));
+  PetscCall(TaoSetType(t->tao, TAOBLMVM));
+  PetscCall(PetscObjectGetOptionsPrefix((PetscObject)outer, &prefix));
+  PetscCall(TaoSetOptionsPrefix(t->tao, prefix));
+  PetscCall(TaoAppendOptionsPrefix(t->tao, "outer_"));
+  outer->data                = t;
+  outer->ops->solve          = HGOuterSolve_Tao;
+  outer->ops->setfromoptions = HGOuterSetFromOptions_Tao;
+  outer->ops->destroy        = HGOuterDestroy_Tao;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,63 @@
+/* SIGTERM / SIGINT handling of HGOuterSolve(): the first signal asks the run to stop after
+   the current outer iteration (with a checkpoint); the second ends the process at once,
+   which leaves the last checkpoint intact because checkpoints are replaced atomically. */
+#include "outerimpl.h"
+#include <signal.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t hg_signal_count = 0;
+static struct sigaction      hg_old_term, hg_old_int;
+static PetscBool             hg_installed = PETSC_FALSE;
+
+static void HGOuterSignalHandler(int sig)
+{
+  static const char msg[] = "hypergrad: signal received: stopping after this outer iteration with a checkpoint (send it again to stop at once)\n";
+  hg_signal_count++;
+  if (hg_signal_count >= 2) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) { /* nothing else is async-signal-safe to do */
+  }
+}
+
+PetscErrorCode HGOuterSignalInstall(HGOuter outer)
+{
+  struct sigaction sa;
+
+  PetscFunctionBegin;
+  if (hg_installed) PetscFunctionReturn(0);
+  hg_signal_count = 0;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = HGOuterSignalHandler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  PetscCheck(sigaction(SIGTERM, &sa, &hg_old_term) == 0 && sigaction(SIGINT, &sa, &hg_old_int) == 0, PetscObjectComm((PetscObject)outer), PETSC_ERR_SYS, "Cannot install the SIGTERM/SIGINT handlers; run with -outer_signals 0");
+  hg_installed = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGOuterSignalRestore(HGOuter outer)
+{
+  PetscFunctionBegin;
+  if (!hg_installed) PetscFunctionReturn(0);
+  (void)sigaction(SIGTERM, &hg_old_term, NULL);
+  (void)sigaction(SIGINT, &hg_old_int, NULL);
+  hg_installed = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Has any rank received a signal?  (Collective: schedulers signal every rank, but not at
+   the same instant, so the ranks agree before they stop.) */
+PetscErrorCode HGOuterSignalPending(HGOuter outer, PetscBool *pending)
+{
+  int mine = hg_signal_count > 0, any = 0;
+
+  PetscFunctionBegin;
+  *pending = PETSC_FALSE;
+  if (!hg_installed) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, PetscObjectComm((PetscObject)outer)));
+  *pending = any ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
