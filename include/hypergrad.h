@@ -36,6 +36,10 @@ typedef const char *HGProblemType;
 #define HGPROBLEMBIASREG   "biasreg"
 #define HGPROBLEMKRR       "krr"
 #define HGPROBLEMLOGREG    "logreg"
+#define HGPROBLEMHYPERREP  "hyperrep"
+#define HGPROBLEMMLOGREG   "mlogreg"
+#define HGPROBLEMHYPERCLEAN "hyperclean"
+#define HGPROBLEMDISTILL   "distill"
 #define HGPROBLEMEQM       "eqm"
 
 /* Which of the two forms of the papers the callbacks describe */

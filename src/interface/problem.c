@@ -24,6 +24,10 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_Quadratic(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_BiasReg(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_KRR(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_LogReg(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_HyperRep(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_MLogReg(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_HyperClean(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_Distill(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Eqm(HGProblem);
 
 PetscErrorCode HGProblemRegisterAll(void)
@@ -38,6 +42,10 @@ PetscErrorCode HGProblemRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMBIASREG, HGProblemCreate_BiasReg));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMKRR, HGProblemCreate_KRR));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMLOGREG, HGProblemCreate_LogReg));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMHYPERREP, HGProblemCreate_HyperRep));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMMLOGREG, HGProblemCreate_MLogReg));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMHYPERCLEAN, HGProblemCreate_HyperClean));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMDISTILL, HGProblemCreate_Distill));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMEQM, HGProblemCreate_Eqm));
   PetscFunctionReturn(0);
 }

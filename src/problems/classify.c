@@ -1,0 +1,404 @@
+/* Multinomial cross-entropy kernels, synthetic class data and class labels shared by the
+   classification problems (mlogreg, hyperclean, distill).  See classify.h. */
+#include "classify.h"
+
+#define STREAM_TEACHER 901
+
+struct _n_HGClassOp {
+  MPI_Comm     comm;
+  Mat          X;     /* borrowed reference (PetscObjectReference) */
+  Mat          XM;    /* sparse: MAIJ X kron I_c */
+  PetscInt     n, p, c, m, nl;
+  PetscBool    dense;
+  VecScatter   gather; /* dense: W to every rank */
+  Vec          Wall;
+  PetscScalar *Gall;   /* dense: this rank's X^T R, all p*c entries */
+  PetscMPIInt *counts; /* dense: local sizes of W on each rank */
+};
+
+PetscErrorCode HGClassOpCreate(Mat X, PetscInt c, HGClassOp *op)
+{
+  HGClassOp   o;
+  PetscBool   aij;
+  PetscMPIInt size, nlc;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&o));
+  o->comm = PetscObjectComm((PetscObject)X);
+  o->c    = c;
+  o->X    = X;
+  PetscCall(PetscObjectReference((PetscObject)X));
+  PetscCall(MatGetSize(X, &o->n, &o->p));
+  PetscCall(MatGetLocalSize(X, &o->m, &o->nl));
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)X, &o->dense, MATMPIDENSE, MATSEQDENSE, ""));
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)X, &aij, MATMPIAIJ, MATSEQAIJ, ""));
+  PetscCheck(o->dense || aij, o->comm, PETSC_ERR_SUP, "Data matrix of type %s is not supported by the classification problems: give dense (MPIDENSE) or sparse (MPIAIJ) data", ((PetscObject)X)->type_name);
+  if (!o->dense) PetscCall(MatCreateMAIJ(X, c, &o->XM));
+  else {
+    Vec W;
+    PetscCall(HGClassOpCreateVecs(o, &W, NULL));
+    PetscCall(VecScatterCreateToAll(W, &o->gather, &o->Wall));
+    PetscCall(VecDestroy(&W));
+    PetscCall(PetscMalloc1(o->p * c, &o->Gall));
+    PetscCallMPI(MPI_Comm_size(o->comm, &size));
+    PetscCall(PetscMalloc1(size, &o->counts));
+    PetscCall(PetscMPIIntCast(o->nl * c, &nlc));
+    PetscCallMPI(MPI_Allgather(&nlc, 1, MPI_INT, o->counts, 1, MPI_INT, o->comm));
+  }
+  *op = o;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGClassOpDestroy(HGClassOp *op)
+{
+  PetscFunctionBegin;
+  if (!*op) PetscFunctionReturn(0);
+  PetscCall(MatDestroy(&(*op)->X));
+  PetscCall(MatDestroy(&(*op)->XM));
+  PetscCall(VecScatterDestroy(&(*op)->gather));
+  PetscCall(VecDestroy(&(*op)->Wall));
+  PetscCall(PetscFree((*op)->Gall));
+  PetscCall(PetscFree((*op)->counts));
+  PetscCall(PetscFree(*op));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CreateBlockVec(MPI_Comm comm, PetscInt nlocal, PetscInt N, PetscInt bs, Vec *v)
+{
+  PetscFunctionBegin;
+  PetscCall(VecCreate(comm, v));
+  PetscCall(VecSetSizes(*v, nlocal * bs, N * bs));
+  PetscCall(VecSetBlockSize(*v, bs));
+  PetscCall(VecSetType(*v, VECSTANDARD));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGClassOpCreateVecs(HGClassOp op, Vec *W, Vec *Z)
+{
+  PetscFunctionBegin;
+  if (W) PetscCall(CreateBlockVec(op->comm, op->nl, op->p, op->c, W));
+  if (Z) PetscCall(CreateBlockVec(op->comm, op->m, op->n, op->c, Z));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGClassOpMult(HGClassOp op, Vec W, Vec Z)
+{
+  const PetscScalar *wa, *xa;
+  PetscScalar       *za;
+  PetscInt           lda;
+
+  PetscFunctionBegin;
+  if (!op->dense) {
+    PetscCall(MatMult(op->XM, W, Z));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(VecScatterBegin(op->gather, W, op->Wall, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(op->gather, W, op->Wall, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecGetArrayWrite(Z, &za));
+  if (op->m > 0) {
+    PetscCall(VecGetArrayRead(op->Wall, &wa));
+    PetscCall(MatDenseGetLDA(op->X, &lda));
+    PetscCall(MatDenseGetArrayRead(op->X, &xa));
+    /* Z^T (c x m) = W^T (c x p) X_loc^T (p x m) */
+    PetscCall(HGDenseGemm("N", "T", op->c, op->m, op->p, 1.0, wa, op->c, xa, lda, 0.0, za, op->c));
+    PetscCall(MatDenseRestoreArrayRead(op->X, &xa));
+    PetscCall(VecRestoreArrayRead(op->Wall, &wa));
+    PetscCall(PetscLogFlops(2.0 * op->c * op->m * op->p));
+  }
+  PetscCall(VecRestoreArrayWrite(Z, &za));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGClassOpMultTranspose(HGClassOp op, Vec R, Vec G)
+{
+  const PetscScalar *ra, *xa;
+  PetscScalar       *ga;
+  PetscInt           lda;
+  PetscMPIInt        size;
+
+  PetscFunctionBegin;
+  if (!op->dense) {
+    PetscCall(MatMultTranspose(op->XM, R, G));
+    PetscFunctionReturn(0);
+  }
+  if (op->m > 0) {
+    PetscCall(VecGetArrayRead(R, &ra));
+    PetscCall(MatDenseGetLDA(op->X, &lda));
+    PetscCall(MatDenseGetArrayRead(op->X, &xa));
+    /* G^T (c x p) = R^T (c x m) X_loc (m x p), summed over the ranks */
+    PetscCall(HGDenseGemm("N", "N", op->c, op->p, op->m, 1.0, ra, op->c, xa, lda, 0.0, op->Gall, op->c));
+    PetscCall(MatDenseRestoreArrayRead(op->X, &xa));
+    PetscCall(VecRestoreArrayRead(R, &ra));
+    PetscCall(PetscLogFlops(2.0 * op->c * op->m * op->p));
+  } else PetscCall(PetscArrayzero(op->Gall, op->p * op->c));
+  PetscCall(VecGetArrayWrite(G, &ga));
+  PetscCallMPI(MPI_Comm_size(op->comm, &size));
+  if (size == 1) PetscCall(PetscArraycpy(ga, op->Gall, op->p * op->c));
+  else PetscCallMPI(MPI_Reduce_scatter(op->Gall, ga, op->counts, MPIU_SCALAR, MPIU_SUM, op->comm));
+  PetscCall(VecRestoreArrayWrite(G, &ga));
+  PetscFunctionReturn(0);
+}
+
+void HGSoftmaxRow(PetscInt c, const PetscScalar *z, PetscInt stride, PetscInt label, PetscReal *loss, PetscScalar *p)
+{
+  PetscReal mx = PetscRealPart(z[0]), sum = 0, lse;
+
+  for (PetscInt k = 1; k < c; k++) mx = PetscMax(mx, PetscRealPart(z[k * stride]));
+  for (PetscInt k = 0; k < c; k++) sum += PetscExpReal(PetscRealPart(z[k * stride]) - mx);
+  lse = mx + PetscLogReal(sum);
+  if (loss) *loss = lse - PetscRealPart(z[label * stride]);
+  if (p)
+    for (PetscInt k = 0; k < c; k++) p[k * stride] = PetscExpReal(PetscRealPart(z[k * stride]) - lse);
+}
+
+PetscErrorCode HGSoftmaxLoss(PetscInt c, Vec Z, Vec y, Vec s, PetscReal *loss, Vec P, Vec R)
+{
+  const PetscScalar *za, *ya, *sa = NULL;
+  PetscScalar       *pa = NULL, *ra = NULL, *prow;
+  PetscInt           m;
+  PetscReal          sum = 0, li;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(y, &m));
+  PetscCall(VecGetArrayRead(Z, &za));
+  PetscCall(VecGetArrayRead(y, &ya));
+  if (s) PetscCall(VecGetArrayRead(s, &sa));
+  if (P) PetscCall(VecGetArrayWrite(P, &pa));
+  if (R) PetscCall(VecGetArrayWrite(R, &ra));
+  PetscCall(PetscMalloc1(c, &prow));
+  for (PetscInt i = 0; i < m; i++) {
+    PetscInt  yi = (PetscInt)PetscRealPart(ya[i]);
+    PetscReal si = sa ? PetscRealPart(sa[i]) : 1.0;
+
+    HGSoftmaxRow(c, za + i * c, 1, yi, &li, prow);
+    sum += si * li;
+    if (pa)
+      for (PetscInt k = 0; k < c; k++) pa[i * c + k] = prow[k];
+    if (ra) {
+      for (PetscInt k = 0; k < c; k++) ra[i * c + k] = si * prow[k];
+      ra[i * c + yi] -= si;
+    }
+  }
+  PetscCall(PetscFree(prow));
+  if (R) PetscCall(VecRestoreArrayWrite(R, &ra));
+  if (P) PetscCall(VecRestoreArrayWrite(P, &pa));
+  if (s) PetscCall(VecRestoreArrayRead(s, &sa));
+  PetscCall(VecRestoreArrayRead(y, &ya));
+  PetscCall(VecRestoreArrayRead(Z, &za));
+  PetscCall(PetscLogFlops(4.0 * m * c));
+  *loss = sum;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGSoftmaxHessian(PetscInt c, Vec P, Vec U, Vec s, Vec Q)
+{
+  const PetscScalar *pa, *ua, *sa = NULL;
+  PetscScalar       *qa;
+  PetscInt           n;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(P, &n));
+  PetscCall(VecGetArrayRead(P, &pa));
+  PetscCall(VecGetArrayRead(U, &ua));
+  if (s) PetscCall(VecGetArrayRead(s, &sa));
+  PetscCall(VecGetArrayWrite(Q, &qa));
+  for (PetscInt i = 0; i < n / c; i++) {
+    const PetscScalar *p = pa + i * c, *u = ua + i * c;
+    PetscScalar        pu = 0, si = sa ? sa[i] : 1.0;
+    for (PetscInt k = 0; k < c; k++) pu += p[k] * u[k];
+    for (PetscInt k = 0; k < c; k++) qa[i * c + k] = si * p[k] * (u[k] - pu);
+  }
+  PetscCall(VecRestoreArrayWrite(Q, &qa));
+  if (s) PetscCall(VecRestoreArrayRead(s, &sa));
+  PetscCall(VecRestoreArrayRead(U, &ua));
+  PetscCall(VecRestoreArrayRead(P, &pa));
+  PetscCall(PetscLogFlops(4.0 * n));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGSoftmaxCorrect(PetscInt c, Vec Z, Vec y, PetscInt *ncorrect)
+{
+  const PetscScalar *za, *ya;
+  PetscInt           m, nc = 0;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(y, &m));
+  PetscCall(VecGetArrayRead(Z, &za));
+  PetscCall(VecGetArrayRead(y, &ya));
+  for (PetscInt i = 0; i < m; i++) {
+    PetscInt best = 0;
+    for (PetscInt k = 1; k < c; k++)
+      if (PetscRealPart(za[i * c + k]) > PetscRealPart(za[i * c + best])) best = k;
+    if (best == (PetscInt)PetscRealPart(ya[i])) nc++;
+  }
+  PetscCall(VecRestoreArrayRead(y, &ya));
+  PetscCall(VecRestoreArrayRead(Z, &za));
+  *ncorrect = nc;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGClassAccuracy(HGClassOp op, Vec W, Vec Z, Vec y, PetscReal *acc)
+{
+  PetscInt nc, tot;
+
+  PetscFunctionBegin;
+  PetscCall(HGClassOpMult(op, W, Z));
+  PetscCall(HGSoftmaxCorrect(op->c, Z, y, &nc));
+  PetscCall(MPIU_Allreduce(&nc, &tot, 1, MPIU_INT, MPI_SUM, op->comm));
+  *acc = op->n > 0 ? (PetscReal)tot / (PetscReal)op->n : (PetscReal)NAN;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGClassDataCreate(MPI_Comm comm, const HGClassSynth *sy, PetscInt n, PetscInt64 stream, Mat *X, Vec *y)
+{
+  Vec          cols;
+  PetscInt     p = sy->p, c = sy->c, nnz = sy->nnz > 0 ? PetscMin(sy->nnz, sy->p) : sy->p;
+  PetscInt     lo, hi, m, nl, *ci, ncols;
+  PetscScalar *T, *vals, *ya, *score;
+  PetscReal    scale = 1.0 / PetscSqrtReal((PetscReal)nnz);
+  PetscBool    dense = sy->nnz > 0 ? PETSC_FALSE : PETSC_TRUE;
+
+  PetscFunctionBegin;
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, p, &cols));
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, n, y));
+  PetscCall(VecGetLocalSize(*y, &m));
+  PetscCall(VecGetLocalSize(cols, &nl));
+  PetscCall(VecGetOwnershipRange(*y, &lo, &hi));
+  PetscCall(PetscMalloc4(p * c, &T, p, &vals, p, &ci, c, &score));
+  for (PetscInt j = 0; j < p * c; j++) T[j] = HGHashNormal(sy->seed, STREAM_TEACHER, j);
+  if (dense) PetscCall(HGMatCreateDenseHash(comm, n, p, *y, cols, sy->seed, stream, 1.0, X));
+  else PetscCall(MatCreateAIJ(comm, m, nl, n, p, PetscMin(nnz, nl), NULL, PetscMin(nnz, p - nl), NULL, X));
+  PetscCall(VecGetArrayWrite(*y, &ya));
+  for (PetscInt i = lo; i < hi; i++) {
+    PetscInt best = 0;
+    if (dense) {
+      ncols = p;
+      for (PetscInt j = 0; j < p; j++) {
+        ci[j]   = j;
+        vals[j] = HGHashNormal(sy->seed, stream, (PetscInt64)i * p + j); /* the entries of HGMatCreateDenseHash */
+      }
+    } else {
+      /* nnz distinct columns by Floyd's sampling on the hash of (i, j), then sorted */
+      ncols = 0;
+      for (PetscInt j = p - nnz; j < p; j++) {
+        PetscInt  t   = PetscMin((PetscInt)(HGHashUniform(sy->seed, stream + 1, (PetscInt64)i * p + j) * (PetscReal)(j + 1)), j);
+        PetscBool dup = PETSC_FALSE;
+        for (PetscInt k = 0; k < ncols && !dup; k++) dup = (PetscBool)(ci[k] == t);
+        ci[ncols++] = dup ? j : t;
+      }
+      PetscCall(PetscSortInt(ncols, ci));
+      for (PetscInt k = 0; k < ncols; k++) vals[k] = HGHashNormal(sy->seed, stream, (PetscInt64)i * nnz + k);
+      PetscCall(MatSetValues(*X, 1, &i, ncols, ci, vals, INSERT_VALUES));
+    }
+    for (PetscInt k = 0; k < c; k++) {
+      score[k] = sy->noise * HGHashNormal(sy->seed, stream + 2, (PetscInt64)i * c + k);
+      for (PetscInt t = 0; t < ncols; t++) score[k] += scale * vals[t] * T[ci[t] * c + k];
+    }
+    for (PetscInt k = 1; k < c; k++)
+      if (PetscRealPart(score[k]) > PetscRealPart(score[best])) best = k;
+    ya[i - lo] = (PetscScalar)best;
+  }
+  PetscCall(VecRestoreArrayWrite(*y, &ya));
+  if (!dense) {
+    PetscCall(MatAssemblyBegin(*X, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(*X, MAT_FINAL_ASSEMBLY));
+  }
+  PetscCall(PetscFree4(T, vals, ci, score));
+  PetscCall(VecDestroy(&cols));
+  PetscFunctionReturn(0);
+}
+
+/* index of v in the sorted values (relative tolerance 1e-12), or -1 */
+static PetscInt FindClass(PetscInt nc, const PetscReal values[], PetscReal v)
+{
+  PetscInt lo = 0, hi = nc - 1;
+
+  while (lo <= hi) {
+    PetscInt  mid = (lo + hi) / 2;
+    PetscReal tol = 1e-12 * PetscMax(1.0, PetscAbsReal(v));
+    if (PetscAbsReal(values[mid] - v) <= tol) return mid;
+    if (values[mid] < v) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+PetscErrorCode HGClassLabelsFromData(HGData *ref, PetscInt nsets, HGData *sets[], const char *const names[], PetscInt *c)
+{
+  PetscReal *values;
+  PetscInt   nc;
+  MPI_Comm   comm = PetscObjectComm((PetscObject)ref->y);
+
+  PetscFunctionBegin;
+  PetscCall(HGDataGetClasses(ref, &nc, &values));
+  PetscCheck(nc >= 2, comm, PETSC_ERR_ARG_WRONG, "The training labels have %" PetscInt_FMT " distinct value(s): a classification problem needs at least 2 classes; check the label column or the labels file", nc);
+  for (PetscInt s = 0; s < nsets; s++) {
+    PetscScalar *ya;
+    PetscInt     m, bad = 0, badall;
+    PetscReal    badv = 0, badvall;
+
+    if (!sets[s] || !sets[s]->y) continue;
+    PetscCall(VecGetLocalSize(sets[s]->y, &m));
+    PetscCall(VecGetArray(sets[s]->y, &ya));
+    for (PetscInt i = 0; i < m; i++) {
+      PetscInt k = FindClass(nc, values, PetscRealPart(ya[i]));
+      if (k < 0) {
+        if (!bad) badv = PetscRealPart(ya[i]);
+        bad++;
+      } else ya[i] = (PetscScalar)k;
+    }
+    PetscCall(VecRestoreArray(sets[s]->y, &ya));
+    PetscCall(MPIU_Allreduce(&bad, &badall, 1, MPIU_INT, MPI_SUM, comm));
+    PetscCall(MPIU_Allreduce(&badv, &badvall, 1, MPIU_REAL, MPIU_MAX, comm));
+    PetscCheck(!badall, comm, PETSC_ERR_ARG_WRONG, "The %s set has %" PetscInt_FMT " label(s) that no training example has (for example %g): the classes are the distinct training labels; give a training set with every class", names[s], badall, (double)badvall);
+  }
+  PetscCall(PetscFree(values));
+  *c = nc;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
+{
+  Vec       v, z;
+  PetscReal nv, nu, est = 0;
+
+  PetscFunctionBegin;
+  PetscCall(MatCreateVecs(X, &v, &z));
+  PetscCall(HGVecSetHashNormal(v, seed, 977));
+  PetscCall(VecNormalize(v, NULL));
+  for (PetscInt it = 0; it < 50; it++) {
+    PetscCall(MatMult(X, v, z));
+    PetscCall(VecNorm(z, NORM_2, &nu));
+    est = PetscMax(est, nu * nu);
+    PetscCall(MatMultTranspose(X, z, v));
+    PetscCall(VecNorm(v, NORM_2, &nv));
+    if (nv == 0) break;
+    PetscCall(VecScale(v, 1.0 / nv));
+  }
+  *nrm2 = 1.01 * est;
+  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&z));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGVecKeySet(HGVecKey *key, Vec v)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetId((PetscObject)v, &key->id));
+  PetscCall(PetscObjectStateGet((PetscObject)v, &key->state));
+  key->ptr   = (const void *)v;
+  key->valid = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGVecKeyMatch(HGVecKey *key, Vec v, PetscBool *match)
+{
+  PetscObjectId    id;
+  PetscObjectState state;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectGetId((PetscObject)v, &id));
+  PetscCall(PetscObjectStateGet((PetscObject)v, &state));
+  *match = (key->valid && key->ptr == (const void *)v && key->id == id && key->state == state) ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
