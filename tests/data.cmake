@@ -3,3 +3,29 @@
 hg_add_test(NAME t600-data-bad SOURCE t600-data-bad.c NPROCS 1 3 LABELS data errors TIMEOUT 60)
 hg_add_test(NAME t600-data-formats SOURCE t600-data-formats.c NPROCS 1 3 LABELS data TIMEOUT 60)
 hg_add_test(NAME t600-data-split SOURCE t600-data-split.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
+hg_add_test(NAME t600-data-real SOURCE t600-data-real.c NPROCS 2 LABELS data realdata TIMEOUT 120)
+
+# hgsolve one-shot mode: a run on 2 ranks writes /hypergradient, /w, /lambda over a garbage file
+# (fixture), t600-data-oneshot recomputes in memory on 1 and 3 ranks and compares; hgsolve fails
+# with a clear message on a bad data file, a missing -lambda_file and one of the wrong size
+set(HG_ONESHOT_DIR "${CMAKE_CURRENT_SOURCE_DIR}/data")
+set(HG_ONESHOT_OUT "${CMAKE_CURRENT_BINARY_DIR}/t600-oneshot-hgsolve.h5")
+set(HG_ONESHOT_ARGS -problem logreg -data ${HG_ONESHOT_DIR}/good.svm -data_split 0.5,0.5 -data_seed 2
+    -lambda_init 0.7 -hg_type aid -hg_ksp_type cg -lower_max_it 60 -hg_k 20)
+set(HG_ENV "HG_SOURCE_DIR=${PROJECT_SOURCE_DIR};OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+function(hg_hgsolve_test name np args)
+  string(REPLACE ";" "|" a "${args}")
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DMPIEXEC=${MPIEXEC_EXECUTABLE} -DNP=${np} -DHGSOLVE=$<TARGET_FILE:hgsolve>
+           "-DARGS=${a}" ${ARGN} -P ${CMAKE_CURRENT_SOURCE_DIR}/data/run-hgsolve.cmake)
+  set_tests_properties(${name} PROPERTIES TIMEOUT 60 PROCESSORS ${np} LABELS "data;oneshot;np${np}" ENVIRONMENT "${HG_ENV}")
+endfunction()
+hg_hgsolve_test(t600-hgsolve-output_np2 2 "${HG_ONESHOT_ARGS}" -DOUT=${HG_ONESHOT_OUT})
+set_tests_properties(t600-hgsolve-output_np2 PROPERTIES FIXTURES_SETUP hg_oneshot)
+hg_add_test(NAME t600-data-oneshot SOURCE t600-data-oneshot.c NPROCS 1 3 ARGS ${HG_ONESHOT_ARGS} -oneshot_file ${HG_ONESHOT_OUT} LABELS data oneshot)
+set_tests_properties(t600-data-oneshot_np1 t600-data-oneshot_np3 PROPERTIES FIXTURES_REQUIRED hg_oneshot)
+hg_hgsolve_test(t600-hgsolve-baddata_np2 2 "-problem;logreg;-data_train;${HG_ONESHOT_DIR}/bad/nan.svm;-data_val;${HG_ONESHOT_DIR}/good.svm"
+                "-DEXPECT_FAIL=nan.svm: line 3|NaN")
+hg_hgsolve_test(t600-hgsolve-nolambda_np1 1 "-problem;logreg;-data;${HG_ONESHOT_DIR}/good.svm;-lambda_file;${CMAKE_CURRENT_BINARY_DIR}/no-such-lambda.h5"
+                "-DEXPECT_FAIL=-lambda_file|no-such-lambda.h5|does not exist")
+hg_hgsolve_test(t600-hgsolve-lambdasize_np2 2 "-problem;logreg;-data;${HG_ONESHOT_DIR}/good.svm;-lambda_file;${HG_ONESHOT_DIR}/bad/lambda_wrong.h5"
+                "-DEXPECT_FAIL=lambda_wrong.h5: dataset /lambda has 3 values, but the vector has 6")

@@ -1,0 +1,189 @@
+static const char help[] = "t600-data-real: the real data sets load with their documented sizes, nonzeros and label counts\n"
+                           "(a9a, heart_scale, Parkinson, MNIST t10k from $HG_DATASETS; Fashion-MNIST from the Debian package);\n"
+                           "logreg on heart_scale gives the same hypergradient on one rank and on all; krr on Parkinson\n"
+                           "(split in thirds, standardized) agrees with its direct-solve hypergradient.  Skips (77) without data.\n";
+#include "hgtest.h"
+#include <unistd.h>
+
+static PetscErrorCode Sizes(HGData *d, const char *what, PetscInt M, PetscInt N, PetscReal nnz, PetscInt nclasses, PetscReal ysum)
+{
+  PetscReal s;
+
+  PetscFunctionBegin;
+  HGTEST_CHECK(d->nsamples == M && d->nfeatures == N, "%s: %" PetscInt_FMT " x %" PetscInt_FMT ", expected %" PetscInt_FMT " x %" PetscInt_FMT, what, d->nsamples, d->nfeatures, M, N);
+  HGTEST_CHECK(d->nclasses == nclasses, "%s: %" PetscInt_FMT " classes, expected %" PetscInt_FMT, what, d->nclasses, nclasses);
+  if (nnz >= 0) {
+    MatInfo info;
+    PetscCall(MatGetInfo(d->X, MAT_GLOBAL_SUM, &info));
+    HGTEST_CHECK(info.nz_used == nnz, "%s: %g nonzeros, expected %g", what, (double)info.nz_used, (double)nnz);
+  }
+  PetscCall(VecSum(d->y, &s));
+  HGTEST_CHECK(s == ysum, "%s: the labels sum to %g, expected %g", what, (double)s, (double)ysum);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LoadPath(const char *dir, const char *file, HGData *d)
+{
+  char path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", dir, file));
+  PetscCall(HGDataLoad(PETSC_COMM_WORLD, path, NULL, HG_DATA_AUTO, d));
+  PetscFunctionReturn(0);
+}
+
+/* logreg hypergradient (ITD through 50 gd steps) on heart_scale split in two, on comm */
+static PetscErrorCode HeartHypergradient(MPI_Comm comm, const char *dir, PetscScalar **h)
+{
+  char      path[PETSC_MAX_PATH_LEN];
+  HGProblem prob;
+  HG        hg;
+  Vec       lambda, g;
+  PetscInt  n;
+
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/libsvm_heart_scale/heart_scale", dir));
+  PetscCall(PetscOptionsSetValue(NULL, "-data", path));
+  PetscCall(PetscOptionsSetValue(NULL, "-data_split", "0.5,0.5"));
+  PetscCall(HGTestProblem(comm, HGPROBLEMLOGREG, &prob));
+  PetscCall(PetscOptionsClearValue(NULL, "-data"));
+  PetscCall(PetscOptionsClearValue(NULL, "-data_split"));
+  PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
+  PetscCall(VecDuplicate(lambda, &g));
+  PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
+  PetscCall(HGTestMethod(prob, HGITD, HGLOWERGD, NULL, 50, PETSC_DEFAULT, &hg));
+  PetscCall(HGTestCompute(hg, lambda, g));
+  PetscCall(VecGetSize(g, &n));
+  HGTEST_CHECK(n == 13, "logreg on heart_scale has %" PetscInt_FMT " hyperparameters, expected 13", n);
+  {
+    VecScatter         sc;
+    Vec                all;
+    const PetscScalar *a;
+    PetscCall(VecScatterCreateToAll(g, &sc, &all));
+    PetscCall(VecScatterBegin(sc, g, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(sc, g, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(PetscMalloc1(n, h));
+    PetscCall(VecGetArrayRead(all, &a));
+    PetscCall(PetscArraycpy(*h, a, n));
+    PetscCall(VecRestoreArrayRead(all, &a));
+    PetscCall(VecScatterDestroy(&sc));
+    PetscCall(VecDestroy(&all));
+  }
+  PetscCall(VecDestroy(&lambda));
+  PetscCall(VecDestroy(&g));
+  PetscCall(HGDestroy(&hg));
+  PetscCall(HGProblemDestroy(&prob));
+  PetscFunctionReturn(0);
+}
+
+int main(int argc, char **argv)
+{
+  const char *dir = getenv("HG_DATASETS"), *fashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  char        check[PETSC_MAX_PATH_LEN];
+  PetscBool   have, havef, verbose = PETSC_FALSE;
+  HGData      d;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-verbose", &verbose, NULL));
+  PetscCall(PetscSNPrintf(check, sizeof(check), "%s/libsvm_a9a/a9a", dir ? dir : "."));
+  have  = (dir && !access(check, R_OK)) ? PETSC_TRUE : PETSC_FALSE;
+  havef = !access(fashion, R_OK) ? PETSC_TRUE : PETSC_FALSE;
+  if (!have && !havef) {
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "t600-data-real: skipped: no real data sets ($HG_DATASETS=%s has no libsvm_a9a/a9a, and %s is absent: apt-get install dataset-fashion-mnist)\n", dir ? dir : "(unset)", fashion));
+    PetscCall(PetscFinalize());
+    return 77;
+  }
+  if (have) {
+    PetscScalar *h1, *hn;
+    PetscReal    err = 0, nrm = 0;
+
+    PetscCall(LoadPath(dir, "libsvm_a9a/a9a", &d));
+    PetscCall(Sizes(&d, "a9a", 32561, 123, 451592, 2, 7841.0 - 24720.0));
+    PetscCall(HGDataDestroy(&d));
+    PetscCall(LoadPath(dir, "libsvm_a9a/a9a.t", &d));
+    PetscCall(Sizes(&d, "a9a.t", 16281, 123, 225732, 2, 3846.0 - 12435.0));
+    PetscCall(HGDataDestroy(&d));
+    PetscCall(LoadPath(dir, "libsvm_heart_scale/heart_scale", &d));
+    PetscCall(Sizes(&d, "heart_scale", 270, 13, 3378, 2, 120.0 - 150.0));
+    PetscCall(HGDataDestroy(&d));
+    {
+      char              path[PETSC_MAX_PATH_LEN];
+      HGDataLoadOptions o;
+      PetscCall(HGDataLoadOptionsDefault(&o));
+      PetscCall(PetscStrncpy(o.csv_label, "status", sizeof(o.csv_label)));
+      o.csv_nskip = 1;
+      PetscCall(PetscStrncpy(o.csv_skip[0], "name", sizeof(o.csv_skip[0])));
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/parkinsons/parkinsons.data", dir));
+      PetscCall(HGDataLoadWithOptions(PETSC_COMM_WORLD, path, NULL, HG_DATA_AUTO, &o, &d));
+      PetscCall(Sizes(&d, "parkinsons.data", 195, 22, -1, 2, 147.0));
+      PetscCall(HGDataDestroy(&d));
+    }
+    PetscCall(LoadPath(dir, "mnist-t10k/t10k-images-idx3-ubyte.gz", &d));
+    {
+      PetscReal lo, hi, ysum;
+      PetscCall(VecSum(d.y, &ysum));
+      PetscCall(Sizes(&d, "MNIST t10k", 10000, 784, -1, 10, ysum));
+      PetscCall(MatNorm(d.X, NORM_INFINITY, &hi)); /* largest row sum of pixels in [0, 1] */
+      HGTEST_CHECK(hi > 1 && hi <= 784, "MNIST t10k: largest row sum %g is outside (1, 784]", (double)hi);
+      PetscCall(VecMin(d.y, NULL, &lo));
+      PetscCall(VecMax(d.y, NULL, &hi));
+      HGTEST_CHECK(lo == 0 && hi == 9, "MNIST t10k: labels in [%g, %g], expected [0, 9]", (double)lo, (double)hi);
+    }
+    PetscCall(HGDataDestroy(&d));
+
+    /* logreg on heart_scale: one rank and all ranks agree */
+    PetscCall(HeartHypergradient(PETSC_COMM_WORLD, dir, &hn));
+    PetscCall(HeartHypergradient(PETSC_COMM_SELF, dir, &h1));
+    for (PetscInt i = 0; i < 13; i++) err = PetscMax(err, PetscAbsScalar(hn[i] - h1[i])), nrm = PetscMax(nrm, PetscAbsScalar(h1[i]));
+    if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "heart_scale logreg: max |h| %.3e, ranks vs one rank %.3e\n", (double)nrm, (double)err));
+    HGTEST_CHECK(nrm > 0 && err <= 1e-12 * nrm, "heart_scale logreg: hypergradient on all ranks differs from one rank by %g (max |h| %g)", (double)err, (double)nrm);
+    PetscCall(PetscFree(h1));
+    PetscCall(PetscFree(hn));
+
+    /* krr on Parkinson (the paper's setting: thirds, standardized, exp parametrization) */
+    {
+      char      path[PETSC_MAX_PATH_LEN];
+      HGProblem prob;
+      HG        hg;
+      Vec       lambda, h, hx;
+      PetscReal rel, f;
+      PetscInt  n;
+      PetscCall(PetscSNPrintf(path, sizeof(path), "%s/parkinsons/parkinsons.data", dir));
+      PetscCall(PetscOptionsSetValue(NULL, "-data", path));
+      PetscCall(PetscOptionsSetValue(NULL, "-data_csv_skip_columns", "name"));
+      PetscCall(PetscOptionsSetValue(NULL, "-data_csv_label_column", "status"));
+      PetscCall(PetscOptionsSetValue(NULL, "-data_standardize", "1"));
+      PetscCall(PetscOptionsSetValue(NULL, "-krr_exp", "1"));
+      PetscCall(HGTestProblem(PETSC_COMM_WORLD, HGPROBLEMKRR, &prob));
+      PetscCall(PetscOptionsClearValue(NULL, "-data"));
+      PetscCall(PetscOptionsClearValue(NULL, "-data_csv_skip_columns"));
+      PetscCall(PetscOptionsClearValue(NULL, "-data_csv_label_column"));
+      PetscCall(PetscOptionsClearValue(NULL, "-data_standardize"));
+      PetscCall(PetscOptionsClearValue(NULL, "-krr_exp"));
+      PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
+      PetscCall(VecGetSize(lambda, &n));
+      HGTEST_CHECK(n == 23, "krr on Parkinson: %" PetscInt_FMT " hyperparameters, expected 23 (beta and 22 widths)", n);
+      PetscCall(VecDuplicate(lambda, &h));
+      PetscCall(VecDuplicate(lambda, &hx));
+      PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
+      PetscCall(HGTestMethod(prob, HGAID, HGLOWERGD, KSPCG, 2000, 200, &hg));
+      PetscCall(HGTestCompute(hg, lambda, h));
+      PetscCall(HGProblemComputeExactHypergradient(prob, lambda, hx, &f));
+      PetscCall(HGTestRelDiff(h, hx, &rel));
+      if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Parkinson krr: f = %.6e, AID-CG (t = 2000) vs direct solve %.3e\n", (double)f, (double)rel));
+      HGTEST_CHECK(rel < 1e-8, "krr on Parkinson: AID-CG differs from the direct-solve hypergradient by %.3e", (double)rel);
+      PetscCall(VecDestroy(&lambda));
+      PetscCall(VecDestroy(&h));
+      PetscCall(VecDestroy(&hx));
+      PetscCall(HGDestroy(&hg));
+      PetscCall(HGProblemDestroy(&prob));
+    }
+  } else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "t600-data-real: $HG_DATASETS (%s) absent: only Fashion-MNIST is checked\n", dir ? dir : "(unset)"));
+  if (havef) {
+    PetscCall(HGDataLoad(PETSC_COMM_WORLD, fashion, NULL, HG_DATA_AUTO, &d));
+    PetscCall(Sizes(&d, "Fashion-MNIST t10k", 10000, 784, -1, 10, 45000.0)); /* 1000 images per class */
+    PetscCall(HGDataDestroy(&d));
+  } else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "t600-data-real: %s absent (apt-get install dataset-fashion-mnist): not checked\n", fashion));
+  PetscCall(PetscFinalize());
+  return 0;
+}
