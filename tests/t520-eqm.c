@@ -89,6 +89,13 @@ static PetscErrorCode Training(PetscBool verbose)
   }
   PetscCall(HGGetLowerSolution(hg, &wt));
   PetscCall(HGProblemComputeAccuracy(prob, wt, lambda, &val, &test));
+  if (verbose) PetscCall(HGProblemView(prob, PETSC_VIEWER_STDOUT_WORLD));
+  else {
+    PetscViewer quiet;
+    PetscCall(PetscViewerASCIIOpen(PETSC_COMM_WORLD, "/dev/null", &quiet));
+    PetscCall(HGProblemView(prob, quiet));
+    PetscCall(PetscViewerDestroy(&quiet));
+  }
   if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  f %g -> %g, validation accuracy %g -> %g, test accuracy %g -> %g\n", (double)f0, (double)f, (double)val0, (double)val, (double)test0, (double)test));
   HGTEST_CHECK(f < 0.5 * f0, "40 projected hypergradient steps reduced f from %g only to %g", (double)f0, (double)f);
   HGTEST_CHECK(val0 >= 0 && val0 <= 1 && test0 >= 0 && test0 <= 1, "accuracies outside [0,1]: %g %g", (double)val0, (double)test0);
@@ -96,6 +103,25 @@ static PetscErrorCode Training(PetscBool verbose)
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));
   PetscCall(HGDestroy(&hg));
+  PetscCall(HGProblemDestroy(&prob));
+  PetscFunctionReturn(0);
+}
+
+/* An eps outside (0,1) is refused with PETSC_ERR_ARG_OUTOFRANGE */
+static PetscErrorCode BadEps(void)
+{
+  HGProblem      prob;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsSetValue(NULL, "-bad_eqm_eps", "1.5"));
+  PetscCall(HGProblemCreate(PETSC_COMM_WORLD, &prob));
+  PetscCall(HGProblemSetOptionsPrefix(prob, "bad_"));
+  PetscCall(HGProblemSetType(prob, HGPROBLEMEQM));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = HGProblemSetFromOptions(prob);
+  PetscCall(PetscPopErrorHandler());
+  HGTEST_CHECK(ierr == PETSC_ERR_ARG_OUTOFRANGE, "-eqm_eps 1.5 gave error %d, expected PETSC_ERR_ARG_OUTOFRANGE", (int)ierr);
   PetscCall(HGProblemDestroy(&prob));
   PetscFunctionReturn(0);
 }
@@ -199,6 +225,7 @@ int main(int argc, char **argv)
   }
   PetscCall(PetscViewerDestroy(&quiet));
   PetscCall(Training(verbose));
+  PetscCall(BadEps());
   PetscCall(PetscFree(A0));
   PetscCall(PetscFree(A1));
   PetscCall(PetscFree(Ap));
