@@ -1,0 +1,11 @@
+# The bilevel service: HGOuter against an independent outer loop, hgrun checkpoints/resume/signals
+hg_add_test(NAME t810-outer SOURCE t810-outer.c NPROCS 1 3 LABELS service)
+# t800-service.sh HGRUN NA NB: resume on NA ranks (bitwise) and from NB to NA ranks (1e-10)
+foreach(pair "1;3" "2;1" "3;2")
+  list(GET pair 0 na)
+  list(GET pair 1 nb)
+  add_test(NAME t800-service_np${na}_from${nb}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t800-service.sh $<TARGET_FILE:hgrun> ${na} ${nb})
+  set_tests_properties(t800-service_np${na}_from${nb} PROPERTIES TIMEOUT 300 PROCESSORS ${na} LABELS "service;np${na}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
