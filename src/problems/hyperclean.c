@@ -50,8 +50,9 @@ typedef struct {
   Vec          y, yv, yt, mask; /* y: the (partly corrupted) training labels; mask: 1 where corrupted */
   HGClassOp    op, opv, opt;
   Vec          Z, P, R, Zv, Rv, Zt;
+  Vec          U; /* X V for the V of ukey (the Hessian and the mixed product of ITD's reverse step share it) */
   Vec          s; /* sample weights sigma(theta)/n, then sigma'(theta)/n */
-  HGVecKey     key;
+  HGVecKey     key, ukey;
 } HC;
 
 static inline PetscReal Sigmoid(PetscReal t)
@@ -94,6 +95,19 @@ static PetscErrorCode Probabilities(HC *hc, Vec w)
   PetscFunctionReturn(0);
 }
 
+/* U = X v unless it holds for this v */
+static PetscErrorCode ClassMultCached(HC *hc, Vec v)
+{
+  PetscBool valid;
+
+  PetscFunctionBegin;
+  PetscCall(HGVecKeyMatch(&hc->ukey, v, &valid));
+  if (valid) PetscFunctionReturn(0);
+  PetscCall(HGClassOpMult(hc->op, v, hc->U));
+  PetscCall(HGVecKeySet(&hc->ukey, v));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode LowerObjective(HGProblem prob, Vec w, Vec theta, PetscReal *f, void *ctx)
 {
   HC       *hc = (HC *)ctx;
@@ -132,8 +146,8 @@ static PetscErrorCode HessianMult(HGProblem prob, Vec w, Vec theta, Vec v, Vec o
   PetscFunctionBegin;
   PetscCall(Probabilities(hc, w));
   PetscCall(SampleWeights(hc, theta, PETSC_FALSE));
-  PetscCall(HGClassOpMult(hc->op, v, hc->Z));
-  PetscCall(HGSoftmaxHessian(hc->sy.c, hc->P, hc->Z, hc->s, hc->R));
+  PetscCall(ClassMultCached(hc, v));
+  PetscCall(HGSoftmaxHessian(hc->sy.c, hc->P, hc->U, hc->s, hc->R));
   PetscCall(HGClassOpMultTranspose(hc->op, hc->R, out));
   PetscCall(VecAXPY(out, 2.0 * hc->alpha, v));
   PetscFunctionReturn(0);
@@ -149,10 +163,10 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec w, Vec theta, Vec v
   PetscFunctionBegin;
   PetscCall(Probabilities(hc, w));
   PetscCall(SampleWeights(hc, theta, PETSC_TRUE));
-  PetscCall(HGClassOpMult(hc->op, v, hc->Z));
+  PetscCall(ClassMultCached(hc, v));
   PetscCall(VecGetLocalSize(out, &m));
   PetscCall(VecGetArrayRead(hc->P, &pa));
-  PetscCall(VecGetArrayRead(hc->Z, &ua));
+  PetscCall(VecGetArrayRead(hc->U, &ua));
   PetscCall(VecGetArrayRead(hc->y, &ya));
   PetscCall(VecGetArrayRead(hc->s, &sa));
   PetscCall(VecGetArrayWrite(out, &oa));
@@ -164,7 +178,7 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec w, Vec theta, Vec v
   PetscCall(VecRestoreArrayWrite(out, &oa));
   PetscCall(VecRestoreArrayRead(hc->s, &sa));
   PetscCall(VecRestoreArrayRead(hc->y, &ya));
-  PetscCall(VecRestoreArrayRead(hc->Z, &ua));
+  PetscCall(VecRestoreArrayRead(hc->U, &ua));
   PetscCall(VecRestoreArrayRead(hc->P, &pa));
   PetscFunctionReturn(0);
 }
@@ -322,6 +336,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGClassOpCreateVecs(hc->op, &w, &hc->Z));
   PetscCall(VecDuplicate(hc->Z, &hc->P));
   PetscCall(VecDuplicate(hc->Z, &hc->R));
+  PetscCall(VecDuplicate(hc->Z, &hc->U));
   PetscCall(HGClassOpCreateVecs(hc->opv, NULL, &hc->Zv));
   PetscCall(VecDuplicate(hc->Zv, &hc->Rv));
   if (hc->opt) PetscCall(HGClassOpCreateVecs(hc->opt, NULL, &hc->Zt));
@@ -405,6 +420,7 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(VecDestroy(&hc->Z));
   PetscCall(VecDestroy(&hc->P));
   PetscCall(VecDestroy(&hc->R));
+  PetscCall(VecDestroy(&hc->U));
   PetscCall(VecDestroy(&hc->Zv));
   PetscCall(VecDestroy(&hc->Rv));
   PetscCall(VecDestroy(&hc->Zt));

@@ -32,7 +32,7 @@
    Options: -hr_p <100> features, -hr_d <20> representation size, -hr_ntrain <1000>,
             -hr_nval <1000>, -hr_beta <1>, -hr_seed <0>, and the -data_* options
 M*/
-#include <hypergrad/hgimpl.h>
+#include "classify.h" /* HGVecKey */
 
 enum { STREAM_X = 51, STREAM_XV, STREAM_A, STREAM_EPS, STREAM_EPSV, STREAM_H };
 
@@ -47,7 +47,7 @@ typedef struct {
   Vec        r, r2, rv;  /* rows of X and X' */
   VecScatter gather;     /* w (R^d) to every rank */
   Vec        wall, vall; /* sequential R^d */
-  Vec        dtmp;       /* R^d with the layout of w */
+  HGVecKey   bx, bl;     /* b = X^T X H x holds for this x and this H */
   PetscReal  Lmax, Lmin;
 } HR;
 
@@ -172,13 +172,22 @@ static PetscErrorCode LowerGradient(HGProblem prob, Vec w, Vec lambda, Vec g, vo
   PetscFunctionReturn(0);
 }
 
-/* b = X^T X H x (x gathered in xall) */
-static PetscErrorCode GramMult(HR *hr, Vec lambda, Vec xall, Vec b)
+/* hr->b = X^T X H x, unless it holds already for this x and H: the reverse pass of ITD applies
+   the Hessian and the mixed product to the same vector, and both need it */
+static PetscErrorCode GramMult(HR *hr, Vec lambda, Vec x)
 {
+  PetscBool bx, bl;
+
   PetscFunctionBegin;
-  PetscCall(HMult(hr, lambda, xall, hr->a));
+  PetscCall(HGVecKeyMatch(&hr->bx, x, &bx));
+  PetscCall(HGVecKeyMatch(&hr->bl, lambda, &bl));
+  if (bx && bl) PetscFunctionReturn(0);
+  PetscCall(Gather(hr, x, hr->vall));
+  PetscCall(HMult(hr, lambda, hr->vall, hr->a));
   PetscCall(MatMult(hr->X, hr->a, hr->r2));
-  PetscCall(MatMultTranspose(hr->X, hr->r2, b));
+  PetscCall(MatMultTranspose(hr->X, hr->r2, hr->b));
+  PetscCall(HGVecKeySet(&hr->bx, x));
+  PetscCall(HGVecKeySet(&hr->bl, lambda));
   PetscFunctionReturn(0);
 }
 
@@ -187,8 +196,7 @@ static PetscErrorCode HessianMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec 
   HR *hr = (HR *)ctx;
 
   PetscFunctionBegin;
-  PetscCall(Gather(hr, x, hr->vall));
-  PetscCall(GramMult(hr, lambda, hr->vall, hr->b));
+  PetscCall(GramMult(hr, lambda, x));
   PetscCall(HTMult(hr, lambda, hr->b, y));
   PetscCall(VecAXPY(y, hr->beta, x));
   PetscFunctionReturn(0);
@@ -200,11 +208,11 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec w, Vec lambda, Vec 
   HR *hr = (HR *)ctx;
 
   PetscFunctionBegin;
+  PetscCall(GramMult(hr, lambda, v));
   PetscCall(Gather(hr, w, hr->wall));
   PetscCall(Gather(hr, v, hr->vall));
   PetscCall(Residual(hr, hr->X, hr->y, lambda, hr->r));
   PetscCall(MatMultTranspose(hr->X, hr->r, hr->s));
-  PetscCall(GramMult(hr, lambda, hr->vall, hr->b));
   PetscCall(OuterProducts(hr, hr->s, hr->vall, hr->b, hr->wall, out));
   PetscFunctionReturn(0);
 }
@@ -391,7 +399,6 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, hr->d, &w));
   PetscCall(VecScatterCreateToAll(w, &hr->gather, &hr->wall));
   PetscCall(VecDuplicate(hr->wall, &hr->vall));
-  PetscCall(VecDuplicate(w, &hr->dtmp));
   PetscCall(VecCreate(comm, &lambda));
   PetscCall(VecSetSizes(lambda, m * hr->d, hr->p * hr->d));
   PetscCall(VecSetBlockSize(lambda, hr->d));
@@ -464,7 +471,6 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(VecScatterDestroy(&hr->gather));
   PetscCall(VecDestroy(&hr->wall));
   PetscCall(VecDestroy(&hr->vall));
-  PetscCall(VecDestroy(&hr->dtmp));
   PetscCall(PetscFree(prob->data));
   PetscFunctionReturn(0);
 }
