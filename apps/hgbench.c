@@ -8,7 +8,9 @@ static const char help[] = "hgbench: cost of one hypergradient against one lower
                            "  -bench_triad_n <20000000>      global length of the triad vectors\n"
                            "  -bench_bytes_per_entry <8>     bytes per matrix entry read: 8 for dense, 8 + sizeof(PetscInt) for AIJ\n"
                            "  -bench_bytes_per_grad <bytes>  bytes one gradient (and one Hessian product) moves; overrides the model\n"
-                           "  -bench_csv <file>              also write the table as CSV (rank 0)\n\n";
+                           "  -bench_csv <file>              also write the table as CSV (rank 0)\n"
+                           "The error bounds of each hypergradient are off here (their cost is not the method's) unless -hg_bound is given;\n"
+                           "for itd, -lower_trajectory_type every|revolve bounds the memory of the trajectory (rows give vectors held, steps recomputed).\n\n";
 
 #include <hypergrad.h>
 #include <sys/resource.h>
@@ -34,6 +36,7 @@ typedef struct {
   PetscLogDouble time, time_lower, time_adjoint;
   PetscLogDouble peak_max, peak_sum, hwm_max, hwm_sum, cur_max; /* bytes */
   EventSnap      ev;                                    /* counts and times of the fastest repetition */
+  PetscInt       trajvecs, recomputed;                  /* itd: w vectors the trajectory held, lower steps recomputed */
   HGConvergedReason reason;
 } Row;
 
@@ -283,6 +286,7 @@ int main(int argc, char **argv)
 
   PetscCall(HGCreate(comm, &hg));
   PetscCall(HGSetProblem(hg, prob));
+  PetscCall(HGSetComputeBounds(hg, PETSC_FALSE)); /* -hg_bound turns them on */
   PetscCall(HGSetFromOptions(hg));
   PetscCall(HGGetType(hg, &hgtype));
   PetscCall(HGProblemGetType(prob, &ptype));
@@ -356,6 +360,7 @@ int main(int argc, char **argv)
       row->t            = info.lower_its;
       row->k            = info.adjoint_its;
       row->reason       = info.reason;
+      PetscCall(HGLowerGetTrajectoryStatistics(lower, &row->trajvecs, &row->recomputed));
       for (int e = 0; e < EV_N; e++) {
         PetscLogDouble lt = e1.time[e] - e0.time[e];
 
@@ -385,6 +390,13 @@ int main(int argc, char **argv)
                           HGConvergedReasons[row->reason]));
   }
   PetscCall(PetscPrintf(comm, "columns: hypergrad = fastest HGComputeHypergradient [s]; (t+k)grad = (t + k) x one %s [s]; ratio = their quotient\n", gradname));
+  if (!strcmp(hgtype, HGITD)) {
+    HGLowerTrajectoryType tt;
+    PetscCall(HGLowerGetTrajectoryType(lower, &tt, NULL));
+    PetscCall(PetscPrintf(comm, "  itd trajectory (%s): w vectors held / lower steps recomputed:", HGLowerTrajectoryTypes[tt]));
+    for (PetscInt i = 0; i < nt; i++) PetscCall(PetscPrintf(comm, " t=%" PetscInt_FMT ": %" PetscInt_FMT "/%" PetscInt_FMT, rows[i].t, rows[i].trajvecs, rows[i].recomputed));
+    PetscCall(PetscPrintf(comm, "\n"));
+  }
   PetscCall(PetscPrintf(comm, "  (target for aid: <= 1.3); peakMiB = PetscMemoryGetMaximumUsage (resident high-water mark since start), max over ranks;\n"
                               "  sumMiB = its sum over ranks; nowMiB = resident set after the hypergradients of that t (max over ranks): it shows\n"
                               "  memory a run keeps (e.g. the itd trajectory) even when it stays below an earlier peak such as the problem's set-up\n"));

@@ -92,6 +92,9 @@ PETSC_EXTERN PetscErrorCode HGProblemSetMapContraction(HGProblem, PetscReal q);
 PETSC_EXTERN PetscErrorCode HGProblemGetMapContraction(HGProblem, PetscReal *q);
 PETSC_EXTERN PetscErrorCode HGProblemSetSymmetric(HGProblem, PetscBool);
 PETSC_EXTERN PetscErrorCode HGProblemGetSymmetric(HGProblem, PetscBool *);
+/* constants of the error bounds (HGInfo bound_aposteriori, bound_apriori); negative = unknown (estimated) */
+PETSC_EXTERN PetscErrorCode HGProblemSetBoundConstants(HGProblem, PetscReal etaw, PetscReal etal, PetscReal LA, PetscReal LB, PetscReal B);
+PETSC_EXTERN PetscErrorCode HGProblemGetBoundConstants(HGProblem, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B);
 /* upper level and constraint set */
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperObjective(HGProblem, HGProblemScalarFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperGradient(HGProblem, HGProblemUpperGradientFn);
@@ -162,6 +165,18 @@ PETSC_EXTERN PetscErrorCode    HGLowerGetStepSize(HGLower, PetscReal *);
 PETSC_EXTERN PetscErrorCode    HGLowerSetMomentum(HGLower, PetscReal);
 PETSC_EXTERN PetscErrorCode    HGLowerGetMomentum(HGLower, PetscReal *);
 PETSC_EXTERN PetscErrorCode    HGLowerSetStoreTrajectory(HGLower, PetscBool);
+/* How the reverse pass of ITD gets the lower iterates: all stored, every m-th stored and the
+   segments recomputed (O(t/m + m) vectors), or binomial checkpointing with s snapshots
+   (O(s) vectors); the result is bitwise that of the full trajectory */
+typedef enum {
+  HG_LOWER_TRAJECTORY_FULL    = 0,
+  HG_LOWER_TRAJECTORY_EVERY   = 1,
+  HG_LOWER_TRAJECTORY_REVOLVE = 2
+} HGLowerTrajectoryType;
+PETSC_EXTERN const char *const HGLowerTrajectoryTypes[];
+PETSC_EXTERN PetscErrorCode    HGLowerSetTrajectoryType(HGLower, HGLowerTrajectoryType, PetscInt param);
+PETSC_EXTERN PetscErrorCode    HGLowerGetTrajectoryType(HGLower, HGLowerTrajectoryType *, PetscInt *param);
+PETSC_EXTERN PetscErrorCode    HGLowerGetTrajectoryStatistics(HGLower, PetscInt *peakvecs, PetscInt *recomputed);
 PETSC_EXTERN PetscErrorCode    HGLowerGetIterationNumber(HGLower, PetscInt *);
 PETSC_EXTERN PetscErrorCode    HGLowerGetResidualNorm(HGLower, PetscReal *);
 PETSC_EXTERN PetscErrorCode    HGLowerGetConvergedReason(HGLower, HGLowerConvergedReason *);
@@ -203,7 +218,24 @@ typedef struct {
   KSPConvergedReason     ksp_reason;        /* aid only; KSP_CONVERGED_ITERATING for the others */
   HGConvergedReason      reason;
   PetscLogDouble         time_lower, time_adjoint, time_total; /* seconds */
+  /* error bounds on ||h - grad f(lambda)|| (-1: not available); see HGSetComputeBounds() */
+  PetscReal              bound_aposteriori; /* from the residuals and the constants (Ehrhardt & Roberts) */
+  PetscReal              bound_apriori;     /* from the rates (Grazzi et al. Th. 2.1, 2.2, 2.4) */
+  PetscReal              lower_error_bound; /* ||w_t - w(lambda)|| <= lower_residual / mu */
+  PetscInt               bound_estimated;   /* HGBoundConstant bits of the constants estimated (0: all given) */
+  PetscLogDouble         time_bound;        /* seconds spent on the bounds (included in time_total) */
 } HGInfo;
+
+/* The constants of the bounds, as bits of HGInfo.bound_estimated */
+typedef enum {
+  HG_BOUND_MU   = 1,  /* mu: strong convexity of l (or 1 - q for a fixed-point map) */
+  HG_BOUND_L    = 2,  /* L: Lipschitz constant of grad_w l */
+  HG_BOUND_ETAW = 4,  /* Lipschitz constant of grad_w E in w */
+  HG_BOUND_ETAL = 8,  /* Lipschitz constant of grad_lambda E in w */
+  HG_BOUND_LA   = 16, /* Lipschitz constant of the Hessian of l (d_w Phi) in w */
+  HG_BOUND_LB   = 32, /* Lipschitz constant of d_lambda grad_w l (d_lambda Phi) in w */
+  HG_BOUND_B    = 64  /* ||d_lambda grad_w l|| (||d_lambda Phi||) */
+} HGBoundConstant;
 
 PETSC_EXTERN PetscFunctionList HGList;
 PETSC_EXTERN PetscErrorCode    HGRegister(const char[], PetscErrorCode (*)(HG));
@@ -227,6 +259,7 @@ PETSC_EXTERN PetscErrorCode    HGGetAdjointSolution(HG, Vec *);
 PETSC_EXTERN PetscErrorCode    HGGetInfo(HG, HGInfo *);
 PETSC_EXTERN PetscErrorCode    HGGetConvergedReason(HG, HGConvergedReason *);
 PETSC_EXTERN PetscErrorCode    HGSetErrorIfNotConverged(HG, PetscBool);
+PETSC_EXTERN PetscErrorCode    HGSetComputeBounds(HG, PetscBool);
 PETSC_EXTERN PetscErrorCode    HGTestHypergradient(HG, Vec lambda, Vec h, PetscInt ndirections, PetscReal step, PetscViewer, PetscReal *maxrelerr);
 PETSC_EXTERN PetscErrorCode    HGView(HG, PetscViewer);
 PETSC_EXTERN PetscErrorCode    HGInfoView(HG, PetscViewer);

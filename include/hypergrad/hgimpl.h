@@ -39,6 +39,8 @@ struct _p_HGProblem {
   HGProblemProjectionFn    projection;
   HGProblemAccuracyFn      accuracy;
   PetscReal                L, mu, q; /* known constants; 0 when unknown */
+  PetscReal                bc_etaw, bc_etal, bc_LA, bc_LB, bc_B; /* constants of the error bounds */
+  PetscInt                 bc_set;   /* HGBoundConstant bits of those given (HGProblemSetBoundConstants()) */
   PetscBool                symmetric;
   PetscInt                 nlowergrad, nhessmult, nmixed, nmap, nmapjact, nmapjac, nmapparam, nupper, nuppergrad;
   PetscBool                setupcalled;
@@ -82,6 +84,10 @@ struct _p_HGLower {
   PetscBool              store;          /* keep w_0..w_t for the reverse pass */
   Vec                   *traj;
   PetscInt               ntraj;          /* allocated */
+  HGLowerTrajectoryType  trajtype;       /* full, every m-th, or binomial (revolve) checkpoints */
+  PetscInt               traj_param;     /* m (every) or snapshots s (revolve); PETSC_DEFAULT: from max_it */
+  PetscInt               traj_peak;      /* w-space vectors the trajectory held (last solve and reverse pass) */
+  PetscInt               traj_recomputed;/* lower steps recomputed by the last reverse pass */
   PetscInt               its;
   PetscReal              rnorm, rnorm0;
   HGLowerConvergedReason reason;
@@ -123,11 +129,21 @@ struct _p_HG {
   PetscBool view_info;
   void     *data;
   PetscBool setupcalled;
+  /* error bounds (src/hg/bound.c) */
+  PetscBool bound, bound_reuse; /* -hg_bound, -hg_bound_reuse_estimates */
+  PetscInt  bound_its;          /* Lanczos steps of the estimates */
+  PetscReal bound_h;            /* finite-difference step of the estimates */
+  PetscReal v0norm;             /* norm of the adjoint initial guess of the last solve */
+  PetscReal richardson_scale;   /* aid with KSPRICHARDSON: its scale (0 otherwise) */
+  void     *bounddata;
 };
 
 /* Shared by the methods: seed the adjoint, compute residual of the adjoint system */
 PETSC_INTERN PetscErrorCode HGAdjointResidualNorm(HG, Vec lambda, Vec v, PetscReal *);
 PETSC_INTERN PetscErrorCode HGRunLower(HG, Vec lambda, PetscBool store);
+/* a-posteriori and a-priori error bounds of the last hypergradient h into hg->info */
+PETSC_INTERN PetscErrorCode HGComputeBounds(HG, Vec lambda, Vec h);
+PETSC_INTERN PetscErrorCode HGBoundDestroy(HG);
 
 /* ------------------------------------------------------------------------ */
 /* Layout-independent pseudo-random numbers: the value at global index i of stream s

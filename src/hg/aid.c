@@ -90,6 +90,13 @@ static PetscErrorCode HGSetUp_AID(HG hg)
     PetscCall(KSPSetConvergenceTest(hg->ksp, KSPConvergedDefault, cctx, KSPConvergedDefaultDestroy));
   } else PetscCall(KSPSetConvergenceTest(hg->ksp, ConvergedFixedK, &aid->r0, NULL));
   PetscCall(PetscObjectTypeCompare((PetscObject)hg->ksp, KSPRICHARDSON, &isrich));
+  hg->richardson_scale = 0;
+  if (isrich) {
+    PetscReal s = 1.0;
+    PetscCall(KSPGetOptionsPrefix(hg->ksp, &prefix));
+    PetscCall(PetscOptionsGetReal(((PetscObject)hg)->options, prefix, "-ksp_richardson_scale", &s, NULL));
+    hg->richardson_scale = s;
+  }
   if (isrich && prob->form == HG_FORM_OPTIMIZATION) {
     PetscCall(KSPGetOptionsPrefix(hg->ksp, &prefix));
     PetscCall(PetscOptionsHasName(((PetscObject)hg)->options, prefix, "-ksp_richardson_scale", &scaleset));
@@ -103,6 +110,7 @@ static PetscErrorCode HGSetUp_AID(HG hg)
       else if (prob->L > 0) scale = prob->mu > 0 ? 2.0 / (prob->L + prob->mu) : 1.0 / prob->L;
       PetscCheck(scale > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_WRONGSTATE, "AID-FP (-hg_ksp_type richardson) on the Hessian needs a step: give -hg_ksp_richardson_scale or the problem's constant L");
       PetscCall(KSPRichardsonSetScale(hg->ksp, scale));
+      hg->richardson_scale = scale;
     }
   }
   PetscFunctionReturn(0);
@@ -125,11 +133,16 @@ static PetscErrorCode HGCompute_AID(HG hg, Vec lambda, Vec h)
   aid->lambda = lambda;
   PetscCall(HGProblemComputeUpperGradient(hg->problem, hg->w, lambda, hg->rhs, h));
   PetscCall(KSPSetOperators(hg->ksp, hg->A, hg->A));
-  if (hg->v0_given) PetscCall(KSPSetInitialGuessNonzero(hg->ksp, PETSC_TRUE));
-  else {
+  if (hg->v0_given) {
+    PetscCall(KSPSetInitialGuessNonzero(hg->ksp, PETSC_TRUE));
+    PetscCall(VecNorm(hg->v, NORM_2, &hg->v0norm));
+  } else {
     PetscCall(KSPSetInitialGuessNonzero(hg->ksp, PETSC_FALSE));
     PetscCall(VecSet(hg->v, 0.0));
+    hg->v0norm = 0;
   }
+  /* the error bound may use the Krylov method's eigenvalue estimates when mu or L is unknown */
+  if (hg->bound && hg->problem->form == HG_FORM_OPTIMIZATION && !(hg->problem->mu > 0 && hg->problem->L > 0)) PetscCall(KSPSetComputeSingularValues(hg->ksp, PETSC_TRUE));
   hg->v0_given = PETSC_FALSE;
   PetscCall(KSPSolve(hg->ksp, hg->rhs, hg->v));
   PetscCall(KSPGetConvergedReason(hg->ksp, &reason));

@@ -41,8 +41,11 @@ PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
   PetscCall(PetscHeaderCreate(h, HG_CLASSID, "HG", "Hypergradient", "HG", comm, HGDestroy, HGView));
   PetscCall(HGLowerCreate(comm, &h->lower));
   PetscCall(PetscObjectIncrementTabLevel((PetscObject)h->lower, (PetscObject)h, 1));
-  h->k      = PETSC_DEFAULT;
-  h->test_h = 1e-6;
+  h->k         = PETSC_DEFAULT;
+  h->test_h    = 1e-6;
+  h->bound     = PETSC_TRUE;
+  h->bound_its = 30;
+  h->bound_h   = 1e-6;
   *hg       = h;
   PetscFunctionReturn(0);
 }
@@ -167,7 +170,11 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 + -hg_type <aid>                      - aid, itd or iad
 . -hg_k <t>                           - adjoint iterations (aid, iad) or reverse steps kept (itd truncation)
 . -hg_error_if_not_converged          - make a negative converged reason an error
-. -hg_view_info                       - print residuals, iterations, reason and time after each hypergradient
+. -hg_view_info                       - print residuals, iterations, reason, error bounds and time after each hypergradient
+. -hg_bound <true>                    - compute the a-posteriori and a-priori error bounds (HGSetComputeBounds())
+. -hg_bound_reuse_estimates           - estimate the constants the problem does not give once, and reuse them
+. -hg_bound_estimate_its <30>         - Lanczos steps of each estimated constant
+. -hg_bound_fd_h <1e-6>               - relative finite-difference step of the estimates
 . -hg_test_hypergradient <ndir>       - compare with central finite differences of f along ndir directions
 - -hg_test_hypergradient_h <1e-6>     - the difference step (relative to ||lambda||)
   plus -lower_* (HGLowerSetFromOptions()) and -hg_ksp_* / -hg_pc_* for aid.
@@ -188,6 +195,11 @@ PetscErrorCode HGSetFromOptions(HG hg)
   if (flg) PetscCall(HGSetIterations(hg, hg->lower->max_it, k));
   PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "Error on a negative converged reason", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
   PetscCall(PetscOptionsBool("-hg_view_info", "Print the report of each hypergradient", "HGInfoView", hg->view_info, &hg->view_info, NULL));
+  PetscCall(PetscOptionsBool("-hg_bound", "Compute the error bounds of each hypergradient", "HGSetComputeBounds", hg->bound, &hg->bound, NULL));
+  PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Estimate the unknown constants of the bounds once and reuse them", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
+  PetscCall(PetscOptionsInt("-hg_bound_estimate_its", "Lanczos steps of each estimated constant", "HGSetComputeBounds", hg->bound_its, &hg->bound_its, NULL));
+  PetscCall(PetscOptionsReal("-hg_bound_fd_h", "Relative finite-difference step of the estimated constants", "HGSetComputeBounds", hg->bound_h, &hg->bound_h, NULL));
+  PetscCheck(hg->bound_its >= 1 && hg->bound_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_bound_estimate_its must be >= 1 and -hg_bound_fd_h > 0; got %" PetscInt_FMT " and %g", hg->bound_its, (double)hg->bound_h);
   hg->test_ndir = 0;
   PetscCall(PetscOptionsInt("-hg_test_hypergradient", "Compare with finite differences along this many directions", "HGTestHypergradient", hg->test_ndir, &hg->test_ndir, &flg));
   if (flg && hg->test_ndir <= 0) hg->test_ndir = 3;
@@ -204,6 +216,41 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 {
   PetscFunctionBegin;
   hg->errorifnotconverged = flg;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGSetComputeBounds - whether each hypergradient also computes bounds on its error
+  ||h - grad f(lambda)|| (on by default), reported in HGInfo (bound_aposteriori, bound_apriori,
+  lower_error_bound, bound_estimated) and by HGInfoView()
+
+  Logically Collective
+
+  Options Database Keys:
++ -hg_bound <true>                - compute the bounds
+. -hg_bound_reuse_estimates       - estimate the constants the problem does not give at the first hypergradient only
+. -hg_bound_estimate_its <30>     - Lanczos steps per estimated constant
+- -hg_bound_fd_h <1e-6>           - relative finite-difference step of the estimates
+
+  Notes:
+  The a-posteriori bound D + eta_l e + B dv + L_B e V, with e = G/mu and dv, V from the adjoint
+  residual R (see src/hg/bound.c for the derivation), holds for aid, itd and iad and any lower
+  solver.  The a-priori bound is Grazzi et al.'s Theorem 2.1 (itd, k = t), 2.4 (AID-FP with the lower
+  step, iad) or 2.2 (AID-CG, AID-FP with another step), for gd lower iterations only.  With all
+  constants from the problem (HGProblemSetLowerConstants(), HGProblemSetBoundConstants()) a bound
+  costs a few vector norms (and two products for itd); each constant the problem does not give is
+  estimated by Lanczos on finite differences (about 30 to 120 callback evaluations), and a bound
+  built from estimates is itself an estimate.
+
+  Level: intermediate
+
+.seealso: HGProblemSetBoundConstants(), HGInfoView(), HGGetInfo()
+@*/
+PetscErrorCode HGSetComputeBounds(HG hg, PetscBool flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  hg->bound = flg;
   PetscFunctionReturn(0);
 }
 
@@ -330,6 +377,7 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
     PetscCall(VecNorm(h, NORM_2, &nrm));
     hg->info.reason = PetscIsInfOrNanReal(nrm) ? HG_DIVERGED_NANORINF : HG_CONVERGED;
   }
+  PetscCall(HGComputeBounds(hg, lambda, h));
   if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
   PetscCall(PetscTime(&t1));
   hg->info.time_total = t1 - t0;
@@ -389,6 +437,20 @@ PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
                                    HGLowerConvergedReasons[i->lower_reason], i->adjoint_its, (double)i->adjoint_residual));
   if (hg->ksp) PetscCall(PetscViewerASCIIPrintf(viewer, " (%s)", KSPConvergedReasons[i->ksp_reason]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  time %.3e s (lower %.3e, adjoint %.3e)\n", i->time_total, i->time_lower, i->time_adjoint));
+  if (i->bound_aposteriori >= 0) {
+    static const char *const names[] = {"mu", "L", "eta_w", "eta_l", "L_A", "L_B", "B"};
+    char                     est[128] = "";
+
+    for (int b = 0; b < 7; b++)
+      if (i->bound_estimated & (1 << b)) {
+        PetscCall(PetscStrlcat(est, " ", sizeof(est)));
+        PetscCall(PetscStrlcat(est, names[b], sizeof(est)));
+      }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  error bound: a posteriori %.3e, a priori ", (double)i->bound_aposteriori));
+    if (i->bound_apriori >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "%.3e", (double)i->bound_apriori));
+    else PetscCall(PetscViewerASCIIPrintf(viewer, "n/a"));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "; ||w_t - w*|| <= %.3e; constants %s%s (%.3e s)\n", (double)i->lower_error_bound, i->bound_estimated ? "estimated:" : "from the problem", est, i->time_bound));
+  } else if (hg->bound && i->reason > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "  error bound: n/a (no strong convexity / contraction constant known or estimable)\n"));
   PetscFunctionReturn(0);
 }
 
@@ -423,6 +485,7 @@ PetscErrorCode HGDestroy(HG *hg)
     PetscFunctionReturn(0);
   }
   PetscTryTypeMethod(*hg, destroy);
+  PetscCall(HGBoundDestroy(*hg));
   PetscCall(HGLowerDestroy(&(*hg)->lower));
   PetscCall(HGProblemDestroy(&(*hg)->problem));
   PetscCall(KSPDestroy(&(*hg)->ksp));

@@ -5,6 +5,8 @@ PETSC_INTERN PetscErrorCode HGLowerCreate_GD(HGLower);
 PETSC_INTERN PetscErrorCode HGLowerCreate_HeavyBall(HGLower);
 PETSC_INTERN PetscErrorCode HGLowerCreate_Tao(HGLower);
 
+const char *const HGLowerTrajectoryTypes[] = {"full", "every", "revolve", "HGLowerTrajectoryType", "HG_LOWER_TRAJECTORY_", NULL};
+
 PetscErrorCode HGLowerRegisterAll(void)
 {
   static PetscBool registered = PETSC_FALSE;
@@ -45,6 +47,8 @@ PetscErrorCode HGLowerCreate(MPI_Comm comm, HGLower *lower)
   l->dtol     = 1e8;
   l->step     = PETSC_DEFAULT;
   l->momentum = PETSC_DEFAULT;
+  l->trajtype   = HG_LOWER_TRAJECTORY_FULL;
+  l->traj_param = PETSC_DEFAULT;
   *lower      = l;
   PetscFunctionReturn(0);
 }
@@ -114,6 +118,9 @@ PetscErrorCode HGLowerSetOptionsPrefix(HGLower lower, const char prefix[])
 . -lower_dtol <1e8>       - declare divergence when the residual grows by this factor
 . -lower_step <alpha>     - step size (default 2/(L+mu), or 4/(sqrt(L)+sqrt(mu))^2 for heavy ball)
 . -lower_momentum <beta>  - heavy-ball momentum (default ((sqrt(kappa)-1)/(sqrt(kappa)+1))^2)
+. -lower_trajectory_type <full,every,revolve> - how ITD keeps the iterates (HGLowerSetTrajectoryType())
+. -lower_trajectory_interval <m>  - every: store every m-th iterate (default ceil(sqrt(t)), ceil(sqrt(2t)) for heavy ball)
+. -lower_trajectory_snapshots <s> - revolve: snapshots besides w_0 (default ceil(log2(t+1)))
 - -lower_monitor          - print the residual at every iteration
 @*/
 PetscErrorCode HGLowerSetFromOptions(HGLower lower)
@@ -137,6 +144,18 @@ PetscErrorCode HGLowerSetFromOptions(HGLower lower)
   PetscCall(PetscOptionsReal("-lower_momentum", "Heavy-ball momentum beta", "HGLowerSetMomentum", mom, &mom, &flg));
   if (flg) PetscCall(HGLowerSetMomentum(lower, mom));
   PetscCall(PetscOptionsBool("-lower_monitor", "Print the residual at each iteration", "", lower->monitor, &lower->monitor, NULL));
+  {
+    PetscEnum tt = (PetscEnum)lower->trajtype;
+    PetscInt  m = lower->trajtype == HG_LOWER_TRAJECTORY_EVERY ? lower->traj_param : PETSC_DEFAULT, sn = lower->trajtype == HG_LOWER_TRAJECTORY_REVOLVE ? lower->traj_param : PETSC_DEFAULT;
+    PetscBool fm, fs;
+
+    PetscCall(PetscOptionsEnum("-lower_trajectory_type", "How ITD keeps the lower iterates: all, every m-th (segments recomputed), binomial checkpoints", "HGLowerSetTrajectoryType", HGLowerTrajectoryTypes, tt, &tt, NULL));
+    PetscCall(PetscOptionsInt("-lower_trajectory_interval", "every: store every m-th iterate (default ceil(sqrt(t)))", "HGLowerSetTrajectoryType", m, &m, &fm));
+    PetscCall(PetscOptionsInt("-lower_trajectory_snapshots", "revolve: number of snapshots besides w_0 (default ceil(log2(t+1)))", "HGLowerSetTrajectoryType", sn, &sn, &fs));
+    PetscCheck(!fm || (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_EVERY, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_INCOMP, "-lower_trajectory_interval applies to -lower_trajectory_type every only");
+    PetscCheck(!fs || (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_REVOLVE, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_INCOMP, "-lower_trajectory_snapshots applies to -lower_trajectory_type revolve only");
+    PetscCall(HGLowerSetTrajectoryType(lower, (HGLowerTrajectoryType)tt, (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_EVERY ? m : ((HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_REVOLVE ? sn : PETSC_DEFAULT)));
+  }
   PetscTryTypeMethod(lower, setfromoptions, PetscOptionsObject);
   PetscOptionsEnd();
   PetscCall(HGLowerSetTolerances(lower, lower->rtol, lower->atol, lower->dtol));
@@ -205,6 +224,77 @@ PetscErrorCode HGLowerSetStoreTrajectory(HGLower lower, PetscBool flg)
 {
   PetscFunctionBegin;
   lower->store = flg;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGLowerSetTrajectoryType - how the reverse pass of ITD (-hg_type itd with gd or heavyball) gets
+  the lower-level iterates w_0 .. w_{t-1}
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+. type  - HG_LOWER_TRAJECTORY_FULL: all t+1 iterates stored (t+1 vectors);
+          HG_LOWER_TRAJECTORY_EVERY: every m-th iterate stored (and the one before it for heavy
+          ball), each segment recomputed into m-1 vectors when the reverse pass reaches it:
+          about t/m + m vectors and t extra lower steps;
+          HG_LOWER_TRAJECTORY_REVOLVE: binomial checkpointing (Griewank's revolve) with s
+          snapshots: s+1 states, each lower step recomputed at most r times where
+          binomial(s+r, s) >= t
+- param - m (every; PETSC_DEFAULT: ceil(sqrt(t_max)), ceil(sqrt(2 t_max)) for heavy ball) or
+          s (revolve; PETSC_DEFAULT: ceil(log2(t_max+1))), t_max = -lower_max_it
+
+  Options Database Keys:
++ -lower_trajectory_type <full,every,revolve> - the type
+. -lower_trajectory_interval <m>              - every
+- -lower_trajectory_snapshots <s>             - revolve
+
+  Notes:
+  The recomputed iterates go through the same vector operations as the first pass, so the
+  hypergradient is bitwise that of the full trajectory.  HGLowerGetTrajectoryStatistics() gives
+  the vectors held and the steps recomputed.  AID and inexact AD store no trajectory.
+
+  Level: intermediate
+
+.seealso: HGLowerGetTrajectoryStatistics(), HGITD
+@*/
+PetscErrorCode HGLowerSetTrajectoryType(HGLower lower, HGLowerTrajectoryType type, PetscInt param)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
+  PetscCheck(type >= HG_LOWER_TRAJECTORY_FULL && type <= HG_LOWER_TRAJECTORY_REVOLVE, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "Unknown trajectory type %d: use full, every or revolve", (int)type);
+  PetscCheck(param == PETSC_DEFAULT || param == PETSC_DECIDE || type == HG_LOWER_TRAJECTORY_FULL || (type == HG_LOWER_TRAJECTORY_EVERY && param >= 1) || (type == HG_LOWER_TRAJECTORY_REVOLVE && param >= 0), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE,
+             "-lower_trajectory_interval must be >= 1 and -lower_trajectory_snapshots >= 0; got %" PetscInt_FMT, param);
+  lower->trajtype   = type;
+  lower->traj_param = param == PETSC_DECIDE ? PETSC_DEFAULT : param;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGLowerGetTrajectoryType(HGLower lower, HGLowerTrajectoryType *type, PetscInt *param)
+{
+  PetscFunctionBegin;
+  if (type) *type = lower->trajtype;
+  if (param) *param = lower->traj_param;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGLowerGetTrajectoryStatistics - what the last stored solve and reverse pass cost: the most
+  w-space vectors the trajectory held (stored iterates, checkpoints, recomputation buffers) and
+  the lower steps recomputed by the reverse pass
+
+  Not Collective
+
+  Level: intermediate
+
+.seealso: HGLowerSetTrajectoryType()
+@*/
+PetscErrorCode HGLowerGetTrajectoryStatistics(HGLower lower, PetscInt *peakvecs, PetscInt *recomputed)
+{
+  PetscFunctionBegin;
+  if (peakvecs) *peakvecs = lower->traj_peak;
+  if (recomputed) *recomputed = lower->traj_recomputed;
   PetscFunctionReturn(0);
 }
 
@@ -377,6 +467,7 @@ PetscErrorCode HGLowerView(HGLower lower, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "max iterations t = %" PetscInt_FMT ", rtol = %g, atol = %g, dtol = %g\n", lower->max_it, (double)lower->rtol, (double)lower->atol, (double)lower->dtol));
   if (lower->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "step = %g, momentum = %g\n", (double)lower->step_used, (double)lower->momentum_used));
+  if (lower->trajtype != HG_LOWER_TRAJECTORY_FULL) PetscCall(PetscViewerASCIIPrintf(viewer, "trajectory for ITD: %s\n", HGLowerTrajectoryTypes[lower->trajtype]));
   PetscTryTypeMethod(lower, view, viewer);
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);

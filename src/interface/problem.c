@@ -80,6 +80,7 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
   prob->uppergradient = NULL;
   prob->projection    = NULL;
   prob->L = prob->mu = prob->q = 0;
+  prob->bc_set = 0;
   prob->symmetric                = PETSC_TRUE;
   PetscCall(VecDestroy(&prob->wtemplate));
   PetscCall(VecDestroy(&prob->ltemplate));

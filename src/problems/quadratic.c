@@ -184,9 +184,28 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(PetscMalloc1(q->d * q->d, &DtD));
   PetscCall(HGDenseGemm("T", "N", q->d, q->d, q->m, 2.0, D, q->m, D, q->m, 0.0, DtD, q->d));
   PetscCall(HGDenseSymEigRange(q->d, DtD, &emin, &emax));
+  PetscCall(HGProblemSetLowerConstants(prob, emax, emin));
+  /* constants of the error bounds: grad_y E = 2 A^T (A y - b) is 2 ||A||^2-Lipschitz, grad_theta E = 0,
+     both levels are quadratic in y (L_A = L_B = 0) and the mixed derivative is 2 D^T C */
+  {
+    PetscScalar *A, *C, *DtC, *M;
+    PetscReal    amin, amax, bmin, bmax;
+
+    PetscCall(HGDenseHashArray(q->p, q->d, q->seed, STREAM_A, 1.0 / PetscSqrtReal((PetscReal)q->p), &A));
+    PetscCall(HGDenseHashArray(q->m, q->n, q->seed, STREAM_C, 1.0 / PetscSqrtReal((PetscReal)q->m), &C));
+    PetscCall(PetscMalloc2(q->d * q->n, &DtC, PetscMax(q->d * q->d, q->n * q->n), &M));
+    PetscCall(HGDenseGemm("T", "N", q->d, q->d, q->p, 2.0, A, q->p, A, q->p, 0.0, M, q->d));
+    PetscCall(HGDenseSymEigRange(q->d, M, &amin, &amax));
+    PetscCall(HGDenseGemm("T", "N", q->d, q->n, q->m, 2.0, D, q->m, C, q->m, 0.0, DtC, q->d));
+    PetscCall(HGDenseGemm("T", "N", q->n, q->n, q->d, 1.0, DtC, q->d, DtC, q->d, 0.0, M, q->n));
+    PetscCall(HGDenseSymEigRange(q->n, M, &bmin, &bmax));
+    PetscCall(HGProblemSetBoundConstants(prob, amax, 0.0, 0.0, 0.0, PetscSqrtReal(PetscMax(bmax, 0))));
+    PetscCall(PetscFree2(DtC, M));
+    PetscCall(PetscFree(A));
+    PetscCall(PetscFree(C));
+  }
   PetscCall(PetscFree(D));
   PetscCall(PetscFree(DtD));
-  PetscCall(HGProblemSetLowerConstants(prob, emax, emin));
   PetscCall(VecDestroy(&y));
   PetscCall(VecDestroy(&theta));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, q, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));

@@ -1,0 +1,7 @@
+# Certified hypergradients (issue 6): error bounds and ITD in bounded memory
+foreach(p quadratic biasreg krr)
+  hg_add_test(NAME t700-bounds SOURCE t700-bounds.c SUFFIX _${p} NPROCS 1 ARGS -problem ${p} LABELS bounds)
+endforeach()
+hg_add_test(NAME t700-bounds SOURCE t700-bounds.c SUFFIX _quadratic NPROCS 3 ARGS -problem quadratic LABELS bounds)
+hg_add_test(NAME t710-checkpoint SOURCE t710-checkpoint.c SUFFIX _quadratic NPROCS 1 3 ARGS -problem quadratic LABELS checkpoint)
+hg_add_test(NAME t710-checkpoint SOURCE t710-checkpoint.c SUFFIX _logreg NPROCS 1 3 ARGS -problem logreg -lr_p 40 -lr_ntrain 100 -lr_nval 50 LABELS checkpoint)
