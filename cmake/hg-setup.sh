@@ -34,7 +34,13 @@ case "$mode" in
   build) ;;
   run)
     np=${HG_NP:-2}
-    exec mpiexec --oversubscribe -n "$np" build/apps/hgsolve -problem quadratic -hg_type aid -hg_ksp_type cg -lower_max_it 200 -hg_view_info -hg_test_hypergradient 3 "$@" ;;
+    # one hypergradient with its report and a finite-difference check, then the service:
+    # 100 steps of Nesterov hypergradient descent with an HDF5 run file, and its summary
+    mpiexec --oversubscribe -n "$np" build/apps/hgsolve -problem quadratic -hg_type aid -hg_ksp_type cg -lower_max_it 200 -hg_view_info -hg_test_hypergradient 3
+    mpiexec --oversubscribe -n "$np" build/apps/hgrun -problem quadratic -hg_type aid -hg_ksp_type cg -lower_max_it 200 \
+      -outer_type nesterov -outer_step 0.01 -outer_max_it 100 -outer_monitor -outer_monitor_every 10 \
+      -outer_checkpoint build/run.h5 -outer_checkpoint_overwrite "$@"
+    /usr/bin/python3 apps/hgreport.py build/run.h5 --png build/run-history.png ;;
   test)
     exec ctest --test-dir build --output-on-failure "$@" ;;
   *)
