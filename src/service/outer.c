@@ -307,7 +307,7 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 . -outer_checkpoint <file>            - HDF5 checkpoint file (written at the end and on signals)
 . -outer_checkpoint_every <0>         - also every n iterations
 . -outer_checkpoint_overwrite         - allow a new run to replace an existing checkpoint file
-- -outer_signals <true>               - SIGTERM/SIGINT stop cleanly with a checkpoint
+- -outer_signals <true>               - SIGTERM/SIGINT stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
 @*/
 PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
 {
@@ -453,7 +453,7 @@ PetscErrorCode HGOuterHistoryAppend(HGOuter outer, const HGOuterRecord *rec)
 PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool *stop)
 {
   PetscLogDouble now;
-  PetscBool      sig;
+  PetscBool      sig, ckreq;
 
   PetscFunctionBegin;
   PetscCall(PetscTime(&now));
@@ -466,8 +466,8 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
     *stop = PETSC_TRUE;
     PetscFunctionReturn(0);
   }
-  if (outer->ckevery > 0 && outer->it % outer->ckevery == 0 && outer->ckfile[0]) PetscCall(HGOuterCheckpointCurrent(outer, NULL));
-  PetscCall(HGOuterSignalPending(outer, &sig));
+  PetscCall(HGOuterSignalPending(outer, &sig, &ckreq));
+  if (outer->ckfile[0] && !sig && ((outer->ckevery > 0 && outer->it % outer->ckevery == 0) || ckreq)) PetscCall(HGOuterCheckpointCurrent(outer, NULL));
   if (sig) outer->reason = HG_OUTER_STOPPED_SIGNAL;
   else if (outer->gatol > 0 && rec->hypergradient_norm <= outer->gatol) outer->reason = HG_OUTER_CONVERGED_GATOL;
   else if (outer->it >= outer->max_it) outer->reason = HG_OUTER_CONVERGED_ITS;

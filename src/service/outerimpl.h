@@ -46,7 +46,7 @@ PETSC_INTERN PetscLogEvent HGOuter_Solve, HGOuter_Checkpoint;
 PETSC_INTERN PetscErrorCode HGOuterEvaluate(HGOuter, Vec lambda, Vec h, HGOuterRecord *);
 /* After an iteration: append the record, monitor, checkpoint, test signals and stop criteria */
 PETSC_INTERN PetscErrorCode HGOuterEndIteration(HGOuter, HGOuterRecord *, PetscBool *stop);
-PETSC_INTERN PetscErrorCode HGOuterSignalPending(HGOuter, PetscBool *);
+PETSC_INTERN PetscErrorCode HGOuterSignalPending(HGOuter, PetscBool *stop, PetscBool *checkpoint);
 PETSC_INTERN PetscErrorCode HGOuterSignalInstall(HGOuter);
 PETSC_INTERN PetscErrorCode HGOuterSignalRestore(HGOuter);
 /* Write the checkpoint file with the current state (lambda NULL: the one being solved) */

@@ -1,12 +1,13 @@
 /* SIGTERM / SIGINT handling of HGOuterSolve(): the first signal asks the run to stop after
    the current outer iteration (with a checkpoint); the second ends the process at once,
-   which leaves the last checkpoint intact because checkpoints are replaced atomically. */
+   which leaves the last checkpoint intact because checkpoints are replaced atomically.
+   SIGUSR1 asks for a checkpoint after the current iteration, and the run goes on. */
 #include "outerimpl.h"
 #include <signal.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t hg_signal_count = 0;
-static struct sigaction      hg_old_term, hg_old_int;
+static volatile sig_atomic_t hg_signal_count = 0, hg_usr1_count = 0;
+static struct sigaction      hg_old_term, hg_old_int, hg_old_usr1;
 static PetscBool             hg_installed = PETSC_FALSE;
 
 static void HGOuterSignalHandler(int sig)
@@ -22,6 +23,12 @@ static void HGOuterSignalHandler(int sig)
   }
 }
 
+/* SIGUSR1: write a checkpoint after the current iteration and go on */
+static void HGOuterSignalHandlerUsr1(int sig)
+{
+  hg_usr1_count++;
+}
+
 PetscErrorCode HGOuterSignalInstall(HGOuter outer)
 {
   struct sigaction sa;
@@ -34,6 +41,9 @@ PetscErrorCode HGOuterSignalInstall(HGOuter outer)
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   PetscCheck(sigaction(SIGTERM, &sa, &hg_old_term) == 0 && sigaction(SIGINT, &sa, &hg_old_int) == 0, PetscObjectComm((PetscObject)outer), PETSC_ERR_SYS, "Cannot install the SIGTERM/SIGINT handlers; run with -outer_signals 0");
+  hg_usr1_count = 0;
+  sa.sa_handler = HGOuterSignalHandlerUsr1;
+  PetscCheck(sigaction(SIGUSR1, &sa, &hg_old_usr1) == 0, PetscObjectComm((PetscObject)outer), PETSC_ERR_SYS, "Cannot install the SIGUSR1 handler; run with -outer_signals 0");
   hg_installed = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -44,20 +54,25 @@ PetscErrorCode HGOuterSignalRestore(HGOuter outer)
   if (!hg_installed) PetscFunctionReturn(0);
   (void)sigaction(SIGTERM, &hg_old_term, NULL);
   (void)sigaction(SIGINT, &hg_old_int, NULL);
+  (void)sigaction(SIGUSR1, &hg_old_usr1, NULL);
   hg_installed = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
 /* Has any rank received a signal?  (Collective: schedulers signal every rank, but not at
    the same instant, so the ranks agree before they stop.) */
-PetscErrorCode HGOuterSignalPending(HGOuter outer, PetscBool *pending)
+PetscErrorCode HGOuterSignalPending(HGOuter outer, PetscBool *pending, PetscBool *checkpoint)
 {
-  int mine = hg_signal_count > 0, any = 0;
+  int mine[2], any[2] = {0, 0};
 
   PetscFunctionBegin;
-  *pending = PETSC_FALSE;
+  *pending = *checkpoint = PETSC_FALSE;
   if (!hg_installed) PetscFunctionReturn(0);
-  PetscCallMPI(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, PetscObjectComm((PetscObject)outer)));
-  *pending = any ? PETSC_TRUE : PETSC_FALSE;
+  mine[0] = hg_signal_count > 0;
+  mine[1] = hg_usr1_count > 0;
+  PetscCallMPI(MPI_Allreduce(mine, any, 2, MPI_INT, MPI_MAX, PetscObjectComm((PetscObject)outer)));
+  *pending    = any[0] ? PETSC_TRUE : PETSC_FALSE;
+  *checkpoint = any[1] ? PETSC_TRUE : PETSC_FALSE;
+  if (any[1]) hg_usr1_count = 0;
   PetscFunctionReturn(0);
 }

@@ -43,10 +43,15 @@ echo "kill -9 after the checkpoint of iteration $it"
 $MPI -n $NA $R $OL -outer_max_it 60 -resume k.h5 > k2.log 2>&1 || { cat k2.log; fail "resume after kill -9 (checkpoint at $it)"; }
 h5diff full.h5 k.h5 /lambda /lambda > /dev/null || fail "resume after kill -9 at iteration $it: lambda differs from the uninterrupted run"
 
-# 5. SIGTERM: finishes the iteration, writes the checkpoint, says so, exits 0; resume completes it
+# 5. SIGUSR1 writes a checkpoint; SIGTERM: finishes the iteration, writes the checkpoint, says so, exits 0; resume completes it
 $MPI -n $NA $R $OL -outer_max_it 60 -outer_checkpoint s.h5 -outer_checkpoint_every 1000 -outer_monitor > s.log 2>&1 &
 pid=$!
 for i in $(seq 1 400); do [ "$(grep -c "HGOuter f" s.log 2>/dev/null)" -ge 2 ] && break; sleep 0.05; done
+# SIGUSR1: a checkpoint on request, and the run goes on
+pkill -USR1 -f "^$R $OL -outer_max_it 60 -outer_checkpoint s.h5"
+for i in $(seq 1 400); do [ -f s.h5 ] && break; sleep 0.05; done
+[ -f s.h5 ] || fail "SIGUSR1: no checkpoint written"
+[ "$(attr s.h5 reason)" = ITERATING ] || fail "SIGUSR1: checkpoint reason $(attr s.h5 reason), expected ITERATING"
 pkill -TERM -f "^$R $OL -outer_max_it 60 -outer_checkpoint s.h5"
 grep -q "CONVERGED_ITS" s.log && fail "the run finished before SIGTERM: make it longer"
 wait $pid; rc=$?
