@@ -253,6 +253,7 @@ PETSC_EXTERN PetscErrorCode    HGSetIterations(HG, PetscInt t, PetscInt k);
 PETSC_EXTERN PetscErrorCode    HGGetIterations(HG, PetscInt *t, PetscInt *k);
 PETSC_EXTERN PetscErrorCode    HGSetLowerInitialGuess(HG, Vec);
 PETSC_EXTERN PetscErrorCode    HGSetAdjointInitialGuess(HG, Vec);
+PETSC_EXTERN PetscErrorCode    HGSetAdjointTolerances(HG, PetscReal rtol, PetscReal atol);
 PETSC_EXTERN PetscErrorCode    HGComputeHypergradient(HG, Vec lambda, Vec h);
 PETSC_EXTERN PetscErrorCode    HGGetLowerSolution(HG, Vec *);
 PETSC_EXTERN PetscErrorCode    HGGetAdjointSolution(HG, Vec *);

@@ -26,6 +26,7 @@ typedef const char *HGOuterType;
 #define HGOUTERGD       "gd"       /* lambda <- P(lambda - eta h) */
 #define HGOUTERNESTEROV "nesterov" /* y = lambda + beta (lambda - lambda_prev), lambda <- P(y - eta h(y)) */
 #define HGOUTERTAO      "tao"      /* any TAO solver (e.g. bounded L-BFGS) with f and h */
+#define HGOUTERADAPTIVE "adaptive" /* MAID-like: tolerances from the error bound, backtracking on the inexact f */
 
 typedef enum {
   HG_OUTER_CONVERGED_ITS     = 1, /* max_it outer iterations done */

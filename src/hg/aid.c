@@ -195,6 +195,18 @@ static PetscErrorCode HGDestroy_AID(HG hg)
   PetscFunctionBegin;
   PetscCall(KSPDestroy(&hg->ksp));
   PetscCall(PetscFree(hg->data));
+  PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGSetAdjointTolerances_C", NULL));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HGSetAdjointTolerances_AID(HG hg, PetscReal rtol, PetscReal atol)
+{
+  HG_AID *aid = (HG_AID *)hg->data;
+
+  PetscFunctionBegin;
+  aid->rtol       = rtol;
+  aid->atol       = atol;
+  hg->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -219,5 +231,6 @@ PETSC_INTERN PetscErrorCode HGCreate_AID(HG hg)
   hg->ops->setfromoptions = HGSetFromOptions_AID;
   hg->ops->view           = HGView_AID;
   hg->ops->destroy        = HGDestroy_AID;
+  PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGSetAdjointTolerances_C", HGSetAdjointTolerances_AID));
   PetscFunctionReturn(0);
 }

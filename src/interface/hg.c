@@ -498,3 +498,25 @@ PetscErrorCode HGDestroy(HG *hg)
   PetscCall(PetscHeaderDestroy(hg));
   PetscFunctionReturn(0);
 }
+
+/*@
+  HGSetAdjointTolerances - the adjoint KSP of aid stops when its residual is below
+  max(rtol * ||rhs||, atol) instead of after exactly k iterations (0, 0: exactly k); other
+  methods ignore it
+
+  Logically Collective
+
+  Options Database Keys:
++ -hg_adjoint_rtol <0> - relative tolerance
+- -hg_adjoint_atol <0> - absolute tolerance
+
+.seealso: HGSetIterations(), HGLowerSetTolerances()
+@*/
+PetscErrorCode HGSetAdjointTolerances(HG hg, PetscReal rtol, PetscReal atol)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscCheck(rtol >= 0 && rtol < 1 && atol >= 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "Adjoint tolerances: rtol must lie in [0,1) and atol be >= 0; got %g and %g", (double)rtol, (double)atol);
+  PetscTryMethod(hg, "HGSetAdjointTolerances_C", (HG, PetscReal, PetscReal), (hg, rtol, atol));
+  PetscFunctionReturn(0);
+}

@@ -159,6 +159,7 @@ static PetscErrorCode WriteState(HGOuter outer, PetscViewer viewer, Vec lambda)
     PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "total_adjoint_its", PETSC_INT, &ta));
     PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "elapsed", PETSC_REAL, &elapsed));
     PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "step", PETSC_REAL, &step));
+    PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "tol", PETSC_REAL, &outer->tol));
     PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "norm_lambda", PETSC_REAL, &nrm[0]));
     PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "norm_w", PETSC_REAL, &nrm[1]));
     PetscCall(PetscViewerHDF5WriteAttribute(viewer, "/", "norm_v", PETSC_REAL, &nrm[2]));
@@ -402,7 +403,7 @@ PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambd
   PetscViewer viewer;
   HG          hg;
   PetscInt    nl, nw, fnl = -1, fnw = -1, n = 0, it = 0, hp = 0, hw = 0, hv = 0, tl = 0, ta = 0, neg = -1;
-  PetscReal   elapsed = 0, nrm[3] = {0, 0, 0}, zero = 0;
+  PetscReal   elapsed = 0, nrm[3] = {0, 0, 0}, zero = 0, step = 0, tol = 0;
   char       *fmt = NULL, *ptype = NULL, *htype = NULL, *ltype = NULL, *otype = NULL;
   const char *mytype[4];
   PetscMPIInt rank;
@@ -429,6 +430,8 @@ PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambd
   PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "total_lower_its", PETSC_INT, &neg, &tl));
   PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "total_adjoint_its", PETSC_INT, &neg, &ta));
   PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "elapsed", PETSC_REAL, &zero, &elapsed));
+  PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "step", PETSC_REAL, &zero, &step));
+  PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "tol", PETSC_REAL, &zero, &tol));
   PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "norm_lambda", PETSC_REAL, &zero, &nrm[0]));
   PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "norm_w", PETSC_REAL, &zero, &nrm[1]));
   PetscCall(PetscViewerHDF5ReadAttribute(viewer, "/", "norm_v", PETSC_REAL, &zero, &nrm[2]));
@@ -498,6 +501,12 @@ PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambd
   outer->total_lower   = tl;
   outer->total_adjoint = ta;
   outer->resumed       = PETSC_TRUE;
+  outer->tol           = tol; /* state of adaptive tolerances */
+  {
+    PetscBool adaptive;
+    PetscCall(PetscObjectTypeCompare((PetscObject)outer, HGOUTERADAPTIVE, &adaptive));
+    if (adaptive && step > 0) outer->step = step; /* the adaptive step is state; a fixed step comes from the options */
+  }
   if (!outer->ckfile[0]) PetscCall(PetscStrncpy(outer->ckfile, file, sizeof(outer->ckfile)));
   PetscCall(PetscFree(fmt));
   PetscCall(PetscFree(ptype));

@@ -14,6 +14,7 @@ const char *const HGOuterRecordNames[] = {"iteration", "time", "upper_objective"
 PETSC_INTERN PetscErrorCode HGOuterCreate_GD(HGOuter);
 PETSC_INTERN PetscErrorCode HGOuterCreate_Nesterov(HGOuter);
 PETSC_INTERN PetscErrorCode HGOuterCreate_Tao(HGOuter);
+PETSC_INTERN PetscErrorCode HGOuterCreate_Adaptive(HGOuter);
 
 static PetscBool HGOuterPackageInitialized = PETSC_FALSE;
 
@@ -37,6 +38,7 @@ static PetscErrorCode HGOuterInitializePackage(void)
   PetscCall(PetscFunctionListAdd(&HGOuterList, HGOUTERGD, HGOuterCreate_GD));
   PetscCall(PetscFunctionListAdd(&HGOuterList, HGOUTERNESTEROV, HGOuterCreate_Nesterov));
   PetscCall(PetscFunctionListAdd(&HGOuterList, HGOUTERTAO, HGOuterCreate_Tao));
+  PetscCall(PetscFunctionListAdd(&HGOuterList, HGOUTERADAPTIVE, HGOuterCreate_Adaptive));
   PetscCall(PetscRegisterFinalize(HGOuterFinalizePackage));
   PetscFunctionReturn(0);
 }
@@ -78,6 +80,9 @@ PetscErrorCode HGOuterCreate(MPI_Comm comm, HGOuter *outer)
   o->warm          = PETSC_TRUE;
   o->ckevery       = 0;
   o->monitor_every = 1;
+  o->tol0          = 1e-3;
+  o->tol_decay     = 0.9;
+  o->tol_min       = 1e-12;
   o->reason        = HG_OUTER_ITERATING;
   *outer           = o;
   PetscFunctionReturn(0);
@@ -101,7 +106,7 @@ PetscErrorCode HGOuterSetType(HGOuter outer, HGOuterType type)
   PetscCall(PetscObjectTypeCompare((PetscObject)outer, type, &same));
   if (same) PetscFunctionReturn(0);
   PetscCall(PetscFunctionListFind(HGOuterList, type, &create));
-  PetscCheck(create, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown outer optimizer \"%s\": choose gd, nesterov or tao", type);
+  PetscCheck(create, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown outer optimizer \"%s\": choose gd, nesterov, tao or adaptive", type);
   PetscTryTypeMethod(outer, destroy);
   PetscCall(PetscMemzero(outer->ops, sizeof(struct _HGOuterOps)));
   outer->data = NULL;
@@ -302,6 +307,7 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 . -outer_step <0.1>                   - step eta (gd, nesterov)
 . -outer_momentum <beta>              - constant Nesterov momentum; default k/(k+3)
 . -outer_warm_start <true>            - warm starts of w and v
+. -outer_tol_schedule <none>          - geometric (eps0 decay^k) or power (eps0 (k+1)^-decay) lower/adjoint tolerances (HOAG-like), with -outer_tol0, -outer_tol_decay, -outer_tol_min
 . -outer_monitor                      - one line per iteration (HGOuterMonitorDefault())
 . -outer_monitor_every <1>            - print every n-th line, with progress
 . -outer_checkpoint <file>            - HDF5 checkpoint file (written at the end and on signals)
@@ -333,6 +339,18 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
   PetscCall(PetscOptionsReal("-outer_momentum", "Constant Nesterov momentum (default k/(k+3))", "HGOuterSetMomentum", outer->momentum, &r, &flg));
   if (flg) PetscCall(HGOuterSetMomentum(outer, r));
   PetscCall(PetscOptionsBool("-outer_warm_start", "Warm-start w and v", "HGOuterSetWarmStart", outer->warm, &outer->warm, NULL));
+  {
+    const char *sched[] = {"none", "geometric", "power"};
+    PetscInt    is      = outer->tol_schedule;
+    PetscCall(PetscOptionsEList("-outer_tol_schedule", "Lower/adjoint tolerance schedule of gd and nesterov (HOAG)", "HGOUTERGD", sched, 3, sched[is], &is, NULL));
+    outer->tol_schedule = is;
+    if (is) {
+      PetscCall(PetscOptionsReal("-outer_tol0", "Tolerance of the first iteration", "HGOUTERGD", outer->tol0, &outer->tol0, NULL));
+      PetscCall(PetscOptionsReal("-outer_tol_decay", "Ratio (geometric) or power (power) of the schedule", "HGOUTERGD", outer->tol_decay, &outer->tol_decay, NULL));
+      PetscCall(PetscOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERGD", outer->tol_min, &outer->tol_min, NULL));
+      PetscCheck(outer->tol0 > 0 && outer->tol_min > 0 && outer->tol_decay > 0 && (is != 1 || outer->tol_decay < 1), PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_schedule: need -outer_tol0 > 0, -outer_tol_min > 0 and -outer_tol_decay in (0,1) (geometric) or > 0 (power); got %g, %g, %g", (double)outer->tol0, (double)outer->tol_min, (double)outer->tol_decay);
+    }
+  }
   PetscCall(PetscOptionsBool("-outer_monitor", "Print one line per outer iteration", "HGOuterMonitorDefault", mon, &mon, NULL));
   PetscCall(PetscOptionsInt("-outer_monitor_every", "Print every n-th iteration", "HGOuterMonitorDefault", outer->monitor_every, &outer->monitor_every, NULL));
   PetscCheck(outer->monitor_every >= 1, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_monitor_every must be >= 1; got %" PetscInt_FMT, outer->monitor_every);
@@ -391,6 +409,14 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
   Vec    w, v;
 
   PetscFunctionBegin;
+  if (outer->tol_schedule) {
+    /* HOAG-like schedule: tolerances that decrease with the outer iteration */
+    PetscReal eps = outer->tol_schedule == 1 ? outer->tol0 * PetscPowReal(outer->tol_decay, (PetscReal)outer->it) : outer->tol0 * PetscPowReal((PetscReal)(outer->it + 1), -outer->tol_decay);
+    eps = PetscMax(eps, outer->tol_min);
+    PetscCall(HGLowerSetTolerances(hg->lower, 0.0, eps, hg->lower->dtol > 0 ? hg->lower->dtol : 1e10));
+    PetscCall(HGSetAdjointTolerances(hg, 0.0, eps));
+    outer->tol = eps;
+  }
   if (outer->warm && outer->have_w) PetscCall(HGSetLowerInitialGuess(hg, outer->wsave));
   if (outer->warm && outer->have_v) PetscCall(HGSetAdjointInitialGuess(hg, outer->vsave));
   PetscCall(HGComputeHypergradient(hg, lambda, h));
@@ -406,7 +432,7 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
   rec->adjoint_its      = (PetscReal)info.adjoint_its;
   rec->lower_residual   = info.lower_residual;
   rec->adjoint_residual = info.adjoint_residual;
-  rec->bound            = (PetscReal)NAN;
+  rec->bound            = info.bound_aposteriori >= 0 ? info.bound_aposteriori : (PetscReal)NAN;
   PetscCall(VecNorm(h, NORM_2, &rec->hypergradient_norm));
   PetscCall(HGProblemComputeAccuracy(hg->problem, w, lambda, &rec->val_accuracy, &rec->test_accuracy));
   outer->total_lower += info.lower_its;

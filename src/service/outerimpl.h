@@ -17,6 +17,9 @@ struct _p_HGOuter {
   Vec                    lambda; /* borrowed during HGOuterSolve() */
   PetscInt               max_it;
   PetscReal              max_time, gatol, step, momentum; /* momentum PETSC_DEFAULT: k/(k+3) */
+  PetscReal              tol;      /* current lower/adjoint tolerance of adaptive schedules (0: none) */
+  PetscReal              tol0, tol_decay, tol_min; /* -outer_tol_schedule of gd/nesterov */
+  PetscInt               tol_schedule; /* 0 none, 1 geometric eps0 decay^k, 2 power eps0 (k+1)^-decay */
   PetscBool              warm;
   Vec                    lambda_prev, y, h, wsave, vsave;
   PetscBool              have_w, have_v, have_prev;
