@@ -78,14 +78,16 @@ static PetscErrorCode HeartHypergradient(MPI_Comm comm, const char *dir, PetscSc
 
 int main(int argc, char **argv)
 {
-  const char *dir = getenv("HG_DATASETS"), *fashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-  char        check[PETSC_MAX_PATH_LEN];
+  const char *dir = getenv("HG_DATASETS"), *fdir = getenv("HG_FASHION_MNIST");
+  char        check[PETSC_MAX_PATH_LEN], fashion[PETSC_MAX_PATH_LEN];
   PetscBool   have, havef, verbose = PETSC_FALSE;
   HGData      d;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-verbose", &verbose, NULL));
   PetscCall(PetscSNPrintf(check, sizeof(check), "%s/libsvm_a9a/a9a", dir ? dir : "."));
+  /* Debian's dataset-fashion-mnist, or the directory in $HG_FASHION_MNIST */
+  PetscCall(PetscSNPrintf(fashion, sizeof(fashion), "%s/t10k-images-idx3-ubyte.gz", fdir ? fdir : "/usr/share/datasets/fashion-mnist"));
   have  = (dir && !access(check, R_OK)) ? PETSC_TRUE : PETSC_FALSE;
   havef = !access(fashion, R_OK) ? PETSC_TRUE : PETSC_FALSE;
   if (!have && !havef) {
