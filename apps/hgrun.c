@@ -6,6 +6,26 @@ static const char help[] = "hgrun: bilevel optimization by hypergradient descent
                            "  -outer_view         view the outer driver at the end\n\n";
 #include <hypergrad.h>
 
+/* A misspelt option of ours (-outer_stp) must not silently run with the default: after the
+   set-up every -outer_, -hg_, -lower_ and -data_ option has been read */
+static PetscErrorCode CheckUnusedOptions(void)
+{
+  PetscInt n;
+  char   **names, **values;
+  const char *ours[] = {"outer_", "hg_", "lower_", "data_"};
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < 4; j++) {
+      PetscBool match;
+      PetscCall(PetscStrbeginswith(names[i], ours[j], &match));
+      PetscCheck(!match, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "Unknown option -%s: it is not an option of this problem, method or outer loop (misspelt?); run with -help to list them", names[i]);
+    }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   HGProblem              prob;
@@ -32,6 +52,8 @@ int main(int argc, char **argv)
   PetscCall(HGOuterSetFromOptions(outer));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-resume", resume, sizeof(resume), &flg));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-outer_view", &view, NULL));
+  PetscCall(HGOuterSetUp(outer));
+  PetscCall(CheckUnusedOptions());
   PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
   if (resume[0]) {
     PetscCall(HGOuterLoadCheckpoint(outer, resume, lambda));

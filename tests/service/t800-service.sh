@@ -82,4 +82,6 @@ $MPI -n $NA $R $O -outer_checkpoint nodir/x.h5 > e6.log 2>&1 && fail "checkpoint
 grep -q "does not exist or is not writable" e6.log || fail "no message for a missing directory"
 $MPI -n $NA $R $O -outer_step -1 > e7.log 2>&1 && fail "negative step accepted"
 grep -q "outer_step must be" e7.log || fail "no message for a negative step"
+$MPI -n $NA $R $O -outer_stp 0.1 > e8.log 2>&1 && fail "misspelt option accepted"
+grep -q "Unknown option -outer_stp" e8.log || fail "no message for a misspelt option"
 exit 0
