@@ -8,7 +8,11 @@
 The layout it reads is the one documented at the top of include/hypergrad/hgservice.h:
 /lambda, /w, /v, /history/<name> (one 1-D dataset per monitor value) and the attributes of /
 (format = "hypergrad-run", problem, hg_type, lower_type, outer_type, nranks, iteration,
-dim_lambda, dim_w, elapsed, step, reason, options, version).
+dim_lambda, dim_w, elapsed, step, reason, options, version).  The attributes hgrun adds are
+used when present: complete (written last; 0 means the file is incomplete), nhistory (checked
+against the history), total_lower_its and total_adjoint_its (else the sums of the history).
+Exit status 1 with a message naming the file when it is missing, not HDF5, truncated, not a
+run file or inconsistent; 2 for bad arguments.
 """
 
 import argparse
@@ -103,6 +107,10 @@ def load(path):
             if fmt != FORMAT:
                 raise BadFile("%s is an HDF5 file but not a hypergrad run file: its root attribute format is %s, expected '%s'" %
                               (path, "missing" if fmt is None else "'%s'" % fmt, FORMAT))
+            complete = attrs.get("complete")
+            if complete is not None and complete in (0, False):
+                raise BadFile("%s is an incomplete run file (attribute complete = 0): its writer stopped before the end; "
+                              "use an intact copy" % path)
             if "history" not in f or not isinstance(f["history"], h5py.Group):
                 raise BadFile("%s has no /history group: the run file is incomplete or corrupt" % path)
             g = f["history"]
@@ -117,6 +125,10 @@ def load(path):
             if len(set(lengths.values())) > 1:
                 raise BadFile("%s: the /history datasets have different lengths (%s): the run file is truncated or corrupt" %
                               (path, ", ".join("%s %d" % kv for kv in sorted(lengths.items()))))
+            nh = attrs.get("nhistory")
+            if isinstance(nh, (int, float)) and lengths and int(nh) != list(lengths.values())[0]:
+                raise BadFile("%s: the /history datasets have %d entries but the attribute nhistory says %d: the run file "
+                              "is truncated or corrupt" % (path, list(lengths.values())[0], int(nh)))
             vecs = {}
             for name in ("lambda", "w", "v"):
                 if name in f and isinstance(f[name], h5py.Dataset):
@@ -174,7 +186,12 @@ def summarize(path, attrs, hist, vecs):
     add("elapsed", num(el if finite(el) else last(hist, "time"), "%.6g") + " s")
     for key, name in (("lower_its", "total lower its"), ("adjoint_its", "total adjoint its")):
         a = hist.get(key)
-        add(name, "%d" % int(round(float(np.nansum(a)))) if a is not None and n else "n/a")
+        hsum = int(round(float(np.nansum(a)))) if a is not None and n else None
+        tot = attrs.get("total_" + key)  # written by hgrun; else the sum of the history
+        if isinstance(tot, (int, float)) and not isinstance(tot, bool):
+            add(name, "%d" % int(tot) + ("" if hsum is None or hsum == int(tot) else " (history: %d)" % hsum))
+        else:
+            add(name, "%d" % hsum if hsum is not None else "n/a")
     add("step", num(attrs.get("step")))
     add("reason", reason if reason is not None else "n/a")
     if "lambda" in vecs and len(vecs["lambda"]):

@@ -7,9 +7,11 @@ usage: t910-hgreport.py HGREPORT
 Checks: the printed summary (problem, methods, ranks, iterations, final objective, accuracies,
 hypergradient norm, elapsed time, total lower / adjoint iterations, reason) equals what was
 written, for fixed- and variable-length string attributes, 1-D and (n, 1) datasets, a reason
-stored as text or as a number, and a problem without accuracy; the history PNG is a PNG.  A
-truncated file, an empty file, a text file, an HDF5 file that is not a run file and a run file
-whose history lengths differ each give a non-zero exit and a message that names the file.
+stored as text or as a number, a problem without accuracy, with and without the attributes
+hgrun adds (complete, nhistory, totals); the history PNG is a PNG.  A truncated file, an empty
+file, a text file, an HDF5 file that is not a run file, one with another format, history
+lengths that differ, a dimension that disagrees with /lambda, complete = 0 and a wrong nhistory
+each give exit 1 and a message that names the file.
 Silent on success; exit 77 when h5py/numpy/matplotlib are missing.
 """
 import os
@@ -66,7 +68,7 @@ def history(n, accuracy):
 
 
 def write_run(path, n=12, strings="fixed", trailing=False, reason="CONVERGED_ITS", accuracy=True, dim_lambda=7, dim_w=30,
-              lengths_ok=True, fmt="hypergrad-run"):
+              lengths_ok=True, fmt="hypergrad-run", extra=None):
     h = history(n, accuracy)
 
     def vec(a):
@@ -101,6 +103,8 @@ def write_run(path, n=12, strings="fixed", trailing=False, reason="CONVERGED_ITS
         f.attrs.create("dim_w", np.int32(dim_w))
         f.attrs.create("elapsed", np.float64(0.37 * n + 0.05))
         f.attrs.create("step", np.float64(0.5))
+        for k, v in (extra or {}).items():  # what hgrun adds: complete (last), nhistory, totals
+            f.attrs.create(k, np.int32(v))
     return h
 
 
@@ -128,7 +132,8 @@ def is_png(path):
 
 tmp = tempfile.mkdtemp(prefix="t910-")
 try:
-    variants = [dict(strings="fixed", trailing=False, reason="CONVERGED_ITS", accuracy=True),
+    hgrun_attrs = dict(nhistory=12, total_lower_its=298, total_adjoint_its=226, complete=1)
+    variants = [dict(strings="fixed", trailing=False, reason="CONVERGED_ITS", accuracy=True, extra=hgrun_attrs),
                 dict(strings="variable", trailing=True, reason=2, accuracy=True),
                 dict(strings="fixed", trailing=True, reason="STOPPED_SIGNAL", accuracy=False, n=1)]
     for i, var in enumerate(variants):
@@ -180,11 +185,14 @@ try:
         f.create_dataset("x", data=np.ones(3))
     write_run(os.path.join(tmp, "otherformat.h5"), fmt="something-else")
     write_run(os.path.join(tmp, "lengths.h5"), lengths_ok=False)
+    write_run(os.path.join(tmp, "incomplete.h5"), extra=dict(complete=0))
+    write_run(os.path.join(tmp, "nhistory.h5"), extra=dict(nhistory=13, complete=1))
     write_run(os.path.join(tmp, "dims.h5"), dim_lambda=7)
     with h5py.File(os.path.join(tmp, "dims.h5"), "a") as f:
         f.attrs["dim_lambda"] = np.int32(8)
     cases = {"truncated.h5": "truncated", "empty.h5": "HDF5", "text.h5": "not an HDF5 file", "foreign.h5": "not a hypergrad run file",
              "otherformat.h5": "something-else", "lengths.h5": "different lengths", "dims.h5": "dim_lambda",
+             "incomplete.h5": "incomplete", "nhistory.h5": "nhistory",
              "missing.h5": "does not exist"}
     for name, word in cases.items():
         path = os.path.join(tmp, name)

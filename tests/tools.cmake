@@ -15,6 +15,13 @@ if(HG_PYTHON3)
   add_test(NAME t910-hgreport
            COMMAND ${HG_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/t910-hgreport.py ${PROJECT_BINARY_DIR}/apps/hgreport.py)
   set_tests_properties(t910-hgreport PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS tools ENVIRONMENT "${HG_TOOLS_ENV}")
+  if(TARGET hgrun)  # end to end: a run file written by hgrun
+    add_test(NAME t911-hgreport-hgrun
+             COMMAND ${HG_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/t911-hgreport-hgrun.py ${PROJECT_BINARY_DIR}/apps/hgreport.py
+                     $<TARGET_FILE:hgrun> ${MPIEXEC_EXECUTABLE} ${HG_MPIEXEC_FLAGS})
+    set_tests_properties(t911-hgreport-hgrun PROPERTIES TIMEOUT 120 PROCESSORS 2 SKIP_RETURN_CODE 77 LABELS "tools;np2"
+                         ENVIRONMENT "${HG_TOOLS_ENV}")
+  endif()
 else()
   message(STATUS "python3 not found: the tests of apps/hgscale.py and apps/hgreport.py are not registered")
 endif()
