@@ -349,6 +349,7 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
       PetscCall(PetscOptionsReal("-outer_tol_decay", "Ratio (geometric) or power (power) of the schedule", "HGOUTERGD", outer->tol_decay, &outer->tol_decay, NULL));
       PetscCall(PetscOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERGD", outer->tol_min, &outer->tol_min, NULL));
       PetscCheck(outer->tol0 > 0 && outer->tol_min > 0 && outer->tol_decay > 0 && (is != 1 || outer->tol_decay < 1), PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_schedule: need -outer_tol0 > 0, -outer_tol_min > 0 and -outer_tol_decay in (0,1) (geometric) or > 0 (power); got %g, %g, %g", (double)outer->tol0, (double)outer->tol_min, (double)outer->tol_decay);
+      PetscCheck(outer->tol_min <= outer->tol0, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_min %g is larger than -outer_tol0 %g: the smallest tolerance of the schedule must not exceed the first one", (double)outer->tol_min, (double)outer->tol0);
     }
   }
   PetscCall(PetscOptionsBool("-outer_monitor", "Print one line per outer iteration", "HGOuterMonitorDefault", mon, &mon, NULL));
@@ -421,6 +422,10 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
   if (outer->warm && outer->have_v) PetscCall(HGSetAdjointInitialGuess(hg, outer->vsave));
   PetscCall(HGComputeHypergradient(hg, lambda, h));
   PetscCall(HGGetInfo(hg, &info));
+  if (outer->tol_schedule) {
+    PetscCheck(info.lower_reason != HG_LOWER_DIVERGED_MAXIT, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "-outer_tol_schedule, outer iteration %" PetscInt_FMT ": the lower solver stopped at its cap -lower_max_it %" PetscInt_FMT " with residual %g above the tolerance %g of the schedule: raise -lower_max_it (the cap of each solve) or -outer_tol_min", outer->it, info.lower_its, (double)info.lower_residual, (double)outer->tol);
+    PetscCheck(info.ksp_reason != KSP_DIVERGED_ITS, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "-outer_tol_schedule, outer iteration %" PetscInt_FMT ": the adjoint KSP stopped at its cap -hg_k %" PetscInt_FMT " with residual %g above the tolerance %g of the schedule: raise -hg_k (the cap of each adjoint solve) or -outer_tol_min", outer->it, info.adjoint_its, (double)info.adjoint_residual, (double)outer->tol);
+  }
   PetscCall(HGGetLowerSolution(hg, &w));
   PetscCall(HGGetAdjointSolution(hg, &v));
   PetscCall(VecCopy(w, outer->wsave));
