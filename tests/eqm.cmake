@@ -5,3 +5,4 @@ hg_add_test(NAME t100-derivatives SOURCE t100-derivatives.c SUFFIX _eqm_noproj N
 hg_add_test(NAME t520-eqm SOURCE t520-eqm.c NPROCS 1 3 ARGS ${HG_EQM_SMALL} LABELS eqm fixedpoint)
 hg_add_test(NAME t520-eqm-ranks SOURCE t520-eqm-ranks.c NPROCS 2 3 ARGS ${HG_EQM_SMALL} LABELS eqm ranks)
 hg_add_test(NAME t520-eqm-ranks SOURCE t520-eqm-ranks.c SUFFIX _tiny NPROCS 3 ARGS ${HG_EQM_SMALL} -eqm_n 2 -eqm_h 5 LABELS eqm ranks)
+hg_add_test(NAME t520-eqm-mnist SOURCE t520-eqm-mnist.c NPROCS 1 3 LABELS eqm data)

@@ -41,13 +41,16 @@
 
    Accuracies: HGProblemEqmComputeAccuracy() (private to the library) gives the fraction of
    correctly classified training, validation or test examples; the states of the held-out
-   examples are computed by the fixed-point iteration to a relative change of 1e-12.  The
+   examples are computed by the fixed-point iteration, warm-started from the previous call,
+   to a relative change of -eqm_acc_rtol (max norm) or -eqm_acc_max_it iterations (without
+   the projection Phi may not contract and the states are then those of the last iterate).  The
    validation and test accuracies are the problem's accuracy callback (HGProblemSetAccuracy(),
    HGProblemComputeAccuracy(); NaN for a set that is absent).
 
    Options: -eqm_h <200> state dimension, -eqm_n <500> training examples, -eqm_nval <0>, -eqm_ntest <500>,
             -eqm_p <50> input dimension, -eqm_classes <10>, -eqm_separation <0.5>,
-            -eqm_seed <0>, -eqm_init_seed, -eqm_project <true>, -eqm_eps <0.05>
+            -eqm_seed <0>, -eqm_init_seed, -eqm_project <true>, -eqm_eps <0.05>,
+            -eqm_acc_max_it <1000>, -eqm_acc_rtol <1e-10>
 M*/
 #include <hypergrad/hgimpl.h>
 #include <petscblaslapack.h>
@@ -60,6 +63,7 @@ typedef struct {
   PetscInt     n, nloc; /* examples: global and on this rank (0 when the set is absent) */
   PetscScalar *X;       /* p x nloc, column major: this rank's inputs */
   PetscInt    *y;       /* class index 0..C-1 of each local example, -1 if not a training class */
+  PetscScalar *W;       /* held-out sets: the last states computed (h x nloc), the next warm start */
 } EqmSet;
 
 typedef struct {
@@ -67,7 +71,8 @@ typedef struct {
   PetscInt    offA, offB, offc, offW, offb;
   PetscInt    ntrain, nval, ntest;         /* synthetic sizes from options */
   PetscInt64  seed, initseed;
-  PetscReal   sep, eps;
+  PetscReal   sep, eps, acc_rtol;
+  PetscInt    acc_max_it;
   PetscBool   project, fromdata, setup;
   EqmSet      set[NSETS];
   /* lambda gathered on every rank, with U = B X + c 1^T of the training set */
@@ -459,17 +464,20 @@ static PetscErrorCode Projection(HGProblem prob, Vec lambda, void *ctx)
 
 /* ---- accuracy ---- */
 
-/* The states of a held-out set by the fixed-point iteration (local: examples are independent) */
-static PetscErrorCode HeldOutStates(Eqm *eq, const PetscScalar *la, EqmSet *s, PetscScalar *W)
+/* The states of a held-out set by the fixed-point iteration (local: examples are independent),
+   warm-started from the states of the previous call, to a relative change of acc_rtol in the
+   max norm or acc_max_it iterations */
+static PetscErrorCode HeldOutStates(Eqm *eq, const PetscScalar *la, EqmSet *s)
 {
   const PetscInt h = eq->h, m = h * s->nloc;
-  PetscScalar   *U, *Wn;
+  PetscScalar   *U, *Wn, *W;
 
   PetscFunctionBegin;
+  if (!s->W) PetscCall(PetscCalloc1(m, &s->W));
+  W = s->W;
   PetscCall(PetscMalloc2(m, &U, m, &Wn));
   PetscCall(Drive(eq, la, s, U));
-  PetscCall(PetscArrayzero(W, m));
-  for (PetscInt it = 0; it < 10000; it++) {
+  for (PetscInt it = 0; it < eq->acc_max_it; it++) {
     PetscReal dmax = 0, wmax = 0;
     PetscCall(PetscArraycpy(Wn, U, m));
     PetscCall(EqmGemm("N", "N", h, s->nloc, h, la + eq->offA, h, W, h, 1.0, Wn, h));
@@ -479,7 +487,7 @@ static PetscErrorCode HeldOutStates(Eqm *eq, const PetscScalar *la, EqmSet *s, P
       wmax        = PetscMax(wmax, PetscAbsReal(t));
       W[k]        = t;
     }
-    if (dmax <= 1e-12 * PetscMax(wmax, 1e-300)) break;
+    if (dmax <= eq->acc_rtol * PetscMax(wmax, 1e-300)) break;
   }
   PetscCall(PetscFree2(U, Wn));
   PetscFunctionReturn(0);
@@ -489,8 +497,9 @@ static PetscErrorCode HeldOutStates(Eqm *eq, const PetscScalar *la, EqmSet *s, P
   HGProblemEqmComputeAccuracy - fraction of correctly classified examples (argmax of the
   logits W w_i + b equal to the label) of an eqm problem, for the training set (set 0, from
   the states w, e.g. the lower-level solution; the fixed point is computed when w is NULL), the
-  validation set (1) or the test set (2) (their states by the fixed-point iteration to a
-  relative change of 1e-12, at most 10000 iterations).  acc = NaN when the set is absent.
+  validation set (1) or the test set (2) (their states by the fixed-point iteration,
+  warm-started from those of the previous call, to a relative change of -eqm_acc_rtol, at most
+  -eqm_acc_max_it iterations).  acc = NaN when the set is absent.
 
   Collective.  Private to the library (declared where it is used); the validation and test
   accuracies are also the problem's public accuracy callback (HGProblemComputeAccuracy()).
@@ -500,7 +509,7 @@ PETSC_INTERN PetscErrorCode HGProblemEqmComputeAccuracy(HGProblem prob, Vec lamb
   Eqm               *eq;
   PetscBool          iseqm;
   const PetscScalar *la, *wa = NULL;
-  PetscScalar       *W = NULL;
+  PetscBool          fromw = PETSC_FALSE;
   EqmSet            *s;
   PetscReal          ce, loc, correct = 0;
   MPI_Comm           comm = PetscObjectComm((PetscObject)prob);
@@ -521,10 +530,10 @@ PETSC_INTERN PetscErrorCode HGProblemEqmComputeAccuracy(HGProblem prob, Vec lamb
   if (which == SET_TRAIN && w) {
     PetscCall(HGProblemCheckVec(prob, w, PETSC_FALSE, "w"));
     PetscCall(VecGetArrayRead(w, &wa));
+    fromw = PETSC_TRUE;
   } else {
-    PetscCall(PetscMalloc1(eq->h * s->nloc, &W));
-    PetscCall(HeldOutStates(eq, la, s, W));
-    wa = W;
+    PetscCall(HeldOutStates(eq, la, s));
+    wa = s->W;
   }
   {
     PetscScalar *L;
@@ -533,8 +542,7 @@ PETSC_INTERN PetscErrorCode HGProblemEqmComputeAccuracy(HGProblem prob, Vec lamb
     CrossEntropy(eq->C, s->nloc, L, s->y, PETSC_FALSE, &ce, &loc);
     PetscCall(PetscFree(L));
   }
-  if (W) PetscCall(PetscFree(W));
-  else PetscCall(VecRestoreArrayRead(w, &wa));
+  if (fromw) PetscCall(VecRestoreArrayRead(w, &wa));
   PetscCall(RestoreLambda(eq, &la));
   PetscCall(MPIU_Allreduce(&loc, &correct, 1, MPIU_REAL, MPIU_SUM, comm));
   *acc = correct / (PetscReal)s->n;
@@ -732,10 +740,13 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   PetscCall(PetscOptionsInt("-eqm_init_seed", "Random seed of the initial lambda (default: -eqm_seed)", "", iseed, &iseed, &iset));
   PetscCall(PetscOptionsBool("-eqm_project", "Project the singular values of A onto [0, 1 - eps] (keeps Phi a contraction)", "", eq->project, &eq->project, NULL));
   PetscCall(PetscOptionsReal("-eqm_eps", "Margin eps of the projection: ||A||_2 <= 1 - eps", "", eq->eps, &eq->eps, NULL));
+  PetscCall(PetscOptionsInt("-eqm_acc_max_it", "Fixed-point iterations at most for the states of the validation and test examples (accuracy)", "", eq->acc_max_it, &eq->acc_max_it, NULL));
+  PetscCall(PetscOptionsReal("-eqm_acc_rtol", "Relative change (max norm) at which the held-out states are converged", "", eq->acc_rtol, &eq->acc_rtol, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(eq->h > 0 && eq->ntrain > 0 && eq->p > 0 && eq->nval >= 0 && eq->ntest >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-eqm_h, -eqm_n and -eqm_p must be positive, -eqm_nval and -eqm_ntest >= 0; got %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT ", %" PetscInt_FMT, eq->h, eq->ntrain, eq->p, eq->nval, eq->ntest);
   PetscCheck(eq->C >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-eqm_classes must be at least 2; got %" PetscInt_FMT, eq->C);
   PetscCheck(eq->eps > 0 && eq->eps < 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-eqm_eps must lie in (0,1) so that 1 - eps is a contraction constant; got %g", (double)eq->eps);
+  PetscCheck(eq->acc_max_it >= 1 && eq->acc_rtol >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-eqm_acc_max_it must be >= 1 and -eqm_acc_rtol >= 0; got %" PetscInt_FMT " and %g", eq->acc_max_it, (double)eq->acc_rtol);
   PetscCheck(eq->sep >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-eqm_separation must be >= 0; got %g", (double)eq->sep);
   PetscCheck(seed >= 0 && (!iset || iseed >= 0), comm, PETSC_ERR_ARG_OUTOFRANGE, "-eqm_seed and -eqm_init_seed must be >= 0");
   eq->seed     = seed;
@@ -764,7 +775,10 @@ static PetscErrorCode Destroy(HGProblem prob)
   Eqm *eq = (Eqm *)prob->data;
 
   PetscFunctionBegin;
-  for (PetscInt k = 0; k < NSETS; k++) PetscCall(PetscFree2(eq->set[k].X, eq->set[k].y));
+  for (PetscInt k = 0; k < NSETS; k++) {
+    PetscCall(PetscFree2(eq->set[k].X, eq->set[k].y));
+    PetscCall(PetscFree(eq->set[k].W));
+  }
   PetscCall(VecScatterDestroy(&eq->lsc));
   PetscCall(VecDestroy(&eq->lall));
   PetscCall(PetscFree5(eq->U, eq->S, eq->G, eq->L, eq->gfull));
@@ -781,6 +795,7 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_Eqm(HGProblem prob)
   PetscCall(PetscNew(&eq));
   eq->h = 200, eq->p = 50, eq->C = 10, eq->ntrain = 500, eq->ntest = 500;
   eq->sep = 0.5, eq->eps = 0.05, eq->project = PETSC_TRUE;
+  eq->acc_max_it = 1000, eq->acc_rtol = 1e-10;
   prob->data                = eq;
   prob->ops->setup          = SetUp;
   prob->ops->setfromoptions = SetFromOptions;
