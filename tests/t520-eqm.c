@@ -221,6 +221,7 @@ int main(int argc, char **argv)
       PetscCall(HGSetComputeBounds(hg, PETSC_FALSE)); /* the error bounds are not under test here */
       PetscCall(HGTestCompute(hg, lam, h));
       PetscCall(HGTestHypergradient(hg, lam, h, 4, 1e-6, quiet, &err));
+      if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %s lambda, t = k = %" PetscInt_FMT ": %s%s%s against finite differences of f: %.2e\n", which ? "projected" : "initial", t, cases[c].hg, cases[c].ksp ? "/" : "", cases[c].ksp ? cases[c].ksp : "", (double)err));
       HGTEST_CHECK(err < 1e-6, "eqm at %s lambda: %s%s%s differs from finite differences of f by %g (relative)", which ? "the projected" : "the initial", cases[c].hg, cases[c].ksp ? "/" : "", cases[c].ksp ? cases[c].ksp : "", (double)err);
       PetscCall(HGDestroy(&hg));
     }
