@@ -27,7 +27,11 @@
    HGDataGetFromOptions(), e.g. Parkinson: -data parkinsons.data -data_csv_skip_columns name
    -data_csv_label_column status -data_standardize) the features and regression targets are
    read from the files (every rank holds all features) and -krr_p/-krr_ntrain/-krr_nval are
-   ignored; the exact hypergradient then uses the same data.
+   ignored; the exact hypergradient then uses the same data.  When the training targets take
+   exactly two values (e.g. Parkinson's status 0/1) the problem also has a classifier: a point
+   is given the label nearest to its prediction K' w, and the validation and test accuracies
+   (test set from -data_test, or the third part of -data_split) go through
+   HGProblemSetAccuracy() (test accuracy NaN without a test set).
 
    Options: -krr_p <10> features, -krr_ntrain <100>, -krr_nval <100>, -krr_seed <0>, -krr_exp,
             -data_* (real data)
@@ -53,6 +57,11 @@ typedef struct {
   const void      *l_ptr;
   PetscObjectState l_state;
   PetscReal       *acc, *accsum; /* p + 1 work */
+  PetscReal       *xtest;        /* test features (data files only), on every rank */
+  PetscInt         ntest;
+  Vec              yt, rt;       /* test targets, work */
+  PetscBool        binary;       /* the training targets take two values cls[0] < cls[1] */
+  PetscReal        cls[2];
 } KRR;
 
 /* Features: point i of the set with stream s, coordinates N(0,1)/sqrt(p), row major */
@@ -243,6 +252,53 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec w, Vec lambda, Vec 
   PetscFunctionReturn(0);
 }
 
+/* Fraction of the points of a set (kernel rows A against the training points, targets y) whose
+   nearest label to the prediction A w is their own */
+static PetscErrorCode SetAccuracy(KRR *krr, Mat A, Vec w, Vec y, Vec pred, PetscReal *acc)
+{
+  const PetscScalar *pa, *ya;
+  PetscInt           n, N;
+  PetscReal          c[2] = {0, 0}, mid = 0.5 * (krr->cls[0] + krr->cls[1]);
+
+  PetscFunctionBegin;
+  PetscCall(MatMult(A, w, pred));
+  PetscCall(VecGetLocalSize(y, &n));
+  PetscCall(VecGetSize(y, &N));
+  PetscCall(VecGetArrayRead(pred, &pa));
+  PetscCall(VecGetArrayRead(y, &ya));
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal lab = PetscRealPart(pa[i]) > mid ? krr->cls[1] : krr->cls[0];
+    if (lab == PetscRealPart(ya[i])) c[0] += 1;
+  }
+  PetscCall(VecRestoreArrayRead(y, &ya));
+  PetscCall(VecRestoreArrayRead(pred, &pa));
+  PetscCall(MPIU_Allreduce(c, c + 1, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)w)));
+  *acc = N ? c[1] / (PetscReal)N : (PetscReal)NAN;
+  PetscFunctionReturn(0);
+}
+
+/* Validation and test accuracy of the classifier sign-of-prediction (binary targets only) */
+static PetscErrorCode Accuracy(HGProblem prob, Vec w, Vec lambda, PetscReal *val, PetscReal *test, void *ctx)
+{
+  KRR *krr = (KRR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(Update(krr, lambda));
+  PetscCall(SetAccuracy(krr, krr->Kv, w, krr->yv, krr->rv, val));
+  *test = (PetscReal)NAN;
+  if (krr->yt) {
+    Mat      Kt;
+    PetscInt nl, ntl;
+    PetscCall(VecGetLocalSize(w, &nl));
+    PetscCall(VecGetLocalSize(krr->yt, &ntl));
+    PetscCall(MatCreateDense(PetscObjectComm((PetscObject)prob), ntl, nl, krr->ntest, krr->ntr, NULL, &Kt));
+    PetscCall(FillKernel(krr, krr->xtest, Kt));
+    PetscCall(SetAccuracy(krr, Kt, w, krr->yt, krr->rt, test));
+    PetscCall(MatDestroy(&Kt));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* rv = y' - K' w */
 static PetscErrorCode ValResidual(KRR *krr, Vec w)
 {
@@ -381,11 +437,28 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
 static PetscErrorCode DataFromOptions(HGProblem prob, KRR *krr, PetscBool *found)
 {
   MPI_Comm comm = PetscObjectComm((PetscObject)prob);
-  HGData   tr, va;
+  HGData   tr, va, te;
+  PetscInt nc;
+  PetscReal *cls;
 
   PetscFunctionBegin;
-  PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
+  PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, &te));
   if (!*found) PetscFunctionReturn(0);
+  PetscCall(HGDataGetClasses(&tr, &nc, &cls));
+  if (nc == 2) {
+    krr->binary = PETSC_TRUE;
+    krr->cls[0] = cls[0], krr->cls[1] = cls[1];
+  }
+  PetscCall(PetscFree(cls));
+  if (te.X) {
+    PetscCheck(te.nfeatures == tr.nfeatures, comm, PETSC_ERR_FILE_UNEXPECTED, "krr: the test set has %" PetscInt_FMT " features but the training set %" PetscInt_FMT ": give data sets with the same features", te.nfeatures, tr.nfeatures);
+    krr->ntest = te.nsamples;
+    PetscCall(HGDataGatherDense(&te, &krr->xtest));
+    PetscCall(VecDuplicate(te.y, &krr->yt));
+    PetscCall(VecCopy(te.y, krr->yt));
+    PetscCall(VecDuplicate(te.y, &krr->rt));
+    PetscCall(HGDataDestroy(&te));
+  }
   krr->p = tr.nfeatures, krr->ntr = tr.nsamples, krr->nval = va.nsamples;
   PetscCall(HGDataGatherDense(&tr, &krr->xtr));
   PetscCall(HGDataGatherDense(&va, &krr->xval));
@@ -478,6 +551,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, krr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
+  if (krr->binary) PetscCall(HGProblemSetAccuracy(prob, Accuracy));
   PetscFunctionReturn(0);
 }
 
@@ -527,6 +601,9 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(PetscFree4(krr->gamma, krr->gcache, krr->acc, krr->accsum));
   PetscCall(PetscFree(krr->xtr));
   PetscCall(PetscFree(krr->xval));
+  PetscCall(PetscFree(krr->xtest));
+  PetscCall(VecDestroy(&krr->yt));
+  PetscCall(VecDestroy(&krr->rt));
   PetscCall(PetscFree(prob->data));
   PetscFunctionReturn(0);
 }
