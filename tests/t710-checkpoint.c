@@ -2,7 +2,7 @@ static const char help[] = "ITD in bounded memory: with every-m-th and binomial 
                            "trajectory, the hypergradient and the adjoint are bitwise those of the stored trajectory, for\n"
                            "gd and heavy ball, k = t and truncated k < t, fixed t and a tolerance that stops early; and\n"
                            "the vectors held and the steps recomputed stay within their bounds.\n"
-                           "  -problem <quadratic|logreg|...>, -v\n\n";
+                           "  -problem <quadratic|logreg|eqm|...>, -v (heavy ball on a fixed-point problem needs -lower_momentum)\n\n";
 #include "hgtest.h"
 
 /* PETSC_ERR_PLIB is 77, the exit code CTest reads as "skipped": fail with another code */
@@ -38,6 +38,7 @@ static PetscErrorCode RunITD(HGProblem prob, const char *lowertype, PetscInt t, 
   PetscFunctionBegin;
   PetscCall(HGTestMethod(prob, HGITD, lowertype, NULL, t, k, &hg));
   PetscCall(HGSetComputeBounds(hg, PETSC_FALSE));
+  PetscCall(HGSetFromOptions(hg)); /* e.g. -lower_momentum, needed by heavy ball on a fixed-point problem */
   PetscCall(HGGetLower(hg, &lower));
   PetscCall(HGLowerSetTolerances(lower, rtol, 0, 1e8));
   PetscCall(HGLowerSetTrajectoryType(lower, tt, param));
