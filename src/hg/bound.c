@@ -311,6 +311,15 @@ static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
   PetscFunctionBegin;
   PetscCall(PetscMemzero(c, sizeof(*c)));
   c->available = PETSC_TRUE;
+  if (!b->w2 && (!(prob->bc_set == (HG_BOUND_ETAW | HG_BOUND_ETAL | HG_BOUND_LA | HG_BOUND_LB | HG_BOUND_B)) || (opt && !(prob->mu > 0 && prob->L > 0)) || (!opt && !(prob->q > 0)))) {
+    PetscCall(VecDuplicate(prob->wtemplate, &b->w2));
+    PetscCall(VecDuplicate(prob->wtemplate, &b->w3));
+    PetscCall(VecDuplicate(prob->wtemplate, &b->w4));
+    for (int i = 0; i < 3; i++) PetscCall(VecDuplicate(prob->wtemplate, &b->wq[i]));
+    for (int i = 0; i < 3; i++) PetscCall(VecDuplicate(prob->ltemplate, &b->lq[i]));
+    PetscCall(VecDuplicate(prob->ltemplate, &b->l1));
+    PetscCall(VecDuplicate(prob->ltemplate, &b->l2));
+  }
   /* mu_A and L */
   if (opt) {
     c->muA = prob->mu;
@@ -491,17 +500,10 @@ PetscErrorCode HGComputeBounds(HG hg, Vec lambda, Vec h)
   hg->info.bound_estimated   = 0;
   if (!hg->bound || hg->info.reason < 0) PetscFunctionReturn(0);
   PetscCall(PetscTime(&t0));
-  if (!hg->bounddata) {
+  if (!hg->bounddata) { /* the work vectors of the estimates come when one is needed */
     PetscCall(PetscNew(&b));
     hg->bounddata = b;
     PetscCall(VecDuplicate(prob->wtemplate, &b->w1));
-    PetscCall(VecDuplicate(prob->wtemplate, &b->w2));
-    PetscCall(VecDuplicate(prob->wtemplate, &b->w3));
-    PetscCall(VecDuplicate(prob->wtemplate, &b->w4));
-    for (int i = 0; i < 3; i++) PetscCall(VecDuplicate(prob->wtemplate, &b->wq[i]));
-    for (int i = 0; i < 3; i++) PetscCall(VecDuplicate(prob->ltemplate, &b->lq[i]));
-    PetscCall(VecDuplicate(prob->ltemplate, &b->l1));
-    PetscCall(VecDuplicate(prob->ltemplate, &b->l2));
     PetscCall(VecDuplicate(prob->ltemplate, &b->l3));
     PetscCall(VecDuplicate(prob->ltemplate, &b->l4));
   }
