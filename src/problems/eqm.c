@@ -438,7 +438,9 @@ static PetscErrorCode ProjectA(HGProblem prob, Eqm *eq, Vec lambda, PetscReal cl
   if (clip > 0 && info[0] > clip) {
     PetscInt     lo, hi;
     PetscScalar *l;
-    PetscCallMPI(MPI_Bcast(a, (PetscMPIInt)hh, MPIU_SCALAR, 0, comm));
+    PetscMPIInt  mhh;
+    PetscCall(PetscMPIIntCast(hh, &mhh));
+    PetscCallMPI(MPI_Bcast(a, mhh, MPIU_SCALAR, 0, comm));
     PetscCall(VecGetOwnershipRange(lambda, &lo, &hi));
     PetscCall(VecGetArray(lambda, &l));
     for (PetscInt g = PetscMax(lo, eq->offA); g < PetscMin(hi, eq->offA + hh); g++) l[g - lo] = a[g - eq->offA];
