@@ -467,6 +467,8 @@ PetscErrorCode HGView(HG hg, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(HGGetIterations(hg, &t, &k));
   PetscCall(PetscViewerASCIIPrintf(viewer, "t = %" PetscInt_FMT ", k = %" PetscInt_FMT "\n", t, k));
+  if (hg->bound) PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: on (unknown constants estimated with %" PetscInt_FMT " Lanczos steps%s)\n", hg->bound_its, hg->bound_reuse ? ", once" : ", at each hypergradient"));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: off\n"));
   PetscTryTypeMethod(hg, view, viewer);
   if (hg->problem) PetscCall(HGProblemView(hg->problem, viewer));
   PetscCall(HGLowerView(hg->lower, viewer));
