@@ -5,10 +5,6 @@ static const char help[] = "ITD in bounded memory: with every-m-th and binomial 
                            "  -problem <quadratic|logreg|eqm|...>, -v (heavy ball on a fixed-point problem needs -lower_momentum)\n\n";
 #include "hgtest.h"
 
-/* PETSC_ERR_PLIB is 77, the exit code CTest reads as "skipped": fail with another code */
-#undef HGTEST_CHECK
-#define HGTEST_CHECK(cond, ...) PetscCheck(cond, PETSC_COMM_WORLD, PETSC_ERR_NOT_CONVERGED, __VA_ARGS__)
-
 /* bitwise equality of two Vecs with the same layout, on every rank */
 static PetscErrorCode VecBitwiseEqual(Vec a, Vec b, PetscBool *eq)
 {
