@@ -46,6 +46,7 @@ PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
   h->bound     = PETSC_TRUE;
   h->bound_its = 30;
   h->bound_h   = 1e-6;
+  h->bound_reuse = PETSC_TRUE; /* unknown constants are estimated once per HG: estimating them at every hypergradient costs more than the hypergradient */
   *hg       = h;
   PetscFunctionReturn(0);
 }
@@ -172,7 +173,7 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 . -hg_error_if_not_converged          - make a negative converged reason an error
 . -hg_view_info                       - print residuals, iterations, reason, error bounds and time after each hypergradient
 . -hg_bound <true>                    - compute the a-posteriori and a-priori error bounds (HGSetComputeBounds())
-. -hg_bound_reuse_estimates           - estimate the constants the problem does not give once, and reuse them
+. -hg_bound_reuse_estimates <true>    - estimate the constants the problem does not give once, and reuse them (false: at every hypergradient)
 . -hg_bound_estimate_its <30>         - Lanczos steps of each estimated constant
 . -hg_bound_fd_h <1e-6>               - relative finite-difference step of the estimates
 . -hg_test_hypergradient <ndir>       - compare with central finite differences of f along ndir directions
