@@ -5,7 +5,7 @@ static const char help[] = "hgbench: cost of one hypergradient against one lower
                            "  -bench_t <10,30,100,300,1000>  lower-level iterations t to run, in this order\n"
                            "  -bench_k <-1>                  adjoint iterations / reverse steps k (-1: k = t)\n"
                            "  -bench_reps <3>                hypergradients per t; the fastest is reported\n"
-                           "  -bench_triad_n <20000000>      global length of the triad vectors\n"
+                           "  -bench_triad_n <50000000>      global length of the triad vectors (3 of them; keep them well above the L3 cache)\n"
                            "  -bench_bytes_per_entry <8>     bytes per matrix entry read: 8 for dense, 8 + sizeof(PetscInt) for AIJ\n"
                            "  -bench_bytes_per_grad <bytes>  bytes one gradient (and one Hessian product) moves; overrides the model\n"
                            "  -bench_csv <file>              also write the table as CSV (rank 0)\n"
@@ -14,6 +14,7 @@ static const char help[] = "hgbench: cost of one hypergradient against one lower
 
 #include <hypergrad.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #if defined(__GLIBC__)
   #include <malloc.h>
 #endif
@@ -107,6 +108,20 @@ static PetscErrorCode CurrentMemory(PetscLogDouble *mem)
   PetscFunctionReturn(0);
 }
 
+/* Flops logged inside one of the problem's callback events (for a gradient: every product and
+   vector operation it did) */
+static PetscErrorCode EventFlops(PetscLogEvent id, PetscLogDouble *flops)
+{
+  PetscEventPerfInfo info;
+
+  PetscFunctionBegin;
+  *flops = 0;
+  if (id < 0) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventGetPerfInfo(PETSC_DETERMINE, id, &info));
+  *flops = info.flops;
+  PetscFunctionReturn(0);
+}
+
 /* Flops logged by the matrix products (for a matrix-vector product about 2 per entry read) */
 static const char *const mat_events[] = {"MatMult", "MatMultAdd", "MatMultTranspose", "MatMultTrAdd"};
 
@@ -141,15 +156,18 @@ static PetscErrorCode TimeMax(MPI_Comm comm, PetscLogDouble t0, PetscLogDouble *
 
 /* Best of nrep: one lower-level gradient (or map Phi) and one Hessian-vector product (or
    d_w Phi^T v) at the default lambda and w = 0 */
-static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, PetscLogDouble *tgrad, PetscLogDouble *thess, PetscLogDouble *egrad, PetscLogDouble *ehess)
+static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, const PetscLogEvent ev[], PetscLogDouble *tgrad, PetscLogDouble *thess, PetscLogDouble *egrad, PetscLogDouble *ehess, PetscLogDouble *fgrad, PetscLogDouble *fhess)
 {
   MPI_Comm       comm = PetscObjectComm((PetscObject)prob);
   HGProblemForm  form;
   Vec            w, lambda, g, x;
-  PetscLogDouble t0, dt, f0, f1;
+  PetscLogDouble t0, dt, f0, f1, g0, g1;
+  PetscLogEvent  eg, eh;
 
   PetscFunctionBegin;
   PetscCall(HGProblemGetForm(prob, &form));
+  eg = ev[form == HG_FORM_OPTIMIZATION ? EV_GRAD : EV_MAP];
+  eh = ev[form == HG_FORM_OPTIMIZATION ? EV_HESS : EV_MAPJT];
   PetscCall(HGProblemCreateVecs(prob, &w, &lambda));
   PetscCall(VecDuplicate(w, &g));
   PetscCall(VecDuplicate(w, &x));
@@ -159,6 +177,7 @@ static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, PetscLogDouble 
   *tgrad = *thess = PETSC_MAX_REAL;
   for (PetscInt r = 0; r <= nrep; r++) { /* r = 0 warms up */
     if (r == 1) PetscCall(MatFlops(&f0));
+    if (r == 1) PetscCall(EventFlops(eg, &g0));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
     if (form == HG_FORM_OPTIMIZATION) PetscCall(HGProblemComputeLowerGradient(prob, w, lambda, g));
@@ -167,10 +186,14 @@ static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, PetscLogDouble 
     if (r > 0) *tgrad = PetscMin(*tgrad, dt);
   }
   PetscCall(MatFlops(&f1));
+  PetscCall(EventFlops(eg, &g1));
   dt = (f1 - f0) / (2.0 * nrep);
   PetscCallMPI(MPI_Allreduce(&dt, egrad, 1, MPI_DOUBLE, MPI_SUM, comm));
+  dt = (g1 - g0) / nrep;
+  PetscCallMPI(MPI_Allreduce(&dt, fgrad, 1, MPI_DOUBLE, MPI_SUM, comm));
   for (PetscInt r = 0; r <= nrep; r++) {
     if (r == 1) PetscCall(MatFlops(&f0));
+    if (r == 1) PetscCall(EventFlops(eh, &g0));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
     if (form == HG_FORM_OPTIMIZATION) PetscCall(HGProblemComputeLowerHessianMult(prob, w, lambda, x, g));
@@ -179,8 +202,11 @@ static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, PetscLogDouble 
     if (r > 0) *thess = PetscMin(*thess, dt);
   }
   PetscCall(MatFlops(&f1));
+  PetscCall(EventFlops(eh, &g1));
   dt = (f1 - f0) / (2.0 * nrep);
   PetscCallMPI(MPI_Allreduce(&dt, ehess, 1, MPI_DOUBLE, MPI_SUM, comm));
+  dt = (g1 - g0) / nrep;
+  PetscCallMPI(MPI_Allreduce(&dt, fhess, 1, MPI_DOUBLE, MPI_SUM, comm));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&g));
@@ -229,11 +255,11 @@ int main(int argc, char **argv)
   HGLowerType     ltype;
   HGProblemForm   form;
   KSPType         ksptype = NULL;
-  PetscBool       isaid, tgiven, bytesgiven, csvgiven, ascending = PETSC_TRUE;
-  PetscInt        tlist[BENCH_MAX_T] = {10, 30, 100, 300, 1000}, nt = BENCH_MAX_T, kopt = -1, reps = 3, triad_n = 20000000, ntimes = 20;
+  PetscBool       isaid, tgiven, bytesgiven, csvgiven, ascending = PETSC_TRUE, fused;
+  PetscInt        tlist[BENCH_MAX_T] = {10, 30, 100, 300, 1000}, nt = BENCH_MAX_T, kopt = -1, reps = 3, triad_n = 50000000, ntimes = 20;
   PetscReal       bytes_opt = 0, bpe = 8;
   char            csvname[PETSC_MAX_PATH_LEN] = "";
-  PetscLogDouble  m0, m1, in, footprint, bytes_grad, bytes_hess, tgrad, thess, egrad, ehess, triad_t, triad_bw;
+  PetscLogDouble  m0, m1, in, base, footprint, bytes_grad, bytes_hess, tgrad, thess, egrad, ehess, fgrad, fhess, triad_t, triad_bw;
   PetscLogEvent   ev[EV_N];
   Row            *rows;
   Vec             lambda, h;
@@ -307,19 +333,40 @@ int main(int argc, char **argv)
   PetscCall(HGProblemView(prob, NULL));
   PetscCall(PetscPrintf(comm, "method: %s%s%s, lower solver %s\n", hgtype, isaid ? ", adjoint KSP " : "", isaid ? ksptype : "", ltype));
 
-  PetscCall(TimeKernels(prob, ntimes, &tgrad, &thess, &egrad, &ehess));
+  PetscCall(TimeKernels(prob, ntimes, ev, &tgrad, &thess, &egrad, &ehess, &fgrad, &fhess));
   PetscCall(PetscPrintf(comm, "one %s: %.4e s, one %s: %.4e s (best of %" PetscInt_FMT ", default lambda, w = 0)\n", gradname, tgrad, hessname, thess, ntimes));
+  fused = (!bytesgiven && egrad == 0 && fgrad > 0) ? PETSC_TRUE : PETSC_FALSE;
   if (bytesgiven) bytes_grad = bytes_hess = bytes_opt;
-  else {
+  else if (!fused) {
+    bytes_grad = bpe * egrad;
+    bytes_hess = bpe * ehess;
+  } else { /* the problem's own one-pass kernels: 2 products, 2 flops per entry each, one read */
+    egrad      = fgrad / 4;
+    ehess      = fhess / 4;
     bytes_grad = bpe * egrad;
     bytes_hess = bpe * ehess;
   }
   PetscCall(PetscPrintf(comm, "bandwidth model: bytes moved = matrix entries read x %.1f bytes per entry (values %s); vectors not counted\n", (double)bpe, bpe > 8 ? "and column indices" : "only: right for dense matrices; for AIJ give -bench_bytes_per_entry 12 (32-bit indices) or 16"));
-  PetscCall(PetscPrintf(comm, "  entries read per product from PETSc's flop log (MatMult* flops / 2, all ranks); a gradient and a Hessian product\n"
-                              "  of the built-in problems read the training matrix twice: MatMult + MatMultTranspose\n"));
+  if (!fused)
+    PetscCall(PetscPrintf(comm, "  entries read per product from PETSc's flop log (MatMult* flops / 2, all ranks); a gradient and a Hessian product\n"
+                                "  of the built-in problems read the training matrix twice: MatMult + MatMultTranspose\n"));
+  else
+    PetscCall(PetscPrintf(comm, "  the problem's gradient and Hessian product make no MatMult: they apply X and X^T in one pass over X (fused kernels);\n"
+                                "  entries read once per call = flops logged in the callback event / 4 (X x and X^T c, 2 flops per entry each)\n"));
   PetscCall(PetscPrintf(comm, "  one %s: %.4g entries, %.2f MiB; one %s: %.4g entries, %.2f MiB%s\n", gradname, egrad, bytes_grad / 1048576.0, hessname, ehess, bytes_hess / 1048576.0, bytesgiven ? " (bytes from -bench_bytes_per_grad)" : ""));
   PetscCall(PetscPrintf(comm, "  cross-check: data footprint (resident set growth in HGProblemSetUp, all ranks, training + validation data) %.2f MiB\n", footprint / 1048576.0));
   PetscCall(PetscPrintf(comm, "  lower bandwidth = bytes(gradient) x t / lower time; adjoint bandwidth = bytes(Hessian product) x k / adjoint time (HGInfo)\n"));
+
+  /* Resident set before the hypergradients: the set-up plus what the kernels' first calls allocated */
+  {
+    PetscLogDouble loc[2], out[2];
+
+    PetscCall(CurrentMemory(&loc[0]));
+    loc[1] = loc[0] - m1;
+    PetscCallMPI(MPI_Allreduce(&loc[0], &base, 1, MPI_DOUBLE, MPI_MAX, comm));
+    PetscCallMPI(MPI_Allreduce(loc, out, 2, MPI_DOUBLE, MPI_SUM, comm));
+    PetscCall(PetscPrintf(comm, "resident set before the hypergradients: %.1f MiB (max over ranks), %.1f MiB (sum); %+.1f MiB (sum) since the set-up (the kernels' first calls, e.g. a row-major copy of X)\n", base / 1048576.0, out[0] / 1048576.0, out[1] / 1048576.0));
+  }
 
   /* The hypergradients, for each t */
   PetscCall(PetscMalloc1(nt, &rows));
@@ -378,6 +425,18 @@ int main(int argc, char **argv)
   PetscCall(Triad(comm, triad_n, 10, &triad_t, &triad_bw));
   PetscCall(PetscPrintf(comm, "triad a = b + s c, N = %" PetscInt_FMT " (%.1f MiB per vector), best of 10: %.4e s, %.2f GB/s\n", triad_n, 8.0 * triad_n / 1048576.0, triad_t, triad_bw / 1e9));
   PetscCall(PetscPrintf(comm, "  (3 x 8 N bytes: two reads and one write; write-allocate traffic not counted, as in STREAM; measured after the hypergradients)\n"));
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+  {
+    long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+
+    if (l3 > 0) {
+      PetscLogDouble arrays = 24.0 * triad_n, data = bytes_grad / (fused ? 1 : 2);
+
+      PetscCall(PetscPrintf(comm, "  L3 cache %.0f MiB (sysconf, shared by the ranks); triad arrays %.0f MiB: %s; one copy of the lower-level matrix ~%.0f MiB: %s\n", l3 / 1048576.0, arrays / 1048576.0, arrays > 2.0 * l3 ? "out of cache" : "NOT well above the cache: raise -bench_triad_n", data / 1048576.0,
+                            data > 2.0 * l3 ? "out of cache" : (data > l3 ? "partly cached" : "fits in the cache: the bandwidth columns then exceed the triad's")));
+    }
+  }
+#endif
 
   PetscCall(PetscPrintf(comm, "\n%6s %6s %11s %11s %6s %9s %5s %9s %5s %8s %8s %8s  %s\n", "t", "k", "hypergrad", "(t+k)grad", "ratio", "lowerGB/s", "%tri", "adjGB/s", "%tri", "peakMiB", "sumMiB", "nowMiB", "reason"));
   for (PetscInt i = 0; i < nt; i++) {
@@ -424,6 +483,9 @@ int main(int argc, char **argv)
     PetscCall(PetscPrintf(comm, "\npeak memory from t = %" PetscInt_FMT " to t = %" PetscInt_FMT ": %.1f -> %.1f MiB (max over ranks), %+.1f %%", rows[imin].t_req, rows[imax].t_req, rows[imin].peak_max / 1048576.0, rows[imax].peak_max / 1048576.0, 100 * (rows[imax].peak_max / rows[imin].peak_max - 1)));
     PetscCall(PetscPrintf(comm, "; kernel high-water mark (getrusage): %.1f -> %.1f MiB, %+.1f %%\n", rows[imin].hwm_max / 1048576.0, rows[imax].hwm_max / 1048576.0, 100 * (rows[imax].hwm_max / rows[imin].hwm_max - 1)));
     PetscCall(PetscPrintf(comm, "resident set after the hypergradients: %.1f -> %.1f MiB, %+.1f %%\n", rows[imin].cur_max / 1048576.0, rows[imax].cur_max / 1048576.0, 100 * (rows[imax].cur_max / rows[imin].cur_max - 1)));
+    PetscCall(PetscPrintf(comm, "extra memory the method keeps (resident after the hypergradients - before them, max over ranks):"));
+    for (PetscInt i = 0; i < nt; i++) PetscCall(PetscPrintf(comm, " t=%" PetscInt_FMT ": %.1f MiB", rows[i].t_req, (rows[i].cur_max - base) / 1048576.0));
+    PetscCall(PetscPrintf(comm, "\n"));
     if (isaid) PetscCall(PetscPrintf(comm, "aid peak memory %s within 5 %% from the smallest to the largest t (resident set after: %s)\n", PetscAbs(rows[imax].peak_max / rows[imin].peak_max - 1) <= 0.05 ? "stayed" : "did NOT stay", PetscAbs(rows[imax].cur_max / rows[imin].cur_max - 1) <= 0.05 ? "also within 5 %" : "NOT within 5 %"));
     if (!ascending) PetscCall(PetscPrintf(comm, "note: -bench_t is not ascending and the high-water mark never decreases, so a row can carry the peak of an earlier, larger t\n"));
   }

@@ -31,9 +31,12 @@
    training labels must take exactly two values, the larger mapped to +1 and the smaller to -1.
 
    Options: -lr_p <100> features, -lr_ntrain <1000>, -lr_nval <1000>, -lr_seed <0>,
-            -lr_sparse, -lr_nnz_per_row <100>, -lr_exp, -data_* (real data)
+            -lr_sparse, -lr_nnz_per_row <100>, -lr_exp, -data_* (real data),
+            -lr_fused <1> (gradient and Hessian product in one pass over X; dense X is then
+            also kept row major: twice the memory of X)
 M*/
 #include <hypergrad/hgimpl.h>
+#include <petscblaslapack.h>
 
 enum { STREAM_X = 21, STREAM_XV, STREAM_COLS, STREAM_COLSV, STREAM_WTRUE, STREAM_EPS, STREAM_EPSV, STREAM_LAMBDA, STREAM_POWER };
 
@@ -52,6 +55,18 @@ typedef struct {
   const void      *s_ptr;
   PetscObjectState s_state;
   PetscBool        s_valid;
+  /* fused passes over the rows of X (gradient, Hessian product; see FusedPass()) */
+  PetscInt         fz;          /* 0: not set up yet; FUSED_DENSE, FUSED_AIJ; -1: not available (MatMult path) */
+  PetscScalar     *Xr;          /* dense: this rank's rows of X, row major */
+  PetscInt         xm, xp;      /* dense: rows and columns of Xr */
+  VecScatter       xsc;         /* w-space Vec -> the entries this rank's rows need (all: dense; ghosts: MPIAIJ) */
+  Vec              xs1, xs2, gs; /* sequential: the scattered vectors and the partial product added back */
+  PetscScalar     *t1, *t2, *cw; /* work per block of rows */
+  Vec              zvm;         /* validation margins of the last UpperGradient, reused by UpperObjective */
+  PetscObjectId    zvm_id;
+  const void      *zvm_ptr;
+  PetscObjectState zvm_state;
+  PetscBool        zvm_valid;
 } LR;
 
 /* psi(m) = log(1 + e^{-m}), stable for either sign */
@@ -222,6 +237,239 @@ static PetscErrorCode WeightsValid(LR *lr, Vec w, PetscBool *valid)
   PetscFunctionReturn(0);
 }
 
+/* ---- Fused passes: a gradient or a Hessian product of logistic regression needs X and X^T;
+   done a block of rows at a time (X_B x, the per-row coefficients, then X_B^T c while the block
+   is still in cache) they read X once instead of twice.  Dense X is kept row major for this
+   (a copy of this rank's rows, made on first use); AIJ X is used in place (diagonal and
+   off-diagonal blocks of MPIAIJ).  Other matrix types take the MatMult path. ---- */
+enum { FUSED_NONE = -1, FUSED_DENSE = 1, FUSED_AIJ = 2 };
+typedef enum { PASS_GRAD, PASS_HESS, PASS_HESSW } PassMode;
+#define FUSED_BLOCK_BYTES 1048576 /* dense rows per block: 1 MiB of X, inside L2 */
+#define FUSED_AIJ_ROWS    64
+
+static PetscErrorCode FusedSetUp(LR *lr, Vec w)
+{
+  PetscBool   dense, aij, mpi;
+  PetscMPIInt size;
+  PetscInt    nb;
+
+  PetscFunctionBegin;
+  if (lr->fz) PetscFunctionReturn(0);
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)lr->X, &dense, MATSEQDENSE, MATMPIDENSE, ""));
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)lr->X, &aij, MATSEQAIJ, MATMPIAIJ, ""));
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)lr->X, &mpi, MATMPIDENSE, MATMPIAIJ, ""));
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject)lr->X), &size));
+  if (!dense && !aij) {
+    lr->fz = FUSED_NONE;
+    PetscFunctionReturn(0);
+  }
+  if (dense) {
+    const PetscScalar *a;
+    PetscInt           lda;
+
+    lr->fz = FUSED_DENSE;
+    PetscCall(MatGetLocalSize(lr->X, &lr->xm, NULL));
+    PetscCall(MatGetSize(lr->X, NULL, &lr->xp));
+    PetscCall(MatDenseGetLDA(lr->X, &lda));
+    PetscCall(PetscMalloc1((size_t)lr->xm * lr->xp, &lr->Xr));
+    PetscCall(MatDenseGetArrayRead(lr->X, &a));
+    for (PetscInt i0 = 0; i0 < lr->xm; i0 += 32) /* blocked transpose */
+      for (PetscInt j0 = 0; j0 < lr->xp; j0 += 32)
+        for (PetscInt j = j0; j < PetscMin(j0 + 32, lr->xp); j++)
+          for (PetscInt i = i0; i < PetscMin(i0 + 32, lr->xm); i++) lr->Xr[(size_t)i * lr->xp + j] = a[i + (size_t)j * lda];
+    PetscCall(MatDenseRestoreArrayRead(lr->X, &a));
+    if (mpi && size > 1) {
+      PetscCall(VecScatterCreateToAll(w, &lr->xsc, &lr->xs1));
+      PetscCall(VecDuplicate(lr->xs1, &lr->xs2));
+      PetscCall(VecDuplicate(lr->xs1, &lr->gs));
+    }
+    nb = PetscMax(1, FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1)));
+  } else {
+    lr->fz = FUSED_AIJ;
+    if (mpi) {
+      Mat             Ad, Ao;
+      const PetscInt *garray;
+      PetscInt        ng;
+      IS              is;
+
+      PetscCall(MatMPIAIJGetSeqAIJ(lr->X, &Ad, &Ao, &garray));
+      PetscCall(MatGetSize(Ao, NULL, &ng));
+      PetscCall(ISCreateGeneral(PETSC_COMM_SELF, ng, garray, PETSC_COPY_VALUES, &is));
+      PetscCall(VecCreateSeq(PETSC_COMM_SELF, ng, &lr->xs1));
+      PetscCall(VecDuplicate(lr->xs1, &lr->xs2));
+      PetscCall(VecDuplicate(lr->xs1, &lr->gs));
+      PetscCall(VecScatterCreate(w, is, lr->xs1, NULL, &lr->xsc));
+      PetscCall(ISDestroy(&is));
+    }
+    nb = FUSED_AIJ_ROWS;
+  }
+  PetscCall(PetscMalloc3(nb, &lr->t1, nb, &lr->t2, nb, &lr->cw));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode FusedDestroy(LR *lr)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(lr->Xr));
+  PetscCall(VecScatterDestroy(&lr->xsc));
+  PetscCall(VecDestroy(&lr->xs1));
+  PetscCall(VecDestroy(&lr->xs2));
+  PetscCall(VecDestroy(&lr->gs));
+  PetscCall(PetscFree3(lr->t1, lr->t2, lr->cw));
+  PetscCall(VecDestroy(&lr->zvm));
+  lr->fz = 0;
+  PetscFunctionReturn(0);
+}
+
+/* Per-row coefficients c from the products t1 = x_i^T x1 (and t2 = x_i^T x2):
+   grad: s_i and c_i = -y_i sigma(-y_i t1_i); hess: c_i = s_i t1_i; hessw: s_i from t1 (x1 = w), c_i = s_i t2_i */
+static inline void Coefficients(PassMode mode, PetscInt n, const PetscScalar *y, PetscScalar *s, const PetscScalar *t1, const PetscScalar *t2, PetscScalar *c)
+{
+  for (PetscInt i = 0; i < n; i++) {
+    if (mode == PASS_HESS) c[i] = s[i] * t1[i];
+    else {
+      PetscReal sn = SigmaNeg(PetscRealPart(y[i] * t1[i]));
+
+      s[i] = sn * (1.0 - sn);
+      c[i] = mode == PASS_GRAD ? -y[i] * sn : s[i] * t2[i];
+    }
+  }
+}
+
+/* out = X^T c + r .* xr in one pass over the rows of X, c from Coefficients(); x1 is w (grad,
+   hessw) or v (hess), x2 is v (hessw), xr the vector the regularization multiplies (w or v);
+   grad and hessw leave the weights s valid for w */
+static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x2, Vec xr, Vec out)
+{
+  const PetscScalar *xa1, *xa2 = NULL, *ya, *la, *ra;
+  PetscScalar       *oa, *sa, *ga = NULL;
+  const PetscScalar *xg1 = NULL, *xg2 = NULL; /* scattered (dense: whole vectors; MPIAIJ: ghosts) */
+  PetscInt           n, m, nnz = 0;
+  PetscBool          two = mode == PASS_HESSW ? PETSC_TRUE : PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (lr->xsc) {
+    PetscCall(VecScatterBegin(lr->xsc, x1, lr->xs1, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(lr->xsc, x1, lr->xs1, INSERT_VALUES, SCATTER_FORWARD));
+    if (two) {
+      PetscCall(VecScatterBegin(lr->xsc, x2, lr->xs2, INSERT_VALUES, SCATTER_FORWARD));
+      PetscCall(VecScatterEnd(lr->xsc, x2, lr->xs2, INSERT_VALUES, SCATTER_FORWARD));
+    }
+    PetscCall(VecGetArrayRead(lr->xs1, &xg1));
+    if (two) PetscCall(VecGetArrayRead(lr->xs2, &xg2));
+    PetscCall(VecGetArrayWrite(lr->gs, &ga));
+    PetscCall(VecGetLocalSize(lr->gs, &n));
+    PetscCall(PetscArrayzero(ga, n));
+  }
+  PetscCall(VecGetLocalSize(out, &n));
+  PetscCall(VecGetArrayRead(x1, &xa1));
+  if (two) PetscCall(VecGetArrayRead(x2, &xa2));
+  PetscCall(VecGetArrayWrite(out, &oa));
+  PetscCall(PetscArrayzero(oa, n));
+  PetscCall(VecGetArrayRead(lr->y, &ya));
+  PetscCall(VecGetArray(lr->s, &sa));
+  PetscCall(VecGetLocalSize(lr->y, &m));
+  if (lr->fz == FUSED_DENSE) {
+    const PetscScalar *x1f = lr->xsc ? xg1 : xa1, *x2f = lr->xsc ? xg2 : xa2;
+    PetscScalar       *of  = lr->xsc ? ga : oa;
+    PetscBLASInt       p, nb, one = 1;
+    PetscScalar        sone = 1.0, szero = 0.0;
+    PetscInt           bs = PetscMax(1, FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1)));
+
+    PetscCall(PetscBLASIntCast(lr->xp, &p));
+    for (PetscInt i0 = 0; i0 < lr->xm; i0 += bs) {
+      const PetscScalar *A = lr->Xr + (size_t)i0 * lr->xp; /* X_B^T: column major, p x nb */
+
+      PetscCall(PetscBLASIntCast(PetscMin(bs, lr->xm - i0), &nb));
+      PetscCallBLAS("BLASgemv", BLASgemv_("T", &p, &nb, &sone, A, &p, x1f, &one, &szero, lr->t1, &one));
+      if (two) PetscCallBLAS("BLASgemv", BLASgemv_("T", &p, &nb, &sone, A, &p, x2f, &one, &szero, lr->t2, &one));
+      Coefficients(mode, nb, ya + i0, sa + i0, lr->t1, lr->t2, lr->cw);
+      PetscCallBLAS("BLASgemv", BLASgemv_("N", &p, &nb, &sone, A, &p, lr->cw, &one, &sone, of, &one));
+    }
+    nnz = lr->xm * lr->xp;
+  } else { /* AIJ: rows of the diagonal block (local columns) and of the off-diagonal one (ghosts) */
+    Mat                Ad = lr->X, Ao = NULL;
+    const PetscInt    *ia, *ja, *io = NULL, *jo = NULL, *garray;
+    const PetscScalar *aa, *ao = NULL;
+    PetscInt           nr;
+    PetscBool          done;
+
+    if (lr->xsc) PetscCall(MatMPIAIJGetSeqAIJ(lr->X, &Ad, &Ao, &garray));
+    PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
+    PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_PLIB, "logreg: MatGetRowIJ failed on the training matrix");
+    PetscCall(MatSeqAIJGetArrayRead(Ad, &aa));
+    if (Ao) {
+      PetscCall(MatGetRowIJ(Ao, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
+      PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_PLIB, "logreg: MatGetRowIJ failed on the off-diagonal block of the training matrix");
+      PetscCall(MatSeqAIJGetArrayRead(Ao, &ao));
+    }
+    for (PetscInt i0 = 0; i0 < m; i0 += FUSED_AIJ_ROWS) {
+      PetscInt nb = PetscMin(FUSED_AIJ_ROWS, m - i0);
+
+      for (PetscInt i = i0; i < i0 + nb; i++) {
+        PetscScalar u1 = 0, u2 = 0;
+
+        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u1 += aa[k] * xa1[ja[k]];
+        if (Ao)
+          for (PetscInt k = io[i]; k < io[i + 1]; k++) u1 += ao[k] * xg1[jo[k]];
+        if (two) {
+          for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u2 += aa[k] * xa2[ja[k]];
+          if (Ao)
+            for (PetscInt k = io[i]; k < io[i + 1]; k++) u2 += ao[k] * xg2[jo[k]];
+        }
+        lr->t1[i - i0] = u1;
+        lr->t2[i - i0] = u2;
+      }
+      Coefficients(mode, nb, ya + i0, sa + i0, lr->t1, lr->t2, lr->cw);
+      for (PetscInt i = i0; i < i0 + nb; i++) {
+        PetscScalar c = lr->cw[i - i0];
+
+        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) oa[ja[k]] += c * aa[k];
+        if (Ao)
+          for (PetscInt k = io[i]; k < io[i + 1]; k++) ga[jo[k]] += c * ao[k];
+      }
+    }
+    nnz = ia[m] + (Ao ? io[m] : 0);
+    PetscCall(MatSeqAIJRestoreArrayRead(Ad, &aa));
+    PetscCall(MatRestoreRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
+    if (Ao) {
+      PetscCall(MatSeqAIJRestoreArrayRead(Ao, &ao));
+      PetscCall(MatRestoreRowIJ(Ao, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
+    }
+  }
+  PetscCall(PetscLogFlops((two ? 6.0 : 4.0) * nnz));
+  PetscCall(VecRestoreArray(lr->s, &sa));
+  PetscCall(VecRestoreArrayRead(lr->y, &ya));
+  PetscCall(VecRestoreArrayWrite(out, &oa));
+  if (two) PetscCall(VecRestoreArrayRead(x2, &xa2));
+  PetscCall(VecRestoreArrayRead(x1, &xa1));
+  if (lr->xsc) {
+    PetscCall(VecRestoreArrayRead(lr->xs1, &xg1));
+    if (two) PetscCall(VecRestoreArrayRead(lr->xs2, &xg2));
+    PetscCall(VecRestoreArrayWrite(lr->gs, &ga));
+    PetscCall(VecScatterBegin(lr->xsc, lr->gs, out, ADD_VALUES, SCATTER_REVERSE));
+    PetscCall(VecScatterEnd(lr->xsc, lr->gs, out, ADD_VALUES, SCATTER_REVERSE));
+  }
+  /* out += r .* xr, r = lambda or exp(lambda) */
+  PetscCall(VecGetArray(out, &oa));
+  PetscCall(VecGetArrayRead(lambda, &la));
+  PetscCall(VecGetArrayRead(xr, &ra));
+  if (lr->useexp)
+    for (PetscInt j = 0; j < n; j++) oa[j] += PetscExpScalar(la[j]) * ra[j];
+  else
+    for (PetscInt j = 0; j < n; j++) oa[j] += la[j] * ra[j];
+  PetscCall(VecRestoreArrayRead(xr, &ra));
+  PetscCall(VecRestoreArrayRead(lambda, &la));
+  PetscCall(VecRestoreArray(out, &oa));
+  if (mode != PASS_HESS) { /* the weights s are now those of w = x1 */
+    PetscCall(PetscObjectGetId((PetscObject)x1, &lr->s_id));
+    PetscCall(PetscObjectStateGet((PetscObject)x1, &lr->s_state));
+    lr->s_ptr   = (const void *)x1;
+    lr->s_valid = PETSC_TRUE;
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode LowerObjective(HGProblem prob, Vec w, Vec lambda, PetscReal *f, void *ctx)
 {
   LR                *lr = (LR *)ctx;
@@ -249,6 +497,11 @@ static PetscErrorCode LowerGradient(HGProblem prob, Vec w, Vec lambda, Vec g, vo
   LR *lr = (LR *)ctx;
 
   PetscFunctionBegin;
+  PetscCall(FusedSetUp(lr, w));
+  if (lr->fz > 0) {
+    PetscCall(FusedPass(lr, PASS_GRAD, lambda, w, NULL, w, g));
+    PetscFunctionReturn(0);
+  }
   PetscCall(Margins(lr->X, lr->y, w, lr->z));
   PetscCall(SetWeights(lr, w, lr->z)); /* cheap; saves the Hessian product a MatMult at this w */
   PetscCall(LossDerivative(lr->y, lr->z));
@@ -266,6 +519,11 @@ static PetscErrorCode HessianMult(HGProblem prob, Vec w, Vec lambda, Vec v, Vec 
 
   PetscFunctionBegin;
   PetscCall(WeightsValid(lr, w, &valid));
+  PetscCall(FusedSetUp(lr, w));
+  if (lr->fz > 0) { /* the weights at w come in the same pass when they are not valid */
+    PetscCall(FusedPass(lr, valid ? PASS_HESS : PASS_HESSW, lambda, valid ? v : w, valid ? NULL : v, v, out));
+    PetscFunctionReturn(0);
+  }
   if (!valid) {
     PetscCall(Margins(lr->X, lr->y, w, lr->z));
     PetscCall(SetWeights(lr, w, lr->z));
@@ -299,6 +557,18 @@ static PetscErrorCode UpperObjective(HGProblem prob, Vec w, Vec lambda, PetscRea
   PetscReal loc;
 
   PetscFunctionBegin;
+  if (lr->zvm_valid) { /* margins of the last UpperGradient, if at this w */
+    PetscObjectId    id;
+    PetscObjectState state;
+
+    PetscCall(PetscObjectGetId((PetscObject)w, &id));
+    PetscCall(PetscObjectStateGet((PetscObject)w, &state));
+    if (lr->zvm_ptr == (const void *)w && lr->zvm_id == id && lr->zvm_state == state) {
+      PetscCall(LocalLoss(lr->zvm, &loc));
+      PetscCall(MPIU_Allreduce(&loc, E, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)prob)));
+      PetscFunctionReturn(0);
+    }
+  }
   PetscCall(Margins(lr->Xv, lr->yv, w, lr->zv));
   PetscCall(LocalLoss(lr->zv, &loc));
   PetscCall(MPIU_Allreduce(&loc, E, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)prob)));
@@ -311,6 +581,12 @@ static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, V
 
   PetscFunctionBegin;
   PetscCall(Margins(lr->Xv, lr->yv, w, lr->zv));
+  if (!lr->zvm) PetscCall(VecDuplicate(lr->zv, &lr->zvm));
+  PetscCall(VecCopy(lr->zv, lr->zvm)); /* for UpperObjective at the same w */
+  PetscCall(PetscObjectGetId((PetscObject)w, &lr->zvm_id));
+  PetscCall(PetscObjectStateGet((PetscObject)w, &lr->zvm_state));
+  lr->zvm_ptr   = (const void *)w;
+  lr->zvm_valid = PETSC_TRUE;
   PetscCall(LossDerivative(lr->yv, lr->zv));
   PetscCall(MatMultTranspose(lr->Xv, lr->zv, gw));
   PetscCall(VecSet(gl, 0.0));
@@ -459,6 +735,11 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   PetscCall(PetscOptionsBool("-lr_sparse", "Sparse data matrices (MPIAIJ)", "", lr->sparse, &lr->sparse, NULL));
   PetscCall(PetscOptionsInt("-lr_nnz_per_row", "Nonzeros per row with -lr_sparse", "", lr->nnz, &lr->nnz, &nnzset));
   PetscCall(PetscOptionsBool("-lr_exp", "Regularization weights exp(lambda) instead of lambda", "", lr->useexp, &lr->useexp, NULL));
+  {
+    PetscBool fused = lr->fz >= 0 ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(PetscOptionsBool("-lr_fused", "Gradient and Hessian product in one pass over X (dense: with a row-major copy of X)", "", fused, &fused, NULL));
+    if (!lr->X) lr->fz = fused ? 0 : FUSED_NONE;
+  }
   PetscOptionsHeadEnd();
   PetscCheck(lr->p > 0 && lr->ntr > 0 && lr->nval > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-lr_p, -lr_ntrain and -lr_nval must be positive");
   if (lr->sparse) {
@@ -497,6 +778,7 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(VecDestroy(&lr->s));
   PetscCall(VecDestroy(&lr->r));
   PetscCall(VecDestroy(&lr->rp));
+  PetscCall(FusedDestroy(lr));
   PetscCall(PetscFree(prob->data));
   PetscFunctionReturn(0);
 }
