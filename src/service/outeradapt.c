@@ -9,7 +9,8 @@
      1. accuracy: while B > theta ||h|| (and eps > eps_min), eps <- eps/10 and h, f~, B are
         recomputed at lambda (warm-started, so this costs a few iterations);
      2. backtracking: lambda+ = P(lambda - alpha h) is accepted when
-          f~(lambda+) + e_f(lambda+) <= f~(lambda) - e_f(lambda) - c alpha ||h||^2,
+          f~(lambda+) + e_f(lambda+) <= f~(lambda) - e_f(lambda) - (c/alpha) ||lambda+ - lambda||^2
+        (= c alpha ||h||^2 without a projection),
         which implies the same decrease of the true f (MAID's test: the bounds of both values
         are on the pessimistic side); e_f = ||grad_w E(w_t)|| e + eta_w e^2/2 with
         e = ||w_t - w(lambda)|| <= G/mu (HGInfo lower_error_bound; the eta_w term only where the
@@ -70,6 +71,7 @@ static PetscErrorCode Eval(HGOuter outer, PetscReal eps, Vec lambda, Vec h, HGOu
   PetscCall(HGGetIterations(hg, &t, &k));
   PetscCheck(info.lower_reason != HG_LOWER_DIVERGED_MAXIT, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "Adaptive outer loop, iteration %" PetscInt_FMT ": the lower solver stopped at its cap -lower_max_it %" PetscInt_FMT " with residual %g above the tolerance %g: raise -lower_max_it (the cap of each lower solve), or raise -outer_tol_min", outer->it, info.lower_its, (double)info.lower_residual, (double)eps);
   PetscCheck(info.ksp_reason != KSP_DIVERGED_ITS, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "Adaptive outer loop, iteration %" PetscInt_FMT ": the adjoint KSP stopped at its cap -hg_k %" PetscInt_FMT " with residual %g above the tolerance %g: raise -hg_k (the cap of each adjoint solve; default -lower_max_it), or raise -outer_tol_min", outer->it, info.adjoint_its, (double)info.adjoint_residual, (double)eps);
+  PetscCheck(outer->reason < 0 || !PetscIsNanReal(rec->bound), PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_WRONGSTATE, "Adaptive outer loop: this problem has no a-posteriori error bound (its constants are unknown and could not be estimated, e.g. a map that is not known to be a contraction): give them (HGProblemSetLowerConstants(), HGProblemSetMapContraction(), HGProblemSetBoundConstants()), or use gd/nesterov with -outer_tol_schedule");
   PetscCall(VecNorm(hg->rhs, NORM_2, &g));
   PetscCall(HGProblemGetBoundConstants(hg->problem, &etaw, NULL, NULL, NULL, NULL));
   e   = info.lower_error_bound;
@@ -85,8 +87,8 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   MPI_Comm          comm = PetscObjectComm((PetscObject)outer);
   PetscBool         stop = PETSC_FALSE, isaid;
   HGOuterRecord     cur, trial;
-  PetscReal         ef, eft, eps, alpha = outer->step, pend_lower, pend_adjoint;
-  Vec               lt, ht;
+  PetscReal         ef, eft, eps, alpha = outer->step, pend_lower, pend_adjoint, dnorm;
+  Vec               lt, ht, dl;
 
   PetscFunctionBegin;
   PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGAID, &isaid));
@@ -98,6 +100,7 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   outer->tol = eps;
   PetscCall(VecDuplicate(lambda, &lt));
   PetscCall(VecDuplicate(lambda, &ht));
+  PetscCall(VecDuplicate(lambda, &dl));
   PetscCall(SetTolerance(outer, eps));
   PetscCall(Eval(outer, eps, lambda, outer->h, &cur, &ef));
   pend_lower   = cur.lower_its; /* counted in the first record */
@@ -126,7 +129,9 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
         failed_trial = PETSC_TRUE;
         break;
       }
-      if (trial.upper_objective + eft <= cur.upper_objective - ef - a->c * alpha * cur.hypergradient_norm * cur.hypergradient_norm) {
+      PetscCall(VecWAXPY(dl, -1.0, lambda, lt));
+      PetscCall(VecNorm(dl, NORM_2, &dnorm)); /* ||lambda+ - lambda||: alpha ||h|| without projection */
+      if (trial.upper_objective + eft <= cur.upper_objective - ef - a->c * dnorm * dnorm / alpha) {
         accepted = PETSC_TRUE;
         break;
       }
@@ -171,6 +176,7 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   }
   PetscCall(VecDestroy(&lt));
   PetscCall(VecDestroy(&ht));
+  PetscCall(VecDestroy(&dl));
   PetscFunctionReturn(0);
 }
 
