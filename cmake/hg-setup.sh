@@ -42,7 +42,7 @@ case "$mode" in
       -outer_checkpoint build/run.h5 -outer_checkpoint_overwrite "$@"
     /usr/bin/python3 apps/hgreport.py build/run.h5 --png build/run-history.png ;;
   test)
-    exec ctest --test-dir build --output-on-failure "$@" ;;
+    exec ctest --test-dir build --output-on-failure -j "$(nproc)" "$@" ;;
   *)
     echo "usage: bash cmake/hg-setup.sh [build|run|test] [options]" >&2; exit 2 ;;
 esac
