@@ -11,7 +11,7 @@ first falls below it and the cumulative lower and adjoint iterations and elapsed
 The recorded objective is the inexact one the run sees; the script also evaluates the true f at
 each run's final lambda (hgsolve, lower level to residual 1e-9) and writes both.
 
-    /usr/bin/python3 docs/adaptive.py                     # all runs (about 15 min on 2 cores), CSV, PNG
+    /usr/bin/python3 docs/adaptive.py                     # all runs (about 25 min on 2 shared cores), CSV, PNG
     /usr/bin/python3 docs/adaptive.py --report-only       # CSV and PNG from the run files already there
     /usr/bin/python3 docs/adaptive.py --only adaptive,hoag-gd --max-it 10   # a subset
 
@@ -46,6 +46,8 @@ RUNS = {
     'adaptive': ('-outer_type adaptive -outer_step 1e4 -lower_max_it 3000 -outer_tol0 1e-2 -outer_tol_min 1e-11', True),
     'adaptive-theta4': ('-outer_type adaptive -outer_step 1e4 -lower_max_it 3000 -outer_tol0 1e-2 -outer_tol_min 1e-11 '
                         '-outer_theta 4', True),
+    'adaptive-theta1000': ('-outer_type adaptive -outer_step 1e4 -lower_max_it 3000 -outer_tol0 1e-2 -outer_tol_min 1e-11 '
+                           '-outer_theta 1000', True),
 }
 
 
