@@ -94,7 +94,7 @@ PetscErrorCode HGOuterCreate(MPI_Comm comm, HGOuter *outer)
   Collective
 
   Options Database Key:
-. -outer_type <gd,nesterov,tao> - fixed-step projected descent, Nesterov momentum, or a TAO solver
+. -outer_type <gd,nesterov,tao,adaptive> - fixed-step projected descent, Nesterov momentum, a TAO solver, or adaptive accuracy (HGOUTERADAPTIVE)
 @*/
 PetscErrorCode HGOuterSetType(HGOuter outer, HGOuterType type)
 {
@@ -300,7 +300,7 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
   Collective
 
   Options Database Keys:
-+ -outer_type <gd>                    - gd, nesterov or tao
++ -outer_type <gd>                    - gd, nesterov, tao or adaptive
 . -outer_max_it <100>                 - outer iterations (counted from the start of the run, resumes included)
 . -outer_max_time <0>                 - stop after this many seconds (0: no limit)
 . -outer_gatol <0>                    - stop when ||h|| <= gatol
