@@ -278,6 +278,15 @@ int main(int argc, char **argv)
     perlambda = isl;
   }
 
+  for (PetscInt ip = 0; ip < np; ip++) { /* before any file is written */
+    PetscBool known = PETSC_FALSE;
+    for (PetscInt c = 0; c < FIG1_NCASES; c++) {
+      PetscBool eq;
+      PetscCall(PetscStrcasecmp(plist[ip], cases[c].name, &eq));
+      known = (PetscBool)(known || eq);
+    }
+    PetscCheck(known, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-fig1_problems: unknown setting '%s'; the settings are LR, KRR, BR, HR", plist[ip]);
+  }
   PetscCall(PetscFOpen(comm, csv, "w", &fp));
   PetscCall(PetscFPrintf(comm, fp, "problem,method,t,k,mean,std,min,max,abs_mean,abs_std,time_mean,nfail,n\n"));
   if (raw[0]) {

@@ -57,8 +57,8 @@ def settings(a):
             args=['-problem', 'mlogreg', '-data_train', os.path.join(news, '20news_train.h5'),
                   '-data_val', os.path.join(news, '20news_val.h5'), '-data_test', os.path.join(news, '20news_test.h5'),
                   '-mlr_reg0', '4.92e-7'],
-            lower='gd', ts=[10, 25, 50], kr=10, steps=500, warm=True, outer_step=1e4,
-            grid=[1e2, 1e3, 1e4, 1e5]),
+            lower='gd', ts=[10, 25, 50], kr=10, steps=500, warm=True, outer_step=1e3,
+            grid=[1e2, 1e3, 1e4]),
         'fashion': dict(
             title='Fashion-MNIST training-data optimization', files=[os.path.join(fm, 'train-images-idx3-ubyte.gz'), os.path.join(fm, 't10k-images-idx3-ubyte.gz')],
             args=['-problem', 'distill', '-ds_init_mean', '-data_standardize',
@@ -86,16 +86,16 @@ WRAPPER = ("import os,sys,resource,subprocess\n"
            "sys.exit(r)\n")
 
 
-def run_one(a, st, method, t, steps, outer_step, tag):
+def run_one(a, st, method, t, steps, outer_step, tag, extra=(), label=None):
     """One hgrun; returns a dict of the row (or raises on failure)"""
     margs, k = method_args(method, t, st['kr'])
-    name = f"{tag}_{st['key']}_t{t}_{method.replace(' ', '').replace('=', '')}_s{steps}_eta{outer_step:g}"
+    name = f"{tag}_{st['key']}_t{t}_{(label or method).replace(' ', '').replace('=', '').replace('(', '').replace(')', '').replace(',', '')}_s{steps}_eta{outer_step:g}"
     runfile = os.path.join(a.workdir, name + '.h5')
     memfile = os.path.join(a.workdir, name + '.mem')
     for f in os.listdir(a.workdir):
         if f.startswith(name + '.mem.'):
             os.remove(os.path.join(a.workdir, f))
-    hgargs = st['args'] + ['-lower_type', st['lower']] + margs + [
+    hgargs = st['args'] + ['-lower_type', st['lower']] + margs + list(extra) + [
         '-hg_bound', '0', '-outer_type', 'gd', '-outer_step', repr(outer_step), '-outer_max_it', str(steps),
         '-outer_warm_start', '1' if st['warm'] else '0',
         '-outer_checkpoint', runfile, '-outer_checkpoint_every', '0', '-outer_checkpoint_overwrite',
@@ -151,34 +151,34 @@ def fmt(x, spec):
 def markdown(rows, sts, tag, note):
     out = [f"# Table 1 ({tag})", "", note, ""]
     for key, st in sts.items():
-        rs = [r for r in rows if r['setting'] == key and not r['method'].startswith('ITD (memory')]
-        if not rs:
-            continue
-        ts = sorted({r['t'] for r in rs})
-        steps = sorted({r['steps'] for r in rs})
-        out += [f"## {st['title']} (s = {', '.join(map(str, steps))}; k_r = {st['kr']}; outer step {rs[0]['outer_step']:g})", "",
-                "Upper objective (test accuracy %), ours / paper:", "",
-                "| method | " + " | ".join(f"t = {t}" for t in ts) + " |", "|---|" + "---|" * len(ts)]
-        for m in METHODS:
-            cells = []
-            for t in ts:
-                r = next((r for r in rs if r['t'] == t and r['method'] == m), None)
-                p = PAPER.get(key, {}).get(t, {}).get(m)
-                ours = f"{r['upper_objective']:.3g} ({fmt(100 * r['test_accuracy'], '.1f')})" if r else ('= k=t' if m.endswith('kr') else '')
-                paper = f"{p[0]:.2f} ({p[1]:.1f})" if p else '–'
-                cells.append(f"{ours} / {paper}")
-            out.append(f"| {m} | " + " | ".join(cells) + " |")
-        out += ["", "Time (s, sum of the outer iterations) and peak resident memory (MiB, sum over ranks):", "",
-                "| method | " + " | ".join(f"t = {t}" for t in ts) + " |", "|---|" + "---|" * len(ts)]
-        for m in METHODS:
-            cells = []
-            for t in ts:
-                r = next((r for r in rs if r['t'] == t and r['method'] == m), None)
-                cells.append(f"{r['time_s']:.1f} s, {r['peak_rss_mib_sum']:.0f} MiB" if r else '')
-            out.append(f"| {m} | " + " | ".join(cells) + " |")
-        mem = [r for r in rows if r['setting'] == key and r['method'].startswith('ITD (memory')]
+        rs = [r for r in rows if r['setting'] == key and not r['method'].endswith('(memory)')]
+        mem = [r for r in rows if r['setting'] == key and r['method'].endswith('(memory)')]
+        if rs:
+            ts = sorted({r['t'] for r in rs})
+            steps = sorted({r['steps'] for r in rs})
+            out += [f"## {st['title']} (s = {', '.join(map(str, steps))}; k_r = {st['kr']}; outer step {rs[0]['outer_step']:g})", "",
+                    "Upper objective (test accuracy %), ours / paper:", "",
+                    "| method | " + " | ".join(f"t = {t}" for t in ts) + " |", "|---|" + "---|" * len(ts)]
+            for m in METHODS:
+                cells = []
+                for t in ts:
+                    r = next((r for r in rs if r['t'] == t and r['method'] == m), None)
+                    p = PAPER.get(key, {}).get(t, {}).get(m)
+                    ours = f"{r['upper_objective']:.3g} ({fmt(100 * r['test_accuracy'], '.1f')})" if r else ('= k=t' if m.endswith('kr') else '')
+                    paper = f"{p[0]:.2f} ({p[1]:.1f})" if p else '–'
+                    cells.append(f"{ours} / {paper}")
+                out.append(f"| {m} | " + " | ".join(cells) + " |")
+            out += ["", "Time (s, sum of the outer iterations) and peak resident memory (MiB, sum over ranks):", "",
+                    "| method | " + " | ".join(f"t = {t}" for t in ts) + " |", "|---|" + "---|" * len(ts)]
+            for m in METHODS:
+                cells = []
+                for t in ts:
+                    r = next((r for r in rs if r['t'] == t and r['method'] == m), None)
+                    cells.append(f"{r['time_s']:.1f} s, {r['peak_rss_mib_sum']:.0f} MiB" if r else '')
+                out.append(f"| {m} | " + " | ".join(cells) + " |")
         if mem:
-            out += ["", "ITD memory (peak resident, MiB, sum over ranks) against AID at the same t:", "",
+            out += ["", f"{st['title']}: memory of ITD (full trajectory, binomial checkpointing) and AID at the same t"
+                    " (peak resident set, MiB, sum over ranks):", "",
                     "| method | t | outer steps | peak MiB | time per outer step (s) |", "|---|---|---|---|---|"]
             for r in mem:
                 out.append(f"| {r['method']} | {r['t']} | {r['steps']} | {r['peak_rss_mib_sum']:.0f} | {r['time_s'] / max(1, r['steps']):.2f} |")
@@ -223,6 +223,7 @@ def main():
     ap.add_argument('--tag', default='full')
     ap.add_argument('--timeout', type=float, default=None, help='seconds per run')
     ap.add_argument('--keep', action='store_true', help='keep the run files')
+    ap.add_argument('--render', metavar='CSV', help='only write the markdown table of an existing CSV (beside it, .md)')
     ap.add_argument('--check', action='store_true', help='assert: every run lowered the upper objective, accuracies in [0,1], AID k=t methods agree where the lower level converged')
     a = ap.parse_args()
     try:
@@ -233,11 +234,28 @@ def main():
         return 77
 
     allst = settings(a)
+    if a.render:
+        rows = []
+        for r in csv.DictReader(open(a.render)):
+            for f in ('t', 'k', 'steps', 'warm_start', 'lower_its', 'adjoint_its', 'nranks'):
+                r[f] = int(r[f])
+            for f in ('outer_step', 'upper_objective', 'upper_objective_first', 'val_accuracy', 'test_accuracy', 'hypergradient_norm',
+                      'lower_residual', 'time_s', 'wall_s', 'peak_rss_mib_sum', 'peak_rss_mib_max'):
+                r[f] = float(r[f])
+            rows.append(r)
+        sts = {k: dict(st, key=k) for k, st in allst.items() if any(r['setting'] == k for r in rows)}
+        md = os.path.splitext(a.render)[0] + '.md'
+        with open(md, 'w') as fh:
+            fh.write(markdown(rows, sts, a.tag, f"Rendered by `docs/table1.py --render` from `{os.path.basename(a.render)}` (the commands are in its last column); "
+                              "upper objective = validation loss E(w_t(lambda), lambda) at the last outer iteration, test accuracy of w_t(lambda); "
+                              "time = sum of the outer iterations, memory = peak resident set per rank summed."))
+        print(f"wrote {md}")
+        return 0
     keys = [k.strip() for k in a.settings.split(',') if k.strip()]
     for k in keys:
         if k not in allst:
             raise SystemExit(f"table1.py: unknown setting '{k}'; the settings are {', '.join(allst)}")
-    methods = [m.strip() for m in a.methods.split(',')]
+    methods = [m.strip() for m in a.methods.split(',') if m.strip()]
     for m in methods:
         if m not in METHODS:
             raise SystemExit(f"table1.py: unknown method '{m}'; the methods are {', '.join(METHODS)}")
@@ -301,18 +319,23 @@ def main():
                 print(f"{k} t={t} {m}: f {r['upper_objective']:.6g} (from {r['upper_objective_first']:.6g}) val {r['val_accuracy']:.4f} test {r['test_accuracy']:.4f} "
                       f"time {r['time_s']:.1f} s peak {r['peak_rss_mib_sum']:.0f} MiB", flush=True)
         if k == '20news' and a.itd_memory:
+            # ITD keeps the t lower iterates (W: 101,631 x 20 doubles, 16 MB each); binomial
+            # checkpointing (-lower_trajectory_type revolve) keeps O(log t) of them; AID keeps none
+            variants = [('ITD', 'ITD (memory)', []),
+                        ('ITD', 'ITD revolve (memory)', ['-lower_trajectory_type', 'revolve']),
+                        ('CG k=t', 'CG k=t (memory)', [])]
             for t in [int(x) for x in a.itd_memory.split(',')]:
-                for m in ('ITD', 'CG k=t'):
+                for m, label, extra in variants:
                     try:
-                        r = run_one(a, st, m, t, a.itd_memory_steps, st['outer_step'], a.tag + '-mem')
+                        r = run_one(a, st, m, t, a.itd_memory_steps, st['outer_step'], a.tag + '-mem', extra, label)
                     except Exception as e:
                         failures.append(str(e))
-                        print(f"FAILED memory run {m} t={t}: {e}", flush=True)
+                        print(f"FAILED memory run {label} t={t}: {e}", flush=True)
                         continue
-                    r['method'] = 'ITD (memory)' if m == 'ITD' else 'CG k=t (memory)'
+                    r['method'] = label
                     r['paper_objective'] = r['paper_test_accuracy'] = None
                     rows.append(r)
-                    print(f"memory {m} t={t}: peak {r['peak_rss_mib_sum']:.0f} MiB, {r['time_s'] / max(1, r['steps']):.2f} s per outer step", flush=True)
+                    print(f"memory {label} t={t}: peak {r['peak_rss_mib_sum']:.0f} MiB, {r['time_s'] / max(1, r['steps']):.2f} s per outer step", flush=True)
 
     csvpath = os.path.join(a.out, f'table1_{a.tag}.csv')
     with open(csvpath, 'w', newline='') as fh:
