@@ -15,6 +15,7 @@ static const char help[] = "hgbench: cost of one hypergradient against one lower
 #include <hypergrad.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <time.h>
 #if defined(__GLIBC__)
   #include <malloc.h>
 #endif
@@ -35,6 +36,7 @@ typedef struct {
 typedef struct {
   PetscInt       t_req, k_req, t, k; /* requested and done (HGInfo) */
   PetscLogDouble time, time_lower, time_adjoint;
+  PetscLogDouble cpu;                                   /* least CPU time of a repetition (max over ranks) */
   PetscLogDouble peak_max, peak_sum, hwm_max, hwm_sum, cur_max; /* bytes */
   EventSnap      ev;                                    /* counts and times of the fastest repetition */
   PetscInt       trajvecs, recomputed;                  /* itd: w vectors the trajectory held, lower steps recomputed */
@@ -58,6 +60,25 @@ static PetscErrorCode EventSnapshot(const PetscLogEvent ids[], EventSnap *s)
 }
 
 static PetscErrorCode CurrentMemory(PetscLogDouble *);
+
+/* CPU time of this process (all its threads): on a shared machine it leaves out the time the
+   process waited for a core, which wall-clock time does not */
+static PetscLogDouble CpuTime(void)
+{
+  struct timespec ts;
+
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return 0;
+  return (PetscLogDouble)ts.tv_sec + 1e-9 * (PetscLogDouble)ts.tv_nsec;
+}
+
+static PetscErrorCode CpuMax(MPI_Comm comm, PetscLogDouble c0, PetscLogDouble *dc)
+{
+  PetscLogDouble local = CpuTime() - c0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(&local, dc, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscFunctionReturn(0);
+}
 
 /* PETSc samples the resident set size into PetscMemoryGetMaximumUsage() only when an object is
    destroyed; destroying a scratch object takes a sample now. */
@@ -156,12 +177,12 @@ static PetscErrorCode TimeMax(MPI_Comm comm, PetscLogDouble t0, PetscLogDouble *
 
 /* Best of nrep: one lower-level gradient (or map Phi) and one Hessian-vector product (or
    d_w Phi^T v) at the default lambda and w = 0 */
-static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, const PetscLogEvent ev[], PetscLogDouble *tgrad, PetscLogDouble *thess, PetscLogDouble *egrad, PetscLogDouble *ehess, PetscLogDouble *fgrad, PetscLogDouble *fhess)
+static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, const PetscLogEvent ev[], PetscLogDouble *tgrad, PetscLogDouble *thess, PetscLogDouble *cgrad, PetscLogDouble *egrad, PetscLogDouble *ehess, PetscLogDouble *fgrad, PetscLogDouble *fhess)
 {
   MPI_Comm       comm = PetscObjectComm((PetscObject)prob);
   HGProblemForm  form;
   Vec            w, lambda, g, x;
-  PetscLogDouble t0, dt, f0, f1, g0, g1;
+  PetscLogDouble t0, dt, f0, f1, g0, g1, c0, dc;
   PetscLogEvent  eg, eh;
 
   PetscFunctionBegin;
@@ -174,16 +195,19 @@ static PetscErrorCode TimeKernels(HGProblem prob, PetscInt nrep, const PetscLogE
   PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
   PetscCall(VecSet(w, 0.0));
   PetscCall(VecSet(x, 1.0));
-  *tgrad = *thess = PETSC_MAX_REAL;
+  *tgrad = *thess = *cgrad = PETSC_MAX_REAL;
   for (PetscInt r = 0; r <= nrep; r++) { /* r = 0 warms up */
     if (r == 1) PetscCall(MatFlops(&f0));
     if (r == 1) PetscCall(EventFlops(eg, &g0));
     PetscCallMPI(MPI_Barrier(comm));
     PetscCall(PetscTime(&t0));
+    c0 = CpuTime();
     if (form == HG_FORM_OPTIMIZATION) PetscCall(HGProblemComputeLowerGradient(prob, w, lambda, g));
     else PetscCall(HGProblemComputeMap(prob, w, lambda, g));
+    PetscCall(CpuMax(comm, c0, &dc));
     PetscCall(TimeMax(comm, t0, &dt));
     if (r > 0) *tgrad = PetscMin(*tgrad, dt);
+    if (r > 0) *cgrad = PetscMin(*cgrad, dc);
   }
   PetscCall(MatFlops(&f1));
   PetscCall(EventFlops(eg, &g1));
@@ -259,7 +283,7 @@ int main(int argc, char **argv)
   PetscInt        tlist[BENCH_MAX_T] = {10, 30, 100, 300, 1000}, nt = BENCH_MAX_T, kopt = -1, reps = 3, triad_n = 50000000, ntimes = 20;
   PetscReal       bytes_opt = 0, bpe = 8;
   char            csvname[PETSC_MAX_PATH_LEN] = "";
-  PetscLogDouble  m0, m1, in, base, footprint, bytes_grad, bytes_hess, tgrad, thess, egrad, ehess, fgrad, fhess, triad_t, triad_bw;
+  PetscLogDouble  m0, m1, in, base, footprint, bytes_grad, bytes_hess, tgrad, thess, cgrad, egrad, ehess, fgrad, fhess, triad_t, triad_bw;
   PetscLogEvent   ev[EV_N];
   Row            *rows;
   Vec             lambda, h;
@@ -333,8 +357,8 @@ int main(int argc, char **argv)
   PetscCall(HGProblemView(prob, NULL));
   PetscCall(PetscPrintf(comm, "method: %s%s%s, lower solver %s\n", hgtype, isaid ? ", adjoint KSP " : "", isaid ? ksptype : "", ltype));
 
-  PetscCall(TimeKernels(prob, ntimes, ev, &tgrad, &thess, &egrad, &ehess, &fgrad, &fhess));
-  PetscCall(PetscPrintf(comm, "one %s: %.4e s, one %s: %.4e s (best of %" PetscInt_FMT ", default lambda, w = 0)\n", gradname, tgrad, hessname, thess, ntimes));
+  PetscCall(TimeKernels(prob, ntimes, ev, &tgrad, &thess, &cgrad, &egrad, &ehess, &fgrad, &fhess));
+  PetscCall(PetscPrintf(comm, "one %s: %.4e s, one %s: %.4e s (best of %" PetscInt_FMT ", default lambda, w = 0); CPU time of one %s %.4e s\n", gradname, tgrad, hessname, thess, ntimes, gradname, cgrad));
   fused = (!bytesgiven && egrad == 0 && fgrad > 0) ? PETSC_TRUE : PETSC_FALSE;
   if (bytesgiven) bytes_grad = bytes_hess = bytes_opt;
   else if (!fused) {
@@ -383,18 +407,21 @@ int main(int argc, char **argv)
 
     PetscCall(HGSetIterations(hg, tlist[i], kopt < 0 ? PETSC_DEFAULT : kopt));
     PetscCall(HGGetIterations(hg, &row->t_req, &row->k_req));
-    row->time = PETSC_MAX_REAL;
+    row->time = row->cpu = PETSC_MAX_REAL;
     for (PetscInt r = 0; r < reps; r++) {
       EventSnap      e0, e1;
       HGInfo         info;
-      PetscLogDouble t0, dt, loc[2], mx[2];
+      PetscLogDouble t0, dt, c0, dc, loc[2], mx[2];
 
       PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
       PetscCall(EventSnapshot(ev, &e0));
       PetscCallMPI(MPI_Barrier(comm));
       PetscCall(PetscTime(&t0));
+      c0 = CpuTime();
       PetscCall(HGComputeHypergradient(hg, lambda, h));
+      PetscCall(CpuMax(comm, c0, &dc));
       PetscCall(TimeMax(comm, t0, &dt));
+      row->cpu = PetscMin(row->cpu, dc);
       PetscCall(EventSnapshot(ev, &e1));
       if (dt >= row->time) continue;
       PetscCall(HGGetInfo(hg, &info));
@@ -438,17 +465,20 @@ int main(int argc, char **argv)
   }
 #endif
 
-  PetscCall(PetscPrintf(comm, "\n%6s %6s %11s %11s %6s %9s %5s %9s %5s %8s %8s %8s  %s\n", "t", "k", "hypergrad", "(t+k)grad", "ratio", "lowerGB/s", "%tri", "adjGB/s", "%tri", "peakMiB", "sumMiB", "nowMiB", "reason"));
+  PetscCall(PetscPrintf(comm, "\n%6s %6s %11s %11s %6s %9s %5s %9s %5s %8s %8s %8s %10s %6s  %s\n", "t", "k", "hypergrad", "(t+k)grad", "ratio", "lowerGB/s", "%tri", "adjGB/s", "%tri", "peakMiB", "sumMiB", "nowMiB", "cpu", "cpurat", "reason"));
   for (PetscInt i = 0; i < nt; i++) {
     Row           *row = &rows[i];
     PetscLogDouble ref = (PetscLogDouble)(row->t + row->k) * tgrad;
     PetscLogDouble bwl = row->time_lower > 0 ? bytes_grad * row->t / row->time_lower : 0;
     PetscLogDouble bwa = row->time_adjoint > 0 ? bytes_hess * row->k / row->time_adjoint : 0;
 
-    PetscCall(PetscPrintf(comm, "%6" PetscInt_FMT " %6" PetscInt_FMT " %11.4e %11.4e %6.3f %9.2f %5.1f %9.2f %5.1f %8.1f %8.1f %8.1f  %s\n", row->t, row->k, row->time, ref, ref > 0 ? row->time / ref : 0.0, bwl / 1e9, 100 * bwl / triad_bw, bwa / 1e9, 100 * bwa / triad_bw, row->peak_max / 1048576.0, row->peak_sum / 1048576.0, row->cur_max / 1048576.0,
-                          HGConvergedReasons[row->reason]));
+    PetscLogDouble cref = (PetscLogDouble)(row->t + row->k) * cgrad;
+
+    PetscCall(PetscPrintf(comm, "%6" PetscInt_FMT " %6" PetscInt_FMT " %11.4e %11.4e %6.3f %9.2f %5.1f %9.2f %5.1f %8.1f %8.1f %8.1f %10.4e %6.3f  %s\n", row->t, row->k, row->time, ref, ref > 0 ? row->time / ref : 0.0, bwl / 1e9, 100 * bwl / triad_bw, bwa / 1e9, 100 * bwa / triad_bw, row->peak_max / 1048576.0, row->peak_sum / 1048576.0, row->cur_max / 1048576.0,
+                          row->cpu, cref > 0 ? row->cpu / cref : 0.0, HGConvergedReasons[row->reason]));
   }
-  PetscCall(PetscPrintf(comm, "columns: hypergrad = fastest HGComputeHypergradient [s]; (t+k)grad = (t + k) x one %s [s]; ratio = their quotient\n", gradname));
+  PetscCall(PetscPrintf(comm, "columns: hypergrad = fastest HGComputeHypergradient [s]; (t+k)grad = (t + k) x one %s [s]; ratio = their quotient;\n"
+                              "  cpu = least CPU time of one hypergradient [s] (max over ranks; MPI waits spin, so they count); cpurat = cpu / ((t + k) x CPU time of one %s)\n", gradname, gradname));
   if (!strcmp(hgtype, HGITD)) {
     HGLowerTrajectoryType tt;
     PetscCall(HGLowerGetTrajectoryType(lower, &tt, NULL));
@@ -494,15 +524,15 @@ int main(int argc, char **argv)
     FILE *fp;
 
     PetscCall(PetscFOpen(comm, csvname, "w", &fp));
-    PetscCall(PetscFPrintf(comm, fp, "problem,method,ksp,lower,ranks,t,k,time_hypergrad,time_grad,time_hess,ratio,time_lower,time_adjoint,bytes_per_grad,bytes_per_hess,bw_lower,bw_adjoint,bw_triad,n_grad,n_hess,n_mixed,n_upper,peak_max,peak_sum,hwm_max,hwm_sum,now_max,reason\n"));
+    PetscCall(PetscFPrintf(comm, fp, "problem,method,ksp,lower,ranks,t,k,time_hypergrad,time_grad,time_hess,ratio,time_lower,time_adjoint,bytes_per_grad,bytes_per_hess,bw_lower,bw_adjoint,bw_triad,n_grad,n_hess,n_mixed,n_upper,peak_max,peak_sum,hwm_max,hwm_sum,now_max,reason,cpu_hypergrad,cpu_grad,base_max\n"));
     for (PetscInt i = 0; i < nt; i++) {
       Row           *row = &rows[i];
       int            eg  = form == HG_FORM_OPTIMIZATION ? EV_GRAD : EV_MAP, eh = form == HG_FORM_OPTIMIZATION ? EV_HESS : EV_MAPJT;
       PetscLogDouble ref = (PetscLogDouble)(row->t + row->k) * tgrad;
 
-      PetscCall(PetscFPrintf(comm, fp, "%s,%s,%s,%s,%d,%" PetscInt_FMT ",%" PetscInt_FMT ",%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ",%.0f,%.0f,%.0f,%.0f,%.0f,%s\n", ptype, hgtype, isaid ? ksptype : "", ltype, size, row->t, row->k, row->time, tgrad, thess, ref > 0 ? row->time / ref : 0.0,
+      PetscCall(PetscFPrintf(comm, fp, "%s,%s,%s,%s,%d,%" PetscInt_FMT ",%" PetscInt_FMT ",%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT ",%.0f,%.0f,%.0f,%.0f,%.0f,%s,%.6e,%.6e,%.0f\n", ptype, hgtype, isaid ? ksptype : "", ltype, size, row->t, row->k, row->time, tgrad, thess, ref > 0 ? row->time / ref : 0.0,
                              row->time_lower, row->time_adjoint, bytes_grad, bytes_hess, row->time_lower > 0 ? bytes_grad * row->t / row->time_lower : 0.0, row->time_adjoint > 0 ? bytes_hess * row->k / row->time_adjoint : 0.0, triad_bw, row->ev.count[eg], row->ev.count[eh], row->ev.count[EV_MIXED], row->ev.count[EV_UPPER], row->peak_max, row->peak_sum, row->hwm_max,
-                             row->hwm_sum, row->cur_max, HGConvergedReasons[row->reason]));
+                             row->hwm_sum, row->cur_max, HGConvergedReasons[row->reason], row->cpu, cgrad, base));
     }
     PetscCall(PetscFClose(comm, fp));
     PetscCall(PetscPrintf(comm, "wrote %s\n", csvname));
