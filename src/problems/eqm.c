@@ -97,20 +97,6 @@ typedef struct {
   PetscReal    normA0, last_E, last_acc;
 } Eqm;
 
-static PetscErrorCode EqmGemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
-{
-  PetscFunctionBegin;
-  if (m == 0 || n == 0) PetscFunctionReturn(0);
-  if (k == 0) {
-    if (beta == 0.0)
-      for (PetscInt j = 0; j < n; j++)
-        for (PetscInt i = 0; i < m; i++) C[i + j * ldc] = 0.0;
-    PetscFunctionReturn(0);
-  }
-  PetscCall(HGDenseGemm(ta, tb, m, n, k, 1.0, A, lda, B, ldb, beta, C, ldc));
-  PetscFunctionReturn(0);
-}
-
 /* ---- lambda on every rank ---- */
 static PetscErrorCode KeyOf(Vec x, PetscObjectId *id, const void **ptr, PetscObjectState *state)
 {
@@ -129,7 +115,7 @@ static PetscErrorCode Drive(Eqm *eq, const PetscScalar *la, EqmSet *s, PetscScal
   PetscFunctionBegin;
   for (PetscInt i = 0; i < s->nloc; i++)
     for (PetscInt r = 0; r < h; r++) U[r + i * h] = la[eq->offc + r];
-  PetscCall(EqmGemm("N", "N", h, s->nloc, eq->p, la + eq->offB, h, s->X, eq->p, 1.0, U, h));
+  PetscCall(HGDenseGemm("N", "N", h, s->nloc, eq->p, 1.0, la + eq->offB, h, s->X, eq->p, 1.0, U, h));
   PetscFunctionReturn(0);
 }
 
@@ -177,7 +163,7 @@ static PetscErrorCode Slopes(Eqm *eq, Vec w, const PetscScalar *la)
   if (eq->s_valid && id == eq->s_id && ptr == eq->s_ptr && state == eq->s_state && eq->s_version == eq->l_version) PetscFunctionReturn(0);
   PetscCall(PetscArraycpy(eq->S, eq->U, m));
   PetscCall(VecGetArrayRead(w, &wa));
-  PetscCall(EqmGemm("N", "N", h, eq->set[SET_TRAIN].nloc, h, la + eq->offA, h, wa, h, 1.0, eq->S, h));
+  PetscCall(HGDenseGemm("N", "N", h, eq->set[SET_TRAIN].nloc, h, 1.0, la + eq->offA, h, wa, h, 1.0, eq->S, h));
   PetscCall(VecRestoreArrayRead(w, &wa));
   for (PetscInt k = 0; k < m; k++) {
     PetscReal t = PetscTanhReal(PetscRealPart(eq->S[k]));
@@ -216,7 +202,7 @@ static PetscErrorCode Map(HGProblem prob, Vec w, Vec lambda, Vec out, void *ctx)
   PetscCall(VecGetArrayRead(w, &wa));
   PetscCall(VecGetArrayWrite(out, &oa));
   PetscCall(PetscArraycpy(oa, eq->U, h * nloc));
-  PetscCall(EqmGemm("N", "N", h, nloc, h, la + eq->offA, h, wa, h, 1.0, oa, h));
+  PetscCall(HGDenseGemm("N", "N", h, nloc, h, 1.0, la + eq->offA, h, wa, h, 1.0, oa, h));
   for (PetscInt k = 0; k < h * nloc; k++) oa[k] = PetscTanhReal(PetscRealPart(oa[k]));
   PetscCall(VecRestoreArrayWrite(out, &oa));
   PetscCall(VecRestoreArrayRead(w, &wa));
@@ -239,7 +225,7 @@ static PetscErrorCode MapJacobianTransposeMult(HGProblem prob, Vec w, Vec lambda
   for (PetscInt k = 0; k < h * nloc; k++) eq->G[k] = eq->S[k] * va[k];
   PetscCall(VecRestoreArrayRead(v, &va));
   PetscCall(VecGetArrayWrite(out, &oa));
-  PetscCall(EqmGemm("T", "N", h, nloc, h, la + eq->offA, h, eq->G, h, 0.0, oa, h));
+  PetscCall(HGDenseGemm("T", "N", h, nloc, h, 1.0, la + eq->offA, h, eq->G, h, 0.0, oa, h));
   PetscCall(VecRestoreArrayWrite(out, &oa));
   PetscCall(RestoreLambda(eq, &la));
   PetscFunctionReturn(0);
@@ -258,7 +244,7 @@ static PetscErrorCode MapJacobianMult(HGProblem prob, Vec w, Vec lambda, Vec u, 
   PetscCall(Slopes(eq, w, la));
   PetscCall(VecGetArrayRead(u, &ua));
   PetscCall(VecGetArrayWrite(out, &oa));
-  PetscCall(EqmGemm("N", "N", h, nloc, h, la + eq->offA, h, ua, h, 0.0, oa, h));
+  PetscCall(HGDenseGemm("N", "N", h, nloc, h, 1.0, la + eq->offA, h, ua, h, 0.0, oa, h));
   for (PetscInt k = 0; k < h * nloc; k++) oa[k] *= eq->S[k];
   PetscCall(VecRestoreArrayWrite(out, &oa));
   PetscCall(VecRestoreArrayRead(u, &ua));
@@ -282,9 +268,9 @@ static PetscErrorCode MapParamJacobianTransposeMult(HGProblem prob, Vec w, Vec l
   PetscCall(VecRestoreArrayRead(v, &va));
   PetscCall(PetscArrayzero(eq->gfull, eq->nl));
   PetscCall(VecGetArrayRead(w, &wa));
-  PetscCall(EqmGemm("N", "T", h, h, nloc, eq->G, h, wa, h, 0.0, eq->gfull + eq->offA, h));
+  PetscCall(HGDenseGemm("N", "T", h, h, nloc, 1.0, eq->G, h, wa, h, 0.0, eq->gfull + eq->offA, h));
   PetscCall(VecRestoreArrayRead(w, &wa));
-  PetscCall(EqmGemm("N", "T", h, eq->p, nloc, eq->G, h, tr->X, eq->p, 0.0, eq->gfull + eq->offB, h));
+  PetscCall(HGDenseGemm("N", "T", h, eq->p, nloc, 1.0, eq->G, h, tr->X, eq->p, 0.0, eq->gfull + eq->offB, h));
   for (PetscInt i = 0; i < nloc; i++)
     for (PetscInt r = 0; r < h; r++) eq->gfull[eq->offc + r] += eq->G[r + i * h];
   PetscCall(RestoreLambda(eq, &la));
@@ -300,7 +286,7 @@ static PetscErrorCode Logits(Eqm *eq, const PetscScalar *la, PetscInt nloc, cons
   PetscFunctionBegin;
   for (PetscInt i = 0; i < nloc; i++)
     for (PetscInt k = 0; k < C; k++) L[k + i * C] = la[eq->offb + k];
-  PetscCall(EqmGemm("N", "N", C, nloc, eq->h, la + eq->offW, C, states, eq->h, 1.0, L, C));
+  PetscCall(HGDenseGemm("N", "N", C, nloc, eq->h, 1.0, la + eq->offW, C, states, eq->h, 1.0, L, C));
   PetscFunctionReturn(0);
 }
 
@@ -362,10 +348,10 @@ static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, V
   PetscCall(Logits(eq, la, nloc, wa, eq->L));
   CrossEntropy(C, nloc, eq->L, tr->y, PETSC_TRUE, &ce, &correct);
   PetscCall(VecGetArrayWrite(gw, &ga));
-  PetscCall(EqmGemm("T", "N", eq->h, nloc, C, la + eq->offW, C, eq->L, C, 0.0, ga, eq->h));
+  PetscCall(HGDenseGemm("T", "N", eq->h, nloc, C, 1.0, la + eq->offW, C, eq->L, C, 0.0, ga, eq->h));
   PetscCall(VecRestoreArrayWrite(gw, &ga));
   PetscCall(PetscArrayzero(eq->gfull, eq->nl));
-  PetscCall(EqmGemm("N", "T", C, eq->h, nloc, eq->L, C, wa, eq->h, 0.0, eq->gfull + eq->offW, C));
+  PetscCall(HGDenseGemm("N", "T", C, eq->h, nloc, 1.0, eq->L, C, wa, eq->h, 0.0, eq->gfull + eq->offW, C));
   for (PetscInt i = 0; i < nloc; i++)
     for (PetscInt k = 0; k < C; k++) eq->gfull[eq->offb + k] += eq->L[k + i * C];
   PetscCall(VecRestoreArrayRead(w, &wa));
@@ -482,7 +468,7 @@ static PetscErrorCode HeldOutStates(Eqm *eq, const PetscScalar *la, EqmSet *s)
   for (PetscInt it = 0; it < eq->acc_max_it; it++) {
     PetscReal dmax = 0, wmax = 0;
     PetscCall(PetscArraycpy(Wn, U, m));
-    PetscCall(EqmGemm("N", "N", h, s->nloc, h, la + eq->offA, h, W, h, 1.0, Wn, h));
+    PetscCall(HGDenseGemm("N", "N", h, s->nloc, h, 1.0, la + eq->offA, h, W, h, 1.0, Wn, h));
     for (PetscInt k = 0; k < m; k++) {
       PetscReal t = PetscTanhReal(PetscRealPart(Wn[k]));
       dmax        = PetscMax(dmax, PetscAbsReal(t - PetscRealPart(W[k])));

@@ -62,6 +62,13 @@ PetscErrorCode HGDenseGemm(const char *ta, const char *tb, PetscInt m, PetscInt 
   PetscBLASInt bm, bn, bk, blda, bldb, bldc;
 
   PetscFunctionBegin;
+  /* empty products (a rank without rows, an empty inner dimension): C = beta C, no BLAS call */
+  if (m == 0 || n == 0) PetscFunctionReturn(0);
+  if (k == 0) {
+    for (PetscInt j = 0; j < n; j++)
+      for (PetscInt i = 0; i < m; i++) C[i + j * ldc] = beta == 0.0 ? 0.0 : beta * C[i + j * ldc];
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscBLASIntCast(m, &bm));
   PetscCall(PetscBLASIntCast(n, &bn));
   PetscCall(PetscBLASIntCast(k, &bk));
