@@ -156,6 +156,9 @@ PETSC_INTERN PetscErrorCode HGMatCreateDenseHash(MPI_Comm, PetscInt M, PetscInt 
 PETSC_INTERN PetscErrorCode HGDenseHashArray(PetscInt M, PetscInt N, PetscInt64 seed, PetscInt64 stream, PetscReal scale, PetscScalar **);
 /* Dense helpers on one rank's column-major arrays: C = op(A) * op(B) */
 PETSC_INTERN PetscErrorCode HGDenseGemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc);
+/* y = alpha op(A) x + beta y; y = alpha A x + beta y with symmetric A read from its lower triangle */
+PETSC_INTERN PetscErrorCode HGDenseGemv(const char *ta, PetscInt m, PetscInt n, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *x, PetscScalar beta, PetscScalar *y);
+PETSC_INTERN PetscErrorCode HGDenseSymvLower(PetscInt n, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *x, PetscScalar beta, PetscScalar *y);
 /* Gather a distributed Vec into an array held on every rank (for small direct solves) */
 PETSC_INTERN PetscErrorCode HGVecGatherAll(Vec, PetscScalar **);
 /* Dense symmetric positive definite solve and extreme eigenvalues, LAPACK, one rank's copy */

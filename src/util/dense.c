@@ -2,6 +2,10 @@
 #include <hypergrad/hgimpl.h>
 #include <petscblaslapack.h>
 
+/* PETSc's header declares gemv but not symv; same mangling as the others */
+#define HGBLASsymv_ PETSCBLAS(symv, SYMV)
+BLAS_EXTERN void HGBLASsymv_(const char *, const PetscBLASInt *, const PetscScalar *, const PetscScalar *, const PetscBLASInt *, const PetscScalar *, const PetscBLASInt *, const PetscScalar *, PetscScalar *, const PetscBLASInt *);
+
 PetscErrorCode HGVecGatherAll(Vec x, PetscScalar **all)
 {
   VecScatter         sc;
@@ -76,5 +80,39 @@ PetscErrorCode HGDenseGemm(const char *ta, const char *tb, PetscInt m, PetscInt 
   PetscCall(PetscBLASIntCast(ldb, &bldb));
   PetscCall(PetscBLASIntCast(ldc, &bldc));
   PetscCallBLAS("BLASgemm", BLASgemm_(ta, tb, &bm, &bn, &bk, &alpha, A, &blda, B, &bldb, &beta, C, &bldc));
+  PetscFunctionReturn(0);
+}
+
+/* y = alpha op(A) x + beta y, A m x n column major; empty products only scale y */
+PetscErrorCode HGDenseGemv(const char *ta, PetscInt m, PetscInt n, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *x, PetscScalar beta, PetscScalar *y)
+{
+  PetscBool    tr = (PetscBool)(ta[0] == 'T' || ta[0] == 't');
+  PetscInt     ny = tr ? n : m, nx = tr ? m : n;
+  PetscBLASInt bm, bn, blda, one = 1;
+
+  PetscFunctionBegin;
+  if (ny == 0) PetscFunctionReturn(0);
+  if (nx == 0) {
+    for (PetscInt i = 0; i < ny; i++) y[i] = beta == 0.0 ? 0.0 : beta * y[i];
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscBLASIntCast(m, &bm));
+  PetscCall(PetscBLASIntCast(n, &bn));
+  PetscCall(PetscBLASIntCast(lda, &blda));
+  PetscCallBLAS("BLASgemv", BLASgemv_(ta, &bm, &bn, &alpha, A, &blda, x, &one, &beta, y, &one));
+  PetscFunctionReturn(0);
+}
+
+/* y = alpha A x + beta y for symmetric A (n x n, column major) given by its lower triangle,
+   which is all that is read: half the memory traffic of a gemv */
+PetscErrorCode HGDenseSymvLower(PetscInt n, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *x, PetscScalar beta, PetscScalar *y)
+{
+  PetscBLASInt bn, blda, one = 1;
+
+  PetscFunctionBegin;
+  if (n == 0) PetscFunctionReturn(0);
+  PetscCall(PetscBLASIntCast(n, &bn));
+  PetscCall(PetscBLASIntCast(lda, &blda));
+  PetscCallBLAS("BLASsymv", HGBLASsymv_("L", &bn, &alpha, A, &blda, x, &one, &beta, y, &one));
   PetscFunctionReturn(0);
 }
