@@ -9,6 +9,8 @@ static const char help[] = "hgbench: cost of one hypergradient against one lower
                            "  -bench_bytes_per_entry <8>     bytes per matrix entry read: 8 for dense, 8 + sizeof(PetscInt) for AIJ\n"
                            "  -bench_bytes_per_grad <bytes>  bytes one gradient (and one Hessian product) moves; overrides the model\n"
                            "  -bench_csv <file>              also write the table as CSV (rank 0)\n"
+                           "  -bench_new_lambda              scale lambda by 1 + 1e-6 n before the n-th hypergradient, so that what a\n"
+                           "                                 problem builds per lambda (krr's kernel matrices) is rebuilt and timed, as in an outer loop\n"
                            "The error bounds of each hypergradient are off here (their cost is not the method's) unless -hg_bound is given;\n"
                            "for itd, -lower_trajectory_type every|revolve bounds the memory of the trajectory (rows give vectors held, steps recomputed).\n\n";
 
@@ -280,6 +282,8 @@ int main(int argc, char **argv)
   HGProblemForm   form;
   KSPType         ksptype = NULL;
   PetscBool       isaid, tgiven, bytesgiven, csvgiven, ascending = PETSC_TRUE, fused;
+  PetscBool       newlambda = PETSC_FALSE;
+  PetscInt        nlambda   = 0;
   PetscInt        tlist[BENCH_MAX_T] = {10, 30, 100, 300, 1000}, nt = BENCH_MAX_T, kopt = -1, reps = 3, triad_n = 50000000, ntimes = 20;
   PetscReal       bytes_opt = 0, bpe = 8;
   char            csvname[PETSC_MAX_PATH_LEN] = "";
@@ -298,6 +302,7 @@ int main(int argc, char **argv)
   PetscOptionsBegin(comm, NULL, "hgbench options", NULL);
   PetscCall(PetscOptionsIntArray("-bench_t", "Lower-level iterations t, comma separated", "", tlist, &nt, &tgiven));
   PetscCall(PetscOptionsInt("-bench_k", "Adjoint iterations / reverse steps k (-1: k = t)", "", kopt, &kopt, NULL));
+  PetscCall(PetscOptionsBool("-bench_new_lambda", "Change lambda slightly before every hypergradient (per-lambda set-up is timed)", "", newlambda, &newlambda, NULL));
   PetscCall(PetscOptionsInt("-bench_reps", "Hypergradients per t (the fastest is reported)", "", reps, &reps, NULL));
   PetscCall(PetscOptionsInt("-bench_triad_n", "Global length of the triad vectors", "", triad_n, &triad_n, NULL));
   PetscCall(PetscOptionsReal("-bench_bytes_per_entry", "Bytes per matrix entry read (8 dense, 8 + sizeof(PetscInt) AIJ)", "", bpe, &bpe, NULL));
@@ -414,6 +419,7 @@ int main(int argc, char **argv)
       PetscLogDouble t0, dt, c0, dc, loc[2], mx[2];
 
       PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
+      if (newlambda) PetscCall(VecScale(lambda, 1.0 + 1e-6 * (PetscReal)(++nlambda)));
       PetscCall(EventSnapshot(ev, &e0));
       PetscCallMPI(MPI_Barrier(comm));
       PetscCall(PetscTime(&t0));

@@ -111,8 +111,12 @@ static PetscErrorCode FillKernel(KRR *krr, const PetscReal *xa, Mat A)
   PetscCall(MatGetOwnershipRange(A, &lo, &hi));
   PetscCall(MatDenseGetLDA(A, &lda));
   PetscCall(MatDenseGetArrayWrite(A, &a));
-  for (PetscInt j = 0; j < krr->ntr; j++)
-    for (PetscInt i = lo; i < hi; i++) a[(i - lo) + j * lda] = Kernel(xa + i * p, krr->xtr + j * p, krr->gamma, p);
+  for (PetscInt j = 0; j < krr->ntr; j++) {
+    if (xa == krr->xtr && j >= lo && j < hi) { /* K's diagonal block is symmetric: one triangle, mirrored */
+      for (PetscInt i = j; i < hi; i++) a[(i - lo) + j * lda] = a[(j - lo) + i * lda] = Kernel(xa + i * p, krr->xtr + j * p, krr->gamma, p);
+    } else
+      for (PetscInt i = lo; i < hi; i++) a[(i - lo) + j * lda] = Kernel(xa + i * p, krr->xtr + j * p, krr->gamma, p);
+  }
   PetscCall(MatDenseRestoreArrayWrite(A, &a));
   PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
