@@ -434,7 +434,7 @@ PetscErrorCode HGLowerSolve(HGLower lower, Vec lambda, Vec w)
   PetscCall(PetscLogEventBegin(HG_LowerSolve, lower, lambda, w, 0));
   PetscUseTypeMethod(lower, solve, lambda, w);
   PetscCall(PetscLogEventEnd(HG_LowerSolve, lower, lambda, w, 0));
-  PetscCheck(lower->reason != HG_LOWER_ITERATING, PetscObjectComm((PetscObject)lower), PETSC_ERR_PLIB, "Lower-level solver %s returned without a converged reason", ((PetscObject)lower)->type_name);
+  PetscCheck(lower->reason != HG_LOWER_ITERATING, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_WRONGSTATE, "Lower-level solver %s returned without a converged reason", ((PetscObject)lower)->type_name);
   PetscFunctionReturn(0);
 }
 

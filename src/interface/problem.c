@@ -79,6 +79,7 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
   prob->hessianmult = prob->mixedmulttranspose = prob->mapjactmult = prob->mapjacmult = prob->mapparamjactmult = NULL;
   prob->uppergradient = NULL;
   prob->projection    = NULL;
+  prob->accuracy      = NULL;
   prob->L = prob->mu = prob->q = 0;
   prob->bc_set = 0;
   prob->symmetric                = PETSC_TRUE;

@@ -358,7 +358,7 @@ static PetscErrorCode ReverseRevolve(HGLower lower, PetscInt a, PetscInt b, Pets
   PetscFunctionBegin;
   if (b <= s->lo) PetscFunctionReturn(0);
   PetscCall(SnapFind(s, a, &sa));
-  PetscCheck(sa, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Revolve: no snapshot at iteration %" PetscInt_FMT, a);
+  PetscCheck(sa, PETSC_COMM_SELF, PETSC_ERR_COR, "Revolve: no snapshot at iteration %" PetscInt_FMT, a);
   if (b - a == 1) {
     PetscCall(ReverseStep(lower, a, sa->w));
     PetscFunctionReturn(0);
@@ -408,7 +408,7 @@ static PetscErrorCode ReverseEvery(HGLower lower, PetscInt t)
 
     if (b <= s->lo) break;
     PetscCall(SnapFind(s, a, &sa));
-    PetscCheck(sa, PETSC_COMM_SELF, PETSC_ERR_PLIB, "Checkpoint of iteration %" PetscInt_FMT " missing", a);
+    PetscCheck(sa, PETSC_COMM_SELF, PETSC_ERR_COR, "Checkpoint of iteration %" PetscInt_FMT " missing", a);
     /* seg[j-1] = w_{a+j}, j = 1 .. b-a-1 (only those at or after lo - 1 are needed, but the
        recurrence starts at a) */
     for (PetscInt j = 1; j < b - a; j++) {

@@ -396,11 +396,11 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
 
     if (lr->xsc) PetscCall(MatMPIAIJGetSeqAIJ(lr->X, &Ad, &Ao, &garray));
     PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
-    PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_PLIB, "logreg: MatGetRowIJ failed on the training matrix");
+    PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "logreg: MatGetRowIJ failed on the training matrix");
     PetscCall(MatSeqAIJGetArrayRead(Ad, &aa));
     if (Ao) {
       PetscCall(MatGetRowIJ(Ao, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
-      PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_PLIB, "logreg: MatGetRowIJ failed on the off-diagonal block of the training matrix");
+      PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "logreg: MatGetRowIJ failed on the off-diagonal block of the training matrix");
       PetscCall(MatSeqAIJGetArrayRead(Ao, &ao));
     }
     for (PetscInt i0 = 0; i0 < m; i0 += FUSED_AIJ_ROWS) {
