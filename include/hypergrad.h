@@ -58,6 +58,8 @@ typedef PetscErrorCode (*HGProblemVecFn)(HGProblem, Vec w, Vec lambda, Vec out, 
 typedef PetscErrorCode (*HGProblemMultFn)(HGProblem, Vec w, Vec lambda, Vec x, Vec y, void *ctx);
 typedef PetscErrorCode (*HGProblemUpperGradientFn)(HGProblem, Vec w, Vec lambda, Vec gw, Vec glambda, void *ctx);
 typedef PetscErrorCode (*HGProblemProjectionFn)(HGProblem, Vec lambda, void *ctx);
+/* L and mu of the lower level at lambda (HGProblemSetLowerConstantsFunction()) */
+typedef PetscErrorCode (*HGProblemLowerConstantsFn)(HGProblem, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx);
 
 PETSC_EXTERN PetscFunctionList HGProblemList;
 PETSC_EXTERN PetscErrorCode    HGProblemRegister(const char[], PetscErrorCode (*)(HGProblem));
@@ -99,6 +101,7 @@ PETSC_EXTERN PetscErrorCode HGProblemGetBoundConstants(HGProblem, PetscReal *eta
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperObjective(HGProblem, HGProblemScalarFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperGradient(HGProblem, HGProblemUpperGradientFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetProjection(HGProblem, HGProblemProjectionFn);
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerConstantsFunction(HGProblem, HGProblemLowerConstantsFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetInitialHyperparameters(HGProblem, Vec);
 PETSC_EXTERN PetscErrorCode HGProblemGetInitialHyperparameters(HGProblem, Vec);
 

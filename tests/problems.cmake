@@ -14,6 +14,11 @@ foreach(v hyperrep mlogreg mlogreg_sparse mlogreg_direct hyperclean hyperclean_s
   hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _${v} NPROCS 1 3 ARGS -problem ${p} ${HG_PROB_ARGS_${v}} LABELS derivatives problems)
   hg_add_test(NAME t300-ranks SOURCE t300-ranks.c SUFFIX _${v} NPROCS 2 3 ARGS -problem ${p} ${HG_PROB_ARGS_${v}} LABELS ranks problems)
 endforeach()
+# lambda moved far from the initial one (r x e^3 for mlogreg, r + 200 for logreg): the gd step
+# follows the constants at that lambda (HGProblemSetLowerConstantsFunction); with the step of the
+# initial lambda both diverge
+hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _mlogreg_shifted NPROCS 1 3 ARGS -problem mlogreg ${HG_PROB_ARGS_mlogreg} -lambda_shift 3 LABELS derivatives problems)
+hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _logreg_shifted NPROCS 1 ARGS -problem logreg -lambda_shift 200 LABELS derivatives problems)
 # hyperrep at the benchmark size (1000 + 1000 samples, p = 100, d = 20): every method against the direct solve
 hg_add_test(NAME t200-closedform SOURCE t200-closedform.c SUFFIX _hyperrep NPROCS 1 3 ARGS -problem hyperrep LABELS closedform problems)
 # Real data (each test exits 77, skipped, with a message when its files are absent)

@@ -2,13 +2,14 @@ static const char help[] = "t150: the whole hypergradient of a catalogue problem
                            "f(lambda) = E(w(lambda), lambda) on the converged lower problem (HGTestHypergradient), at a\n"
                            "perturbed initial lambda: AID-CG with the lower level and the adjoint converged to 1e-13, and\n"
                            "ITD through t gradient steps with t large.\n"
-                           "  -ndir <4> random directions  -step <1e-5>  -tol <1e-6>  -t_itd <3000>  -verbose\n";
+                           "  -ndir <4> random directions  -step <1e-5>  -tol <1e-6>  -t_itd <3000>  -verbose\n"
+                           "  -lambda_shift <0>: add this to every lambda_j after the perturbation (far from the initial lambda:\n"
+                           "  the lower-level step must then follow the constants at the new lambda)\n";
 #include "hgtest.h"
 
 
 /* lambda <- lambda + u, u uniform in [-0.1, 0.1] (seeded): off the symmetric initial points (a
-   constant theta, say), and close enough to the initial lambda that the lower-level constants
-   the problems set there (L, mu: the default gd step) still hold */
+   constant theta, say); -lambda_shift then moves it further */
 static PetscErrorCode Perturb(Vec lambda)
 {
   PetscRandom rnd;
@@ -37,7 +38,7 @@ int main(int argc, char **argv)
   PetscViewer viewer;
   char        type[64] = HGPROBLEMQUADRATIC;
   PetscInt    ndir = 4, titd = 3000;
-  PetscReal   step = 1e-5, tol = 1e-6, maxrel, rel;
+  PetscReal   step = 1e-5, tol = 1e-6, maxrel, rel, shift = 0;
   PetscBool   verbose = PETSC_FALSE;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-step", &step, NULL));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-tol", &tol, NULL));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-verbose", &verbose, NULL));
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-lambda_shift", &shift, NULL));
   if (verbose) viewer = PETSC_VIEWER_STDOUT_WORLD;
   else PetscCall(PetscViewerASCIIOpen(PETSC_COMM_WORLD, "/dev/null", &viewer));
   PetscCall(HGTestProblem(PETSC_COMM_WORLD, type, &prob));
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
   PetscCall(VecDuplicate(lambda, &h2));
   PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
   PetscCall(Perturb(lambda));
+  PetscCall(VecShift(lambda, shift));
   PetscCall(HGProblemProject(prob, lambda));
 
   /* AID-CG on the converged lower problem */

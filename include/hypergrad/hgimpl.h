@@ -38,6 +38,7 @@ struct _p_HGProblem {
   HGProblemUpperGradientFn uppergradient;
   HGProblemProjectionFn    projection;
   HGProblemAccuracyFn      accuracy;
+  HGProblemLowerConstantsFn lowerconstants; /* L, mu at each lambda (NULL: the constants set are fixed) */
   PetscReal                L, mu, q; /* known constants; 0 when unknown */
   PetscReal                bc_etaw, bc_etal, bc_LA, bc_LB, bc_B; /* constants of the error bounds */
   PetscInt                 bc_set;   /* HGBoundConstant bits of those given (HGProblemSetBoundConstants()) */
@@ -81,6 +82,7 @@ struct _p_HGLower {
   PetscReal              rtol, atol, dtol;
   PetscReal              step, momentum; /* as set by the user; PETSC_DEFAULT: from the problem's constants */
   PetscReal              step_used, momentum_used;
+  PetscBool              step_resolved, step_hb; /* HGLowerResolveStep() ran (heavy ball or not): redo it when L, mu change */
   PetscBool              store;          /* keep w_0..w_t for the reverse pass */
   Vec                   *traj;
   PetscInt               ntraj;          /* allocated */
@@ -135,6 +137,7 @@ struct _p_HG {
   PetscReal bound_h;            /* finite-difference step of the estimates */
   PetscReal v0norm;             /* norm of the adjoint initial guess of the last solve */
   PetscReal richardson_scale;   /* aid with KSPRICHARDSON: its scale (0 otherwise) */
+  PetscBool richardson_auto;    /* that scale comes from the lower step or L, mu (no -ksp_richardson_scale) */
   void     *bounddata;
 };
 
@@ -152,6 +155,8 @@ PETSC_INTERN PetscReal HGHashUniform(PetscInt64 seed, PetscInt64 stream, PetscIn
 PETSC_INTERN PetscReal HGHashNormal(PetscInt64 seed, PetscInt64 stream, PetscInt64 i);
 PETSC_INTERN PetscErrorCode HGVecSetHashNormal(Vec, PetscInt64 seed, PetscInt64 stream);
 PETSC_INTERN PetscErrorCode HGVecSetHashUniform(Vec, PetscInt64 seed, PetscInt64 stream, PetscReal lo, PetscReal hi);
+/* Range of the regularization weights r = lambda (or exp(lambda)): min(r, 0 if below), max |r| */
+PETSC_INTERN PetscErrorCode HGRegWeightRange(Vec lambda, PetscBool useexp, PetscReal *rmin, PetscReal *rabsmax);
 PETSC_INTERN PetscErrorCode HGMatCreateDenseHash(MPI_Comm, PetscInt M, PetscInt N, Vec rowlayout, Vec collayout, PetscInt64 seed, PetscInt64 stream, PetscReal scale, Mat *);
 PETSC_INTERN PetscErrorCode HGDenseHashArray(PetscInt M, PetscInt N, PetscInt64 seed, PetscInt64 stream, PetscReal scale, PetscScalar **);
 /* Dense helpers on one rank's column-major arrays: C = op(A) * op(B) */

@@ -62,6 +62,25 @@ static PetscErrorCode AdjointMultTranspose(Mat A, Vec x, Vec y)
   PetscFunctionReturn(0);
 }
 
+/* AID-FP's step when the user gave none: the step of gd (so that AID-FP is inexact AD exactly),
+   else the optimal 2/(L+mu): heavy ball's step is too long for a momentum-free iteration.  Redone
+   before each adjoint solve, since the problem may give L, mu per lambda. */
+static PetscErrorCode AutoRichardsonScale(HG hg)
+{
+  HGProblem prob  = hg->problem;
+  PetscReal scale = 0;
+  PetscBool isgd;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompare((PetscObject)hg->lower, HGLOWERGD, &isgd));
+  if (isgd) scale = hg->lower->step_used;
+  else if (prob->L > 0) scale = prob->mu > 0 ? 2.0 / (prob->L + prob->mu) : 1.0 / prob->L;
+  PetscCheck(scale > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_WRONGSTATE, "AID-FP (-hg_ksp_type richardson) on the Hessian needs a step: give -hg_ksp_richardson_scale or the problem's constant L");
+  if (scale != hg->richardson_scale) PetscCall(KSPRichardsonSetScale(hg->ksp, scale));
+  hg->richardson_scale = scale;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode HGSetUp_AID(HG hg)
 {
   HG_AID   *aid  = (HG_AID *)hg->data;
@@ -100,19 +119,9 @@ static PetscErrorCode HGSetUp_AID(HG hg)
   if (isrich && prob->form == HG_FORM_OPTIMIZATION) {
     PetscCall(KSPGetOptionsPrefix(hg->ksp, &prefix));
     PetscCall(PetscOptionsHasName(((PetscObject)hg)->options, prefix, "-ksp_richardson_scale", &scaleset));
-    if (!scaleset) {
-      PetscReal scale = 0;
-      PetscBool isgd;
-      /* the step of gd (so that AID-FP is inexact AD exactly), else the optimal 2/(L+mu):
-         heavy ball's step is too long for a momentum-free iteration */
-      PetscCall(PetscObjectTypeCompare((PetscObject)hg->lower, HGLOWERGD, &isgd));
-      if (isgd) scale = hg->lower->step_used;
-      else if (prob->L > 0) scale = prob->mu > 0 ? 2.0 / (prob->L + prob->mu) : 1.0 / prob->L;
-      PetscCheck(scale > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_WRONGSTATE, "AID-FP (-hg_ksp_type richardson) on the Hessian needs a step: give -hg_ksp_richardson_scale or the problem's constant L");
-      PetscCall(KSPRichardsonSetScale(hg->ksp, scale));
-      hg->richardson_scale = scale;
-    }
-  }
+    hg->richardson_auto = (PetscBool)!scaleset;
+    if (!scaleset) PetscCall(AutoRichardsonScale(hg));
+  } else hg->richardson_auto = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -130,6 +139,7 @@ static PetscErrorCode HGCompute_AID(HG hg, Vec lambda, Vec h)
   }
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogEventBegin(HG_Adjoint, hg, lambda, h, 0));
+  if (hg->richardson_auto) PetscCall(AutoRichardsonScale(hg)); /* the lower step may have changed with lambda */
   aid->lambda = lambda;
   PetscCall(HGProblemComputeUpperGradient(hg->problem, hg->w, lambda, hg->rhs, h));
   PetscCall(KSPSetOperators(hg->ksp, hg->A, hg->A));

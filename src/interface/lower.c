@@ -347,6 +347,8 @@ PetscErrorCode HGLowerResolveStep(HGLower lower, PetscBool heavyball)
   PetscFunctionBegin;
   lower->step_used     = 1.0;
   lower->momentum_used = 0.0;
+  lower->step_resolved = PETSC_TRUE;
+  lower->step_hb       = heavyball;
   if (prob->form == HG_FORM_OPTIMIZATION) {
     if (lower->step != PETSC_DEFAULT) lower->step_used = lower->step;
     else {
@@ -417,6 +419,22 @@ PetscErrorCode HGLowerSetUp(HGLower lower)
   PetscFunctionReturn(0);
 }
 
+/* The problem's L, mu at lambda (when it gives them per lambda); a change re-derives the step */
+static PetscErrorCode HGLowerUpdateConstants(HGLower lower, Vec lambda)
+{
+  HGProblem prob = lower->problem;
+  PetscReal L, mu;
+
+  PetscFunctionBegin;
+  if (!prob->lowerconstants) PetscFunctionReturn(0);
+  PetscCall((*prob->lowerconstants)(prob, lambda, &L, &mu, prob->ctx));
+  PetscCheck(L > 0 && mu >= 0 && mu <= L && !PetscIsInfOrNanReal(L) && !PetscIsInfOrNanReal(mu), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The problem's lower-level constants at this lambda are unusable (L = %g, mu = %g; need 0 <= mu <= L, L > 0, finite): check lambda for NaN/Inf or huge values, or give -lower_step", (double)L, (double)mu);
+  if (L == prob->L && mu == prob->mu) PetscFunctionReturn(0);
+  PetscCall(HGProblemSetLowerConstants(prob, L, mu));
+  if (lower->step_resolved) PetscCall(HGLowerResolveStep(lower, lower->step_hb));
+  PetscFunctionReturn(0);
+}
+
 /*@
   HGLowerSolve - approximates w(lambda) starting from the given w (overwritten)
 
@@ -429,6 +447,7 @@ PetscErrorCode HGLowerSolve(HGLower lower, Vec lambda, Vec w)
   if (!lower->setupcalled) PetscCall(HGLowerSetUp(lower));
   PetscCall(HGProblemCheckVec(lower->problem, lambda, PETSC_TRUE, "lambda"));
   PetscCall(HGProblemCheckVec(lower->problem, w, PETSC_FALSE, "w"));
+  PetscCall(HGLowerUpdateConstants(lower, lambda));
   lower->its    = 0;
   lower->reason = HG_LOWER_ITERATING;
   PetscCall(PetscLogEventBegin(HG_LowerSolve, lower, lambda, w, 0));

@@ -80,6 +80,7 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
   prob->uppergradient = NULL;
   prob->projection    = NULL;
   prob->accuracy      = NULL;
+  prob->lowerconstants = NULL;
   prob->L = prob->mu = prob->q = 0;
   prob->bc_set = 0;
   prob->symmetric                = PETSC_TRUE;
@@ -307,6 +308,19 @@ HG_SETTER(MapParamJacobianTransposeMult, mapparamjactmult, HGProblemMultFn)
 HG_SETTER(UpperObjective, upperobjective, HGProblemScalarFn)
 HG_SETTER(UpperGradient, uppergradient, HGProblemUpperGradientFn)
 HG_SETTER(Projection, projection, HGProblemProjectionFn)
+
+/*@C
+  HGProblemSetLowerConstantsFunction - a function that gives L and mu of the lower level at a
+  given lambda.  When set, every lower-level solve first evaluates it; if L or mu changed, the
+  default step of gd and heavy ball (2/(L+mu), or the heavy-ball pair; a -lower_step given by the
+  user is kept), the scale of AID-FP (unless -hg_ksp_richardson_scale is given) and the error
+  bounds use the constants at that lambda.  Without it, the constants of
+  HGProblemSetLowerConstants() hold for every lambda, which can make gd diverge once the outer
+  loop has moved lambda far (e.g. a regularization weight that grew past the initial L).
+
+  Logically Collective
+@*/
+HG_SETTER(LowerConstantsFunction, lowerconstants, HGProblemLowerConstantsFn)
 
 /*@
   HGProblemSetLowerConstants - Lipschitz constant L of grad_w l and strong-convexity constant

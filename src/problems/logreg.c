@@ -18,9 +18,9 @@
    [0.5, 1.5] (its logarithm with -lr_exp); the projection keeps lambda_j >= 1e-8 (none is
    needed with -lr_exp).
 
-   The constants L = ||X||_2^2 / 4 + max_j r_j and mu = min_j r_j depend on lambda: they are
-   set once, at setup, from the INITIAL lambda (||X||_2^2 from 50 power iterations on X^T X,
-   times 1.01).  Pass an explicit step to the lower solver when lambda moves far from it.
+   The constants L = ||X||_2^2 / 4 + max_j r_j and mu = min_j r_j depend on lambda: the problem
+   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 from 50 power
+   iterations on X^T X, times 1.01, once), so the default gd step follows lambda.
 
    The weights s depend on w only: they are cached, keyed on the id, address and state of the
    w Vec, so repeated Hessian products at the same w cost one MatMult and one MatMultTranspose.
@@ -157,6 +157,19 @@ static PetscErrorCode RegWeights(LR *lr, Vec lambda, Vec r)
   PetscFunctionBegin;
   PetscCall(VecCopy(lambda, r));
   if (lr->useexp) PetscCall(VecExp(r));
+  PetscFunctionReturn(0);
+}
+
+/* L = ||X||^2/4 + max r and mu = min r at lambda: the gd step follows lambda (HGProblemSetLowerConstantsFunction) */
+static PetscErrorCode LowerConstants(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx)
+{
+  LR       *lr = (LR *)ctx;
+  PetscReal rmin, rmax;
+
+  PetscFunctionBegin;
+  PetscCall(HGRegWeightRange(lambda, lr->useexp, &rmin, &rmax));
+  *L  = lr->normX2 / 4.0 + rmax;
+  *mu = rmin;
   PetscFunctionReturn(0);
 }
 
@@ -715,6 +728,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, lr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
+  PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
   if (!lr->useexp) PetscCall(HGProblemSetProjection(prob, Projection));
   PetscFunctionReturn(0);
 }
@@ -760,7 +774,7 @@ static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
   if (lr->fromfile) PetscCall(PetscViewerASCIIPrintf(viewer, "%s data\n", lr->sparse ? "sparse (MPIAIJ)" : "dense (MPIDENSE)"));
   else if (lr->sparse) PetscCall(PetscViewerASCIIPrintf(viewer, "sparse data (MPIAIJ), %" PetscInt_FMT " nonzeros per row, seed %" PetscInt64_FMT "\n", lr->nnz, lr->seed));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "dense data (MPIDENSE), seed %" PetscInt64_FMT "\n", lr->seed));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "regularization weights %s; ||X||_2^2 ~ %g (constants at the initial lambda)\n", lr->useexp ? "exp(lambda)" : "lambda (projected onto lambda >= 1e-8)", (double)lr->normX2));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "regularization weights %s; ||X||_2^2 ~ %g (L, mu follow lambda)\n", lr->useexp ? "exp(lambda)" : "lambda (projected onto lambda >= 1e-8)", (double)lr->normX2));
   PetscFunctionReturn(0);
 }
 

@@ -20,7 +20,8 @@
    The probabilities P are cached for the w at which they were computed (id, address, state),
    so Hessian products at one w cost a MatMult and a MatMultTranspose of the class block.
 
-   Constants at the INITIAL lambda (set once at setup): L = c ||X||_2^2 / (2 n) + max_j r_j/(c p)
+   Constants at each lambda (HGProblemSetLowerConstantsFunction(), so the gd step follows lambda;
+   also set at setup from the initial lambda): L = c ||X||_2^2 / (2 n) + max_j r_j/(c p)
    (the softmax Hessian diag(P_i) - P_i P_i^T is bounded by 1/2, Boehning 1992; ||X||_2^2 from
    50 power iterations on X^T X, times 1.01) and mu = min_j r_j / (c p).  There is no closed form.
 
@@ -262,6 +263,19 @@ static PetscErrorCode CreateData(HGProblem prob)
   PetscFunctionReturn(0);
 }
 
+/* L and mu at lambda (the formulas above with the current r): the gd step follows lambda */
+static PetscErrorCode LowerConstants(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx)
+{
+  MLR      *ml    = (MLR *)ctx;
+  PetscReal scale = 1.0 / ((PetscReal)ml->sy.c * (PetscReal)ml->sy.p), rmin, rmax;
+
+  PetscFunctionBegin;
+  PetscCall(HGRegWeightRange(lambda, ml->useexp, &rmin, &rmax));
+  *L  = (PetscReal)ml->sy.c * ml->normX2 / (2.0 * (PetscReal)ml->ntr) + rmax * scale;
+  *mu = rmin * scale;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SetUp(HGProblem prob)
 {
   MLR     *ml   = (MLR *)prob->data;
@@ -303,6 +317,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, ml, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
+  PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
   if (!ml->useexp) PetscCall(HGProblemSetProjection(prob, Projection));
   PetscCall(HGProblemSetAccuracy(prob, Accuracy));
   PetscFunctionReturn(0);
@@ -353,7 +368,7 @@ static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
     PetscCall(PetscObjectTypeCompareAny((PetscObject)ml->X, &dense, MATMPIDENSE, MATSEQDENSE, ""));
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s data; ||X||_2^2 ~ %g\n", dense ? "dense (MPIDENSE)" : "sparse (MPIAIJ)", (double)ml->normX2));
   }
-  PetscCall(PetscViewerASCIIPrintf(viewer, "regularization weights %s; initial r in [%g, %g] (constants at the initial lambda)\n", ml->useexp ? "exp(lambda)" : "lambda (projected onto lambda >= 1e-8)", (double)ml->rmin, (double)ml->rmax));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "regularization weights %s; initial r in [%g, %g] (L, mu follow lambda)\n", ml->useexp ? "exp(lambda)" : "lambda (projected onto lambda >= 1e-8)", (double)ml->rmin, (double)ml->rmax));
   PetscFunctionReturn(0);
 }
 
