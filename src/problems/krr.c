@@ -204,29 +204,39 @@ static PetscErrorCode GammaProducts(KRR *krr, Mat A, const PetscReal *xa, Vec a,
   PetscFunctionReturn(0);
 }
 
-/* y = (K + shift I) x.  K is symmetric: the rank's diagonal block is read from its lower
-   triangle only (symv), the blocks left and right of it by gemv against the gathered x. */
-static PetscErrorCode KMult(KRR *krr, Vec x, PetscReal shift, Vec y)
+/* y = (K + shift I) x - c (c may be NULL).  K is symmetric: the rank's diagonal block is read
+   from its lower triangle only (symv), the blocks left and right of it by gemv against the
+   gathered x (on one rank x is used in place). */
+static PetscErrorCode KMult(KRR *krr, Vec x, PetscReal shift, Vec c, Vec y)
 {
   PetscInt           lo, hi, m, lda, n = krr->ntr;
-  const PetscScalar *Ka, *xa;
+  const PetscScalar *Ka, *xa, *ca = NULL;
   PetscScalar       *ya;
+  Vec                xs = x;
 
   PetscFunctionBegin;
-  PetscCall(VecScatterBegin(krr->wscat, x, krr->xall, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(krr->wscat, x, krr->xall, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(MatGetOwnershipRange(krr->K, &lo, &hi));
   m = hi - lo;
+  if (m != n) {
+    xs = krr->xall;
+    PetscCall(VecScatterBegin(krr->wscat, x, xs, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(krr->wscat, x, xs, INSERT_VALUES, SCATTER_FORWARD));
+  }
   PetscCall(MatDenseGetLDA(krr->K, &lda));
   PetscCall(MatDenseGetArrayRead(krr->K, &Ka));
-  PetscCall(VecGetArrayRead(krr->xall, &xa));
+  PetscCall(VecGetArrayRead(xs, &xa));
   PetscCall(VecGetArrayWrite(y, &ya));
-  for (PetscInt i = 0; i < m; i++) ya[i] = shift * xa[lo + i];
+  if (c) {
+    PetscCall(VecGetArrayRead(c, &ca));
+    for (PetscInt i = 0; i < m; i++) ya[i] = shift * xa[lo + i] - ca[i];
+    PetscCall(VecRestoreArrayRead(c, &ca));
+  } else
+    for (PetscInt i = 0; i < m; i++) ya[i] = shift * xa[lo + i];
   PetscCall(HGDenseSymvLower(m, 1.0, Ka + lo * lda, lda, xa + lo, 1.0, ya));
   PetscCall(HGDenseGemv("N", m, lo, 1.0, Ka, lda, xa, 1.0, ya));
   PetscCall(HGDenseGemv("N", m, n - hi, 1.0, Ka + hi * lda, lda, xa + hi, 1.0, ya));
   PetscCall(VecRestoreArrayWrite(y, &ya));
-  PetscCall(VecRestoreArrayRead(krr->xall, &xa));
+  PetscCall(VecRestoreArrayRead(xs, &xa));
   PetscCall(MatDenseRestoreArrayRead(krr->K, &Ka));
   PetscCall(PetscLogFlops(2.0 * m * n));
   PetscFunctionReturn(0);
@@ -267,8 +277,7 @@ static PetscErrorCode LowerGradient(HGProblem prob, Vec w, Vec lambda, Vec g, vo
 
   PetscFunctionBegin;
   PetscCall(Update(krr, lambda));
-  PetscCall(KMult(krr, w, krr->beta, g));
-  PetscCall(VecAXPY(g, -1.0, krr->y));
+  PetscCall(KMult(krr, w, krr->beta, krr->y, g));
   PetscFunctionReturn(0);
 }
 
@@ -278,7 +287,7 @@ static PetscErrorCode HessianMult(HGProblem prob, Vec w, Vec lambda, Vec v, Vec 
 
   PetscFunctionBegin;
   PetscCall(Update(krr, lambda));
-  PetscCall(KMult(krr, v, krr->beta, out));
+  PetscCall(KMult(krr, v, krr->beta, NULL, out));
   PetscFunctionReturn(0);
 }
 
