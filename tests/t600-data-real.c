@@ -32,6 +32,55 @@ static PetscErrorCode LoadPath(const char *dir, const char *file, HGData *d)
   PetscFunctionReturn(0);
 }
 
+/* every entry of a Vec on every rank (caller frees) */
+static PetscErrorCode GatherAll(Vec x, PetscScalar **all)
+{
+  VecScatter         sc;
+  Vec                seq;
+  PetscInt           N;
+  const PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetSize(x, &N));
+  PetscCall(VecScatterCreateToAll(x, &sc, &seq));
+  PetscCall(VecScatterBegin(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(PetscMalloc1(N, all));
+  PetscCall(VecGetArrayRead(seq, &a));
+  PetscCall(PetscArraycpy(*all, a, N));
+  PetscCall(VecRestoreArrayRead(seq, &a));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscCall(VecDestroy(&seq));
+  PetscFunctionReturn(0);
+}
+
+/* Fraction of the points of set s whose label nearest to the kernel prediction sum_j k(x_i, x_j) w_j
+   (Gaussian, widths gamma) is their own; computed here, independently of krr.c */
+static PetscErrorCode KernelAccuracy(HGData *tr, HGData *s, const PetscScalar *w, const PetscReal *gamma, const PetscReal cls[2], PetscReal *acc)
+{
+  PetscScalar *xt, *xs, *ys;
+  PetscInt     p = tr->nfeatures, hits = 0;
+
+  PetscFunctionBegin;
+  PetscCall(HGDataGatherDense(tr, &xt));
+  PetscCall(HGDataGatherDense(s, &xs));
+  PetscCall(GatherAll(s->y, &ys));
+  for (PetscInt i = 0; i < s->nsamples; i++) {
+    PetscReal pred = 0;
+    for (PetscInt j = 0; j < tr->nsamples; j++) {
+      PetscReal d = 0;
+      for (PetscInt k = 0; k < p; k++) d += gamma[k] * PetscSqr(PetscRealPart(xs[i * p + k] - xt[j * p + k]));
+      pred += PetscExpReal(-d) * PetscRealPart(w[j]);
+    }
+    if ((pred > 0.5 * (cls[0] + cls[1]) ? cls[1] : cls[0]) == PetscRealPart(ys[i])) hits++;
+  }
+  *acc = (PetscReal)hits / (PetscReal)s->nsamples;
+  PetscCall(PetscFree(xt));
+  PetscCall(PetscFree(xs));
+  PetscCall(PetscFree(ys));
+  PetscFunctionReturn(0);
+}
+
 /* logreg hypergradient (ITD through 50 gd steps) on heart_scale split in two, on comm */
 static PetscErrorCode HeartHypergradient(MPI_Comm comm, const char *dir, PetscScalar **h)
 {
@@ -150,6 +199,8 @@ int main(int argc, char **argv)
       Vec       lambda, h, hx;
       PetscReal rel, f;
       PetscInt  n;
+      HGData    dtr, dva, dte;
+      PetscBool found;
       PetscCall(PetscSNPrintf(path, sizeof(path), "%s/parkinsons/parkinsons.data", dir));
       PetscCall(PetscOptionsSetValue(NULL, "-data", path));
       PetscCall(PetscOptionsSetValue(NULL, "-data_csv_skip_columns", "name"));
@@ -157,6 +208,8 @@ int main(int argc, char **argv)
       PetscCall(PetscOptionsSetValue(NULL, "-data_standardize", "1"));
       PetscCall(PetscOptionsSetValue(NULL, "-krr_exp", "1"));
       PetscCall(HGTestProblem(PETSC_COMM_WORLD, HGPROBLEMKRR, &prob));
+      PetscCall(HGDataGetFromOptions(PETSC_COMM_WORLD, NULL, &found, &dtr, &dva, &dte)); /* the same split, for the accuracy check */
+      HGTEST_CHECK(found && dte.X, "krr on Parkinson: the data options gave no training/validation/test split");
       PetscCall(PetscOptionsClearValue(NULL, "-data"));
       PetscCall(PetscOptionsClearValue(NULL, "-data_csv_skip_columns"));
       PetscCall(PetscOptionsClearValue(NULL, "-data_csv_label_column"));
@@ -174,6 +227,32 @@ int main(int argc, char **argv)
       PetscCall(HGTestRelDiff(h, hx, &rel));
       if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Parkinson krr: f = %.6e, AID-CG (t = 2000) vs direct solve %.3e\n", (double)f, (double)rel));
       HGTEST_CHECK(rel < 1e-8, "krr on Parkinson: AID-CG differs from the direct-solve hypergradient by %.3e", (double)rel);
+      /* accuracies of the binary classifier (status 0/1) against predictions computed here */
+      {
+        Vec          w;
+        PetscScalar *wa, *la;
+        PetscReal    gamma[64], cls[2] = {0, 1}, av, at, bv, bt, *c;
+        PetscInt     nc;
+        PetscCall(HGDataGetClasses(&dtr, &nc, &c));
+        HGTEST_CHECK(nc == 2 && n - 1 <= 64, "krr on Parkinson: %" PetscInt_FMT " label values (expected 2)", nc);
+        cls[0] = c[0], cls[1] = c[1];
+        PetscCall(PetscFree(c));
+        PetscCall(HGGetLowerSolution(hg, &w));
+        PetscCall(GatherAll(w, &wa));
+        PetscCall(GatherAll(lambda, &la));
+        for (PetscInt k = 0; k < n - 1; k++) gamma[k] = PetscExpReal(PetscRealPart(la[k + 1])); /* -krr_exp */
+        PetscCall(HGProblemComputeAccuracy(prob, w, lambda, &av, &at));
+        PetscCall(KernelAccuracy(&dtr, &dva, wa, gamma, cls, &bv));
+        PetscCall(KernelAccuracy(&dtr, &dte, wa, gamma, cls, &bt));
+        if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "Parkinson krr accuracy: validation %.4f (here %.4f), test %.4f (here %.4f)\n", (double)av, (double)bv, (double)at, (double)bt));
+        HGTEST_CHECK(av == bv && at == bt, "krr on Parkinson: accuracy callback gives validation %g, test %g; computed here %g, %g", (double)av, (double)at, (double)bv, (double)bt);
+        HGTEST_CHECK(av > 0.7 && at > 0.7, "krr on Parkinson: accuracies %g, %g at the initial lambda are below 0.7 (the majority class holds 75 %%)", (double)av, (double)at);
+        PetscCall(PetscFree(wa));
+        PetscCall(PetscFree(la));
+      }
+      PetscCall(HGDataDestroy(&dtr));
+      PetscCall(HGDataDestroy(&dva));
+      PetscCall(HGDataDestroy(&dte));
       PetscCall(VecDestroy(&lambda));
       PetscCall(VecDestroy(&h));
       PetscCall(VecDestroy(&hx));
