@@ -428,7 +428,11 @@ static PetscErrorCode HGLowerUpdateConstants(HGLower lower, Vec lambda)
   PetscFunctionBegin;
   if (!prob->lowerconstants) PetscFunctionReturn(0);
   PetscCall((*prob->lowerconstants)(prob, lambda, &L, &mu, prob->ctx));
-  PetscCheck(L > 0 && mu >= 0 && mu <= L && !PetscIsInfOrNanReal(L) && !PetscIsInfOrNanReal(mu), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The problem's lower-level constants at this lambda are unusable (L = %g, mu = %g; need 0 <= mu <= L, L > 0, finite): check lambda for NaN/Inf or huge values, or give -lower_step", (double)L, (double)mu);
+  if (!(L > 0 && mu >= 0 && mu <= L && !PetscIsInfOrNanReal(L) && !PetscIsInfOrNanReal(mu))) {
+    /* only the default step needs them; with a step given (or no step at all) keep the old ones */
+    PetscCheck(!(lower->step_resolved && lower->step == PETSC_DEFAULT), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The problem's lower-level constants at this lambda are unusable (L = %g, mu = %g; need 0 <= mu <= L, L > 0, finite), so the default step 2/(L+mu) is too: check lambda for NaN/Inf or huge values, or give -lower_step", (double)L, (double)mu);
+    PetscFunctionReturn(0);
+  }
   if (L == prob->L && mu == prob->mu) PetscFunctionReturn(0);
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   if (lower->step_resolved) PetscCall(HGLowerResolveStep(lower, lower->step_hb));
