@@ -6,7 +6,8 @@ static const char help[] = "hgsolve: one hypergradient of a bilevel problem (one
                            "  -lambda_init <c>            all hyperparameters set to c (default: the problem's initial lambda)\n"
                            "  -lambda_file <F.h5>         hyperparameters read from dataset -lambda_dataset (default /lambda) of an HDF5 file\n"
                            "  -output <F.h5>              write /hypergradient, /w and /lambda (F.h5.tmp, then renamed)\n"
-                           "  -hg_type, -hg_ksp_type, -lower_type, -lower_max_it (t), -hg_k (k): the method\n\n";
+                           "  -hg_type, -hg_ksp_type, -lower_type, -lower_max_it (t), -hg_k (k): the method\n\n"
+                           "Exit status: 0 done, 3 the hypergradient failed (negative converged reason; -output is then not written).\n\n";
 #include <hypergrad.h>
 
 int main(int argc, char **argv)
@@ -17,6 +18,7 @@ int main(int argc, char **argv)
   HGType      type;
   Vec         lambda, h, w;
   PetscReal   nrm, c = 0;
+  int         status = 0;
   PetscBool   hasc = PETSC_FALSE, hasfile = PETSC_FALSE, hasout = PETSC_FALSE;
   char        lfile[PETSC_MAX_PATH_LEN] = "", ldset[256] = "lambda", out[PETSC_MAX_PATH_LEN] = "";
   const char *names[3] = {"hypergradient", "w", "lambda"};
@@ -60,7 +62,11 @@ int main(int argc, char **argv)
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "||h|| = %.12e\n", (double)nrm));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "method %s, t = %" PetscInt_FMT ", k = %" PetscInt_FMT ": E = %.12e, lower residual %.6e, adjoint residual %.6e, reason %s\n", type, info.lower_its, info.adjoint_its, (double)info.upper_objective, (double)info.lower_residual,
                         (double)info.adjoint_residual, HGConvergedReasons[info.reason]));
-  if (hasout) {
+  if (info.reason < 0) { /* never write a result the method did not compute */
+    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgsolve: the hypergradient failed (%s, lower solver %s after %" PetscInt_FMT " iterations)%s; reduce -lower_step or move lambda, and see -hg_view_info\n", HGConvergedReasons[info.reason],
+                           HGLowerConvergedReasons[info.lower_reason], info.lower_its, hasout ? ", so -output was not written" : ""));
+    status = 3;
+  } else if (hasout) {
     Vec vecs[3];
     PetscCall(HGGetLowerSolution(hg, &w));
     vecs[0] = h, vecs[1] = w, vecs[2] = lambda;
@@ -72,5 +78,5 @@ int main(int argc, char **argv)
   PetscCall(HGDestroy(&hg));
   PetscCall(HGProblemDestroy(&prob));
   PetscCall(PetscFinalize());
-  return 0;
+  return status;
 }

@@ -27,5 +27,8 @@ hg_hgsolve_test(t600-hgsolve-baddata_np2 2 "-problem;logreg;-data_train;${HG_ONE
                 "-DEXPECT_FAIL=nan.svm: line 3|NaN")
 hg_hgsolve_test(t600-hgsolve-nolambda_np1 1 "-problem;logreg;-data;${HG_ONESHOT_DIR}/good.svm;-lambda_file;${CMAKE_CURRENT_BINARY_DIR}/no-such-lambda.h5"
                 "-DEXPECT_FAIL=-lambda_file|no-such-lambda.h5|does not exist")
+# a lower level that diverges (r = e^800 with a fixed step): exit 3, the earlier file kept whole
+hg_hgsolve_test(t600-hgsolve-diverged_np2 2 "-problem;mlogreg;-lambda_init;800;-lower_step;1e-3"
+                -DOUT=${CMAKE_CURRENT_BINARY_DIR}/t600-hgsolve-diverged.h5 "-DEXPECT_FAIL=hypergradient failed|DIVERGED_LOWER|not written")
 hg_hgsolve_test(t600-hgsolve-lambdasize_np2 2 "-problem;logreg;-data;${HG_ONESHOT_DIR}/good.svm;-lambda_file;${HG_ONESHOT_DIR}/bad/lambda_wrong.h5"
                 "-DEXPECT_FAIL=lambda_wrong.h5: dataset /lambda has 3 values, but the vector has 6")

@@ -3,7 +3,7 @@
 # With OUT: the file is first filled with garbage (an existing file must be replaced whole),
 # hgsolve must succeed, OUT must be an HDF5 file and OUT.tmp must be gone.
 # With EXPECT_FAIL: hgsolve must fail (non-zero exit) and its output must contain the text
-# (several texts separated by '|').
+# (several texts separated by '|'); with OUT too, the garbage file must be left as it was.
 string(REPLACE "|" ";" args "${ARGS}")
 if(OUT)
   file(WRITE "${OUT}" "garbage left by an earlier run\n")
@@ -22,6 +22,12 @@ if(EXPECT_FAIL)
       message(FATAL_ERROR "hgsolve failed (exit ${rc}) but its output does not say \"${t}\":\n${out}${err}")
     endif()
   endforeach()
+  if(OUT)
+    file(READ "${OUT}" left)
+    if(NOT left STREQUAL "garbage left by an earlier run\n")
+      message(FATAL_ERROR "hgsolve failed but changed ${OUT}")
+    endif()
+  endif()
 else()
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "hgsolve ${args} failed (exit ${rc}):\n${out}${err}")
