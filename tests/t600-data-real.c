@@ -32,28 +32,6 @@ static PetscErrorCode LoadPath(const char *dir, const char *file, HGData *d)
   PetscFunctionReturn(0);
 }
 
-/* every entry of a Vec on every rank (caller frees) */
-static PetscErrorCode GatherAll(Vec x, PetscScalar **all)
-{
-  VecScatter         sc;
-  Vec                seq;
-  PetscInt           N;
-  const PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetSize(x, &N));
-  PetscCall(VecScatterCreateToAll(x, &sc, &seq));
-  PetscCall(VecScatterBegin(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(PetscMalloc1(N, all));
-  PetscCall(VecGetArrayRead(seq, &a));
-  PetscCall(PetscArraycpy(*all, a, N));
-  PetscCall(VecRestoreArrayRead(seq, &a));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&seq));
-  PetscFunctionReturn(0);
-}
-
 /* Fraction of the points of set s whose label nearest to the kernel prediction sum_j k(x_i, x_j) w_j
    (Gaussian, widths gamma) is their own; computed here, independently of krr.c */
 static PetscErrorCode KernelAccuracy(HGData *tr, HGData *s, const PetscScalar *w, const PetscReal *gamma, const PetscReal cls[2], PetscReal *acc)
@@ -64,7 +42,7 @@ static PetscErrorCode KernelAccuracy(HGData *tr, HGData *s, const PetscScalar *w
   PetscFunctionBegin;
   PetscCall(HGDataGatherDense(tr, &xt));
   PetscCall(HGDataGatherDense(s, &xs));
-  PetscCall(GatherAll(s->y, &ys));
+  PetscCall(HGVecGatherAll(s->y, &ys));
   for (PetscInt i = 0; i < s->nsamples; i++) {
     PetscReal pred = 0;
     for (PetscInt j = 0; j < tr->nsamples; j++) {
@@ -238,8 +216,8 @@ int main(int argc, char **argv)
         cls[0] = c[0], cls[1] = c[1];
         PetscCall(PetscFree(c));
         PetscCall(HGGetLowerSolution(hg, &w));
-        PetscCall(GatherAll(w, &wa));
-        PetscCall(GatherAll(lambda, &la));
+        PetscCall(HGVecGatherAll(w, &wa));
+        PetscCall(HGVecGatherAll(lambda, &la));
         for (PetscInt k = 0; k < n - 1; k++) gamma[k] = PetscExpReal(PetscRealPart(la[k + 1])); /* -krr_exp */
         PetscCall(HGProblemComputeAccuracy(prob, w, lambda, &av, &at));
         PetscCall(KernelAccuracy(&dtr, &dva, wa, gamma, cls, &bv));

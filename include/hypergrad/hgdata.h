@@ -77,4 +77,6 @@ PETSC_EXTERN PetscErrorCode HGDataGetFromOptions(MPI_Comm, const char prefix[], 
    and write n Vecs to path (collective, PetscViewerHDF5; written to path.tmp, then renamed,
    so an existing file is never left half-written) */
 PETSC_EXTERN PetscErrorCode HGVecLoadHDF5(Vec v, const char path[], const char name[]);
+/* Every entry of a distributed Vec in an array on every rank (collective; free with PetscFree) */
+PETSC_EXTERN PetscErrorCode HGVecGatherAll(Vec, PetscScalar **);
 PETSC_EXTERN PetscErrorCode HGVecsWriteHDF5(const char path[], PetscInt n, Vec vecs[], const char *const names[]);

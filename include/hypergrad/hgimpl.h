@@ -164,8 +164,6 @@ PETSC_INTERN PetscErrorCode HGDenseGemm(const char *ta, const char *tb, PetscInt
 /* y = alpha op(A) x + beta y; y = alpha A x + beta y with symmetric A read from its lower triangle */
 PETSC_INTERN PetscErrorCode HGDenseGemv(const char *ta, PetscInt m, PetscInt n, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *x, PetscScalar beta, PetscScalar *y);
 PETSC_INTERN PetscErrorCode HGDenseSymvLower(PetscInt n, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *x, PetscScalar beta, PetscScalar *y);
-/* Gather a distributed Vec into an array held on every rank (for small direct solves) */
-PETSC_INTERN PetscErrorCode HGVecGatherAll(Vec, PetscScalar **);
 /* Dense symmetric positive definite solve and extreme eigenvalues, LAPACK, one rank's copy */
 PETSC_INTERN PetscErrorCode HGDenseCholeskySolve(PetscInt n, PetscScalar *A, PetscInt nrhs, PetscScalar *B);
 PETSC_INTERN PetscErrorCode HGDenseSymEigRange(PetscInt n, const PetscScalar *A, PetscReal *emin, PetscReal *emax);
