@@ -213,11 +213,13 @@ static PetscErrorCode KMult(KRR *krr, Vec x, PetscReal shift, Vec c, Vec y)
   const PetscScalar *Ka, *xa, *ca = NULL;
   PetscScalar       *ya;
   Vec                xs = x;
+  PetscMPIInt        size;
 
   PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(PetscObjectComm((PetscObject)krr->K), &size));
   PetscCall(MatGetOwnershipRange(krr->K, &lo, &hi));
   m = hi - lo;
-  if (m != n) {
+  if (size > 1) { /* collective: every rank gathers, whatever its share */
     xs = krr->xall;
     PetscCall(VecScatterBegin(krr->wscat, x, xs, INSERT_VALUES, SCATTER_FORWARD));
     PetscCall(VecScatterEnd(krr->wscat, x, xs, INSERT_VALUES, SCATTER_FORWARD));
