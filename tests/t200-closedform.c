@@ -1,7 +1,8 @@
 static const char help[] = "t200: every method against the closed-form / direct-solve hypergradient of a problem.\n"
                            "  -problem <quadratic|biasreg|krr>  -t_final <800>  -itd_equals_fp (lower level quadratic with w-independent mixed term)\n"
                            "  -converged_only: only the t = k = t_final accuracy of each method (for data sets where the early\n"
-                           "  errors need not fall monotonically, e.g. krr with shifted features)\n";
+                           "  errors need not fall monotonically, e.g. krr with shifted features)\n"
+                           "  -lambda_value <c>: every hyperparameter set to c instead of the problem's initial lambda\n";
 #include "hgtest.h"
 
 typedef struct {
@@ -34,7 +35,8 @@ int main(int argc, char **argv)
   Vec       lambda, lam0, exact, h, h2;
   char      type[64] = HGPROBLEMQUADRATIC;
   PetscInt  tfinal   = 800, ts[] = {10, 20, 40, 80};
-  PetscBool itdfp = PETSC_FALSE, verbose = PETSC_FALSE, convonly = PETSC_FALSE;
+  PetscBool itdfp = PETSC_FALSE, verbose = PETSC_FALSE, convonly = PETSC_FALSE, lset = PETSC_FALSE;
+  PetscReal lvalue = 0;
   PetscReal err, prev, rel, mean[NMETHODS] = {0};
   const PetscReal floor = 1e-12;
 
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-itd_equals_fp", &itdfp, NULL));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-verbose", &verbose, NULL));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-converged_only", &convonly, NULL));
+  PetscCall(PetscOptionsGetReal(NULL, NULL, "-lambda_value", &lvalue, &lset));
   PetscCall(HGTestProblem(PETSC_COMM_WORLD, type, &prob));
   PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
   PetscCall(VecDuplicate(lambda, &lam0));
@@ -51,6 +54,7 @@ int main(int argc, char **argv)
   PetscCall(VecDuplicate(lambda, &h));
   PetscCall(VecDuplicate(lambda, &h2));
   PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
+  if (lset) PetscCall(VecSet(lambda, lvalue));
   PetscCall(VecCopy(lambda, lam0));
   PetscCall(HGProblemComputeExactHypergradient(prob, lambda, exact, NULL));
 

@@ -34,6 +34,8 @@
    HGProblemSetAccuracy() (test accuracy NaN without a test set).
 
    Options: -krr_p <10> features, -krr_ntrain <100>, -krr_nval <100>, -krr_seed <0>, -krr_exp,
+            -krr_lambda_constants (L = max row sum of K + beta, mu = beta, at every lambda: the gd
+            step then follows lambda, where by default it keeps the initial lambda's),
             -krr_offset <0> (added to the synthetic features: the exact hypergradient's data
             keep it, the problem centres them, so the closed-form test checks the centring),
             -data_* (real data)
@@ -47,10 +49,11 @@ typedef struct {
   PetscInt64       seed;
   PetscReal        offset;       /* added to the synthetic features (the kernel does not see it) */
   PetscBool        useexp;
+  PetscBool        lambdaconst;  /* -krr_lambda_constants: L, mu at every lambda (row-sum bound) */
   PetscBool        fromfile;     /* data from -data_* files instead of synthetic */
   PetscReal       *xtr, *xval; /* features, row major (point i at x + i p), on every rank */
   Mat              K, Kv;
-  Vec              y, yv, rv, tw, wall, xall;
+  Vec              y, yv, rv, tw, wall, xall, rs;
   VecScatter       wscat, lscat; /* gather a w-space / lambda-space Vec to every rank */
   Vec              lall;         /* gathered lambda */
   PetscReal        beta, *gamma; /* effective (after exp) hyperparameters of K, K' */
@@ -241,6 +244,24 @@ static PetscErrorCode KMult(KRR *krr, Vec x, PetscReal shift, Vec c, Vec y)
   PetscCall(VecRestoreArrayRead(xs, &xa));
   PetscCall(MatDenseRestoreArrayRead(krr->K, &Ka));
   PetscCall(PetscLogFlops(2.0 * m * n));
+  PetscFunctionReturn(0);
+}
+
+/* -krr_lambda_constants: L = max_i sum_j K_ij + beta (Gershgorin: K_ij > 0, so never below
+   lambda_max(K) + beta, and tight both when K tends to the all-ones matrix and to I) and
+   mu = beta (K is positive semidefinite), at lambda: one pass over K with the ones vector */
+static PetscErrorCode LowerConstants(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx)
+{
+  KRR      *krr = (KRR *)ctx;
+  PetscReal rmax;
+
+  PetscFunctionBegin;
+  PetscCall(Update(krr, lambda));
+  PetscCall(VecSet(krr->tw, 1.0));
+  PetscCall(KMult(krr, krr->tw, 0.0, NULL, krr->rs));
+  PetscCall(VecMax(krr->rs, NULL, &rmax));
+  *L  = rmax + krr->beta;
+  *mu = krr->beta;
   PetscFunctionReturn(0);
 }
 
@@ -591,6 +612,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   }
   PetscCall(VecScatterCreateToAll(w, &krr->wscat, &krr->wall));
   PetscCall(VecDuplicate(krr->wall, &krr->xall));
+  PetscCall(VecDuplicate(krr->tw, &krr->rs));
   {
     PetscInt nl, nvl;
     PetscCall(VecGetLocalSize(w, &nl));
@@ -634,6 +656,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, krr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
+  if (krr->lambdaconst) PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
   if (krr->binary) PetscCall(HGProblemSetAccuracy(prob, Accuracy));
   PetscFunctionReturn(0);
 }
@@ -650,6 +673,7 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   PetscCall(PetscOptionsInt("-krr_nval", "Validation examples", "", krr->nval, &krr->nval, NULL));
   PetscCall(PetscOptionsInt("-krr_seed", "Random seed", "", seed, &seed, NULL));
   PetscCall(PetscOptionsReal("-krr_offset", "Constant added to every synthetic feature (a shift the kernel is invariant to; targets change)", "", krr->offset, &krr->offset, NULL));
+  PetscCall(PetscOptionsBool("-krr_lambda_constants", "L and mu at every lambda (row-sum bound on K, mu = beta) instead of the eigenvalues of K at the initial lambda", "", krr->lambdaconst, &krr->lambdaconst, NULL));
   PetscCall(PetscOptionsBool("-krr_exp", "Hyperparameters are log(beta), log(gamma)", "", krr->useexp, &krr->useexp, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(krr->p > 0 && krr->ntr > 0 && krr->nval > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-krr_p, -krr_ntrain and -krr_nval must be positive");
@@ -679,6 +703,7 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(VecDestroy(&krr->rv));
   PetscCall(VecDestroy(&krr->wall));
   PetscCall(VecDestroy(&krr->xall));
+  PetscCall(VecDestroy(&krr->rs));
   PetscCall(PetscFree3(krr->gB, krr->gZ, krr->gu));
   PetscCall(VecDestroy(&krr->tw));
   PetscCall(VecDestroy(&krr->lall));
