@@ -30,12 +30,14 @@ $MPI -n $NA $R $O -outer_max_it 12 -resume c.h5 > c2.log 2>&1 || { cat c2.log; f
 h5diff -p 1e-10 ref.h5 c.h5 /lambda /lambda > /dev/null || fail "resume from $NB to $NA ranks: lambda differs by more than 1e-10 relative"
 [ "$(attr c.h5 nranks)" = $NA ] || fail "nranks attribute"
 
-# 4. kill -9 in the middle of a run (checkpoint every iteration), then resume
+# 4. kill -9 in the middle of a run (checkpoint every iteration), then resume.  The checkpoint
+#    paths are absolute ($W is this test's own directory), so that the pkill patterns below match
+#    this test's processes only, not those of the other t800 tests ctest -j runs beside it
 OL="-problem logreg -lr_p 60 -lr_ntrain 300 -lr_nval 300 -outer_type nesterov -outer_step 0.05 -lower_max_it 400 -hg_k 20"
 $MPI -n $NA $R $OL -outer_max_it 60 -outer_checkpoint full.h5 > full.log 2>&1 || fail "long reference run"
-$MPI -n $NA $R $OL -outer_max_it 60 -outer_checkpoint k.h5 -outer_checkpoint_every 1 > k.log 2>&1 &
+$MPI -n $NA $R $OL -outer_max_it 60 -outer_checkpoint $W/k.h5 -outer_checkpoint_every 1 > k.log 2>&1 &
 for i in $(seq 1 200); do [ -f k.h5 ] && [ "$(attr k.h5 iteration 2>/dev/null)" -ge 3 ] 2>/dev/null && break; sleep 0.05; done
-pkill -9 -f "$R $OL -outer_max_it 60 -outer_checkpoint k.h5"; wait 2>/dev/null
+pkill -9 -f "$R $OL -outer_max_it 60 -outer_checkpoint $W/k.h5"; wait 2>/dev/null
 it=$(attr k.h5 iteration)
 [ -n "$it" ] && [ "$it" -ge 1 ] || fail "no valid checkpoint after kill -9"
 [ "$it" -lt 60 ] || fail "the run finished before kill -9 (iteration $it): make it longer"
@@ -44,15 +46,15 @@ $MPI -n $NA $R $OL -outer_max_it 60 -resume k.h5 > k2.log 2>&1 || { cat k2.log; 
 h5diff full.h5 k.h5 /lambda /lambda > /dev/null || fail "resume after kill -9 at iteration $it: lambda differs from the uninterrupted run"
 
 # 5. SIGUSR1 writes a checkpoint; SIGTERM: finishes the iteration, writes the checkpoint, says so, exits 0; resume completes it
-$MPI -n $NA $R $OL -outer_max_it 60 -outer_checkpoint s.h5 -outer_checkpoint_every 1000 -outer_monitor > s.log 2>&1 &
+$MPI -n $NA $R $OL -outer_max_it 60 -outer_checkpoint $W/s.h5 -outer_checkpoint_every 1000 -outer_monitor > s.log 2>&1 &
 pid=$!
 for i in $(seq 1 400); do [ "$(grep -c "HGOuter f" s.log 2>/dev/null)" -ge 2 ] && break; sleep 0.05; done
 # SIGUSR1: a checkpoint on request, and the run goes on
-pkill -USR1 -f "^$R $OL -outer_max_it 60 -outer_checkpoint s.h5"
+pkill -USR1 -f "^$R $OL -outer_max_it 60 -outer_checkpoint $W/s.h5"
 for i in $(seq 1 400); do [ -f s.h5 ] && break; sleep 0.05; done
 [ -f s.h5 ] || fail "SIGUSR1: no checkpoint written"
 [ "$(attr s.h5 reason)" = ITERATING ] || fail "SIGUSR1: checkpoint reason $(attr s.h5 reason), expected ITERATING"
-pkill -TERM -f "^$R $OL -outer_max_it 60 -outer_checkpoint s.h5"
+pkill -TERM -f "^$R $OL -outer_max_it 60 -outer_checkpoint $W/s.h5"
 grep -q "CONVERGED_ITS" s.log && fail "the run finished before SIGTERM: make it longer"
 wait $pid; rc=$?
 [ $rc = 0 ] || { cat s.log; fail "SIGTERM: exit code $rc, expected 0"; }
