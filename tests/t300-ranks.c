@@ -29,21 +29,7 @@ static PetscErrorCode Hypergradient(MPI_Comm comm, const char *type, const Case 
   PetscCall(HGTestMethod(prob, c->hgtype, c->lower, c->ksptype, t, PETSC_DEFAULT, &hg));
   PetscCall(HGTestCompute(hg, lambda, h));
   PetscCall(VecGetSize(h, n));
-  {
-    /* gather to every rank */
-    VecScatter         sc;
-    Vec                seq;
-    const PetscScalar *a;
-    PetscCall(VecScatterCreateToAll(h, &sc, &seq));
-    PetscCall(VecScatterBegin(sc, h, seq, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(sc, h, seq, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(PetscMalloc1(*n, all));
-    PetscCall(VecGetArrayRead(seq, &a));
-    PetscCall(PetscArraycpy(*all, a, *n));
-    PetscCall(VecRestoreArrayRead(seq, &a));
-    PetscCall(VecScatterDestroy(&sc));
-    PetscCall(VecDestroy(&seq));
-  }
+  PetscCall(HGVecGatherAll(h, all));
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));
   PetscCall(HGDestroy(&hg));

@@ -5,26 +5,6 @@ static const char help[] = "t520-eqm-mnist: the eqm problem on real images (MNIS
 #include "hgtest.h"
 #include <unistd.h>
 
-static PetscErrorCode Gather(Vec x, PetscScalar **all, PetscInt *n)
-{
-  VecScatter         sc;
-  Vec                seq;
-  const PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetSize(x, n));
-  PetscCall(VecScatterCreateToAll(x, &sc, &seq));
-  PetscCall(VecScatterBegin(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(PetscMalloc1(*n, all));
-  PetscCall(VecGetArrayRead(seq, &a));
-  PetscCall(PetscArraycpy(*all, a, *n));
-  PetscCall(VecRestoreArrayRead(seq, &a));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&seq));
-  PetscFunctionReturn(0);
-}
-
 /* The hypergradient (AID-GMRES, t = k = 40) and the accuracies on comm; with check, also the
    callbacks and the hypergradient against finite differences */
 static PetscErrorCode Run(MPI_Comm comm, PetscBool check, PetscScalar **hall, PetscInt *n, PetscReal acc[2])
@@ -64,7 +44,8 @@ static PetscErrorCode Run(MPI_Comm comm, PetscBool check, PetscScalar **hall, Pe
     PetscCall(HGGetLowerSolution(hg, &wt));
     PetscCall(HGProblemComputeAccuracy(prob, wt, lambda, &acc[0], &acc[1]));
   }
-  PetscCall(Gather(h, hall, n));
+  PetscCall(VecGetSize(h, n));
+  PetscCall(HGVecGatherAll(h, hall));
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));
   PetscCall(VecDestroy(&w));

@@ -10,26 +10,6 @@ static const Case cases[] = {
   {HGAID, KSPGMRES}, {HGAID, KSPCGNE}, {HGAID, KSPRICHARDSON}, {HGITD, NULL}, {HGIAD, NULL},
 };
 
-static PetscErrorCode Gather(Vec x, PetscScalar **all, PetscInt *n)
-{
-  VecScatter         sc;
-  Vec                seq;
-  const PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetSize(x, n));
-  PetscCall(VecScatterCreateToAll(x, &sc, &seq));
-  PetscCall(VecScatterBegin(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(PetscMalloc1(*n, all));
-  PetscCall(VecGetArrayRead(seq, &a));
-  PetscCall(PetscArraycpy(*all, a, *n));
-  PetscCall(VecRestoreArrayRead(seq, &a));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&seq));
-  PetscFunctionReturn(0);
-}
-
 /* lambda: the initial one with A scaled by 5, then projected (||A||_2 = 1 - eps) */
 static PetscErrorCode Run(MPI_Comm comm, const Case *c, PetscInt t, PetscScalar **lam, PetscScalar **hg_all, PetscScalar **w_all, PetscReal *f, PetscInt *nl, PetscInt *nw)
 {
@@ -57,9 +37,12 @@ static PetscErrorCode Run(MPI_Comm comm, const Case *c, PetscInt t, PetscScalar 
   PetscCall(HGGetInfo(hg, &info));
   *f = info.upper_objective;
   PetscCall(HGGetLowerSolution(hg, &w));
-  PetscCall(Gather(lambda, lam, nl));
-  PetscCall(Gather(h, hg_all, nl));
-  PetscCall(Gather(w, w_all, nw));
+  PetscCall(VecGetSize(lambda, nl));
+  PetscCall(HGVecGatherAll(lambda, lam));
+  PetscCall(VecGetSize(h, nl));
+  PetscCall(HGVecGatherAll(h, hg_all));
+  PetscCall(VecGetSize(w, nw));
+  PetscCall(HGVecGatherAll(w, w_all));
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));
   PetscCall(HGDestroy(&hg));

@@ -4,26 +4,6 @@ static const char help[] = "t520: the eqm problem (equilibrium model, Grazzi et 
                            "  projected hypergradient descent lowers f and lifts the held-out accuracy above chance.\n";
 #include "hgtest.h"
 
-/* The A block (h x h, column major, first in lambda) on every rank */
-static PetscErrorCode GetA(Vec lambda, PetscInt h, PetscScalar **A)
-{
-  VecScatter         sc;
-  Vec                seq;
-  const PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecScatterCreateToAll(lambda, &sc, &seq));
-  PetscCall(VecScatterBegin(sc, lambda, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, lambda, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(PetscMalloc1(h * h, A));
-  PetscCall(VecGetArrayRead(seq, &a));
-  PetscCall(PetscArraycpy(*A, a, h * h));
-  PetscCall(VecRestoreArrayRead(seq, &a));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&seq));
-  PetscFunctionReturn(0);
-}
-
 /* ||A||_2 by power iteration on A^T A (independent of the LAPACK SVD of the projection) */
 static PetscReal PowerNorm(PetscInt h, const PetscScalar *A)
 {
@@ -163,7 +143,7 @@ int main(int argc, char **argv)
   PetscCall(HGProblemGetInitialHyperparameters(prob, l0));
 
   /* the contraction constant at the initial lambda is ||A||_2 */
-  PetscCall(GetA(l0, hdim, &A0));
+  PetscCall(HGVecGatherAll(l0, &A0)); /* A: the first hdim x hdim entries, column major */
   n0 = PowerNorm(hdim, A0);
   PetscCall(HGProblemGetMapContraction(prob, &q));
   HGTEST_CHECK(n0 < 1 - eps && PetscAbsReal(q - n0) <= 1e-9 * n0, "contraction constant %g differs from ||A||_2 = %g (power iteration) at the initial lambda", (double)q, (double)n0);
@@ -185,12 +165,12 @@ int main(int argc, char **argv)
     for (PetscInt g = lo; g < PetscMin(hi, hdim * hdim); g++) l[g - lo] *= 8.0;
     PetscCall(VecRestoreArray(l1, &l));
   }
-  PetscCall(GetA(l1, hdim, &A1));
+  PetscCall(HGVecGatherAll(l1, &A1)); /* A: the first hdim x hdim entries, column major */
   n1 = PowerNorm(hdim, A1);
   HGTEST_CHECK(n1 > 1, "test set-up: the scaled A should have norm > 1, has %g", (double)n1);
   PetscCall(VecCopy(l1, lsave));
   PetscCall(HGProblemProject(prob, l1));
-  PetscCall(GetA(l1, hdim, &Ap));
+  PetscCall(HGVecGatherAll(l1, &Ap)); /* A: the first hdim x hdim entries, column major */
   err = PowerNorm(hdim, Ap);
   HGTEST_CHECK(PetscAbsReal(err - (1 - eps)) <= 1e-9, "projected ||A||_2 = %g (power iteration), expected 1 - eps = %g", (double)err, (double)(1 - eps));
   PetscCall(HGProblemGetMapContraction(prob, &q));

@@ -4,28 +4,6 @@ static const char help[] = "t600-data-formats: one data set stored as LIBSVM, CS
                            "regression on each copy gives the same hypergradient to 1e-12.\n";
 #include "hgtest.h"
 
-/* The whole Vec on every rank (PetscFree() it) */
-static PetscErrorCode GatherAll(Vec v, PetscScalar **a)
-{
-  VecScatter         sc;
-  Vec                all;
-  PetscInt           n;
-  const PetscScalar *aa;
-
-  PetscFunctionBegin;
-  PetscCall(VecScatterCreateToAll(v, &sc, &all));
-  PetscCall(VecScatterBegin(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(sc, v, all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecGetSize(v, &n));
-  PetscCall(PetscMalloc1(n, a));
-  PetscCall(VecGetArrayRead(all, &aa));
-  PetscCall(PetscArraycpy(*a, aa, n));
-  PetscCall(VecRestoreArrayRead(all, &aa));
-  PetscCall(VecScatterDestroy(&sc));
-  PetscCall(VecDestroy(&all));
-  PetscFunctionReturn(0);
-}
-
 /* The generator of tests/data/make-corpus.py */
 static PetscReal GoodX(PetscInt i, PetscInt j)
 {
@@ -67,7 +45,7 @@ static PetscErrorCode CheckGood(HGData *d, const char *what, PetscInt M, PetscBo
   if (!isaij) PetscCall(PetscObjectTypeCompare((PetscObject)d->X, MATSEQAIJ, &isaij));
   HGTEST_CHECK(isaij == sparse, "%s: the matrix should be %s", what, sparse ? "AIJ" : "dense");
   PetscCall(HGDataGatherDense(d, &x));
-  PetscCall(GatherAll(d->y, &y));
+  PetscCall(HGVecGatherAll(d->y, &y));
   for (PetscInt i = 0; i < M; i++) {
     HGTEST_CHECK(y[i] == GoodY(i), "%s: label %" PetscInt_FMT " is %g, expected %g", what, i, (double)y[i], (double)GoodY(i));
     for (PetscInt j = 0; j < 6; j++) HGTEST_CHECK(x[i * 6 + j] == GoodX(i, j), "%s: X[%" PetscInt_FMT ",%" PetscInt_FMT "] = %g, expected %g", what, i, j, (double)x[i * 6 + j], (double)GoodX(i, j));
@@ -169,8 +147,8 @@ int main(int argc, char **argv)
     HGTEST_CHECK(d.nsamples == 5 && d.nfeatures == 6 && d.nclasses == 5 && e.nsamples == 5 && e.nfeatures == 6, "IDX: %" PetscInt_FMT " x %" PetscInt_FMT " (%" PetscInt_FMT " classes), expected 5 x 6 (5)", d.nsamples, d.nfeatures, d.nclasses);
     PetscCall(HGDataGatherDense(&d, &x));
     PetscCall(HGDataGatherDense(&e, &xg));
-    PetscCall(GatherAll(d.y, &y));
-    PetscCall(GatherAll(e.y, &yg));
+    PetscCall(HGVecGatherAll(d.y, &y));
+    PetscCall(HGVecGatherAll(e.y, &yg));
     for (PetscInt i = 0; i < 5; i++) {
       HGTEST_CHECK(y[i] == (3 * i) % 5 && yg[i] == y[i], "IDX: label %" PetscInt_FMT " is %g (gzip %g), expected %d", i, (double)y[i], (double)yg[i], (int)((3 * i) % 5));
       for (PetscInt j = 0; j < 6; j++) {

@@ -82,20 +82,7 @@ static PetscErrorCode HeartHypergradient(MPI_Comm comm, const char *dir, PetscSc
   PetscCall(HGTestCompute(hg, lambda, g));
   PetscCall(VecGetSize(g, &n));
   HGTEST_CHECK(n == 13, "logreg on heart_scale has %" PetscInt_FMT " hyperparameters, expected 13", n);
-  {
-    VecScatter         sc;
-    Vec                all;
-    const PetscScalar *a;
-    PetscCall(VecScatterCreateToAll(g, &sc, &all));
-    PetscCall(VecScatterBegin(sc, g, all, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(sc, g, all, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(PetscMalloc1(n, h));
-    PetscCall(VecGetArrayRead(all, &a));
-    PetscCall(PetscArraycpy(*h, a, n));
-    PetscCall(VecRestoreArrayRead(all, &a));
-    PetscCall(VecScatterDestroy(&sc));
-    PetscCall(VecDestroy(&all));
-  }
+  PetscCall(HGVecGatherAll(g, h));
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&g));
   PetscCall(HGDestroy(&hg));
