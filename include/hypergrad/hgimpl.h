@@ -157,6 +157,8 @@ PETSC_INTERN PetscErrorCode HGVecSetHashNormal(Vec, PetscInt64 seed, PetscInt64 
 PETSC_INTERN PetscErrorCode HGVecSetHashUniform(Vec, PetscInt64 seed, PetscInt64 stream, PetscReal lo, PetscReal hi);
 /* Range of the regularization weights r = lambda (or exp(lambda)): min(r, 0 if below), max |r| */
 PETSC_INTERN PetscErrorCode HGRegWeightRange(Vec lambda, PetscBool useexp, PetscReal *rmin, PetscReal *rabsmax);
+/* Projection onto lambda_j >= 1e-8 (weights used without exp) */
+PETSC_INTERN PetscErrorCode HGProjectionPositiveWeights(HGProblem, Vec lambda, void *ctx);
 PETSC_INTERN PetscErrorCode HGMatCreateDenseHash(MPI_Comm, PetscInt M, PetscInt N, Vec rowlayout, Vec collayout, PetscInt64 seed, PetscInt64 stream, PetscReal scale, Mat *);
 PETSC_INTERN PetscErrorCode HGDenseHashArray(PetscInt M, PetscInt N, PetscInt64 seed, PetscInt64 stream, PetscReal scale, PetscScalar **);
 /* Dense helpers on one rank's column-major arrays: C = op(A) * op(B) */

@@ -217,7 +217,9 @@ static PetscErrorCode ReadInner(HGReader *r)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode HGDataRead_HDF5(HGReader *r)
+/* fn(r) with HDF5's own error printing off: errors are reported by the checks, with the file
+   name; the printing is restored whatever fn returns */
+static PetscErrorCode Quietly(PetscErrorCode (*fn)(HGReader *), HGReader *r)
 {
   H5E_auto2_t    func;
   void          *data;
@@ -225,10 +227,17 @@ PetscErrorCode HGDataRead_HDF5(HGReader *r)
 
   PetscFunctionBegin;
   H5Eget_auto2(H5E_DEFAULT, &func, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by the checks, with the file name */
-  ierr = ReadInner(r);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  ierr = (*fn)(r);
   H5Eset_auto2(H5E_DEFAULT, func, data);
   PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGDataRead_HDF5(HGReader *r)
+{
+  PetscFunctionBegin;
+  PetscCall(Quietly(ReadInner, r));
   PetscFunctionReturn(0);
 }
 
@@ -300,15 +309,10 @@ static PetscErrorCode WriteInner(HGReader *r)
 
 static PetscErrorCode WriteRoot(HGReader *r)
 {
-  H5E_auto2_t    func;
-  void          *data;
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  H5Eget_auto2(H5E_DEFAULT, &func, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  ierr = WriteInner(r);
-  H5Eset_auto2(H5E_DEFAULT, func, data);
+  ierr = Quietly(WriteInner, r);
   if (ierr) remove(r->labels);
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -375,16 +379,8 @@ static PetscErrorCode VecReadInner(HGReader *r)
 
 static PetscErrorCode VecReadRoot(HGReader *r)
 {
-  H5E_auto2_t    func;
-  void          *data;
-  PetscErrorCode ierr;
-
   PetscFunctionBegin;
-  H5Eget_auto2(H5E_DEFAULT, &func, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  ierr = VecReadInner(r);
-  H5Eset_auto2(H5E_DEFAULT, func, data);
-  PetscCall(ierr);
+  PetscCall(Quietly(VecReadInner, r));
   PetscFunctionReturn(0);
 }
 

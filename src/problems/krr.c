@@ -50,6 +50,7 @@ typedef struct {
   PetscReal        offset;       /* added to the synthetic features (the kernel does not see it) */
   PetscBool        useexp;
   PetscBool        lambdaconst;  /* -krr_lambda_constants: L, mu at every lambda (row-sum bound) */
+  PetscReal        rowmax;       /* its largest row sum of K; < 0: K was rebuilt since */
   PetscBool        fromfile;     /* data from -data_* files instead of synthetic */
   PetscReal       *xtr, *xval; /* features, row major (point i at x + i p), on every rank */
   Mat              K, Kv;
@@ -149,7 +150,8 @@ static PetscErrorCode Update(KRR *krr, Vec lambda)
   if (!same) { /* every rank sees the same gathered gamma, so all take this branch together */
     PetscCall(FillKernel(krr, krr->xtr, krr->K));
     PetscCall(FillKernel(krr, krr->xval, krr->Kv));
-    krr->built = PETSC_TRUE;
+    krr->built  = PETSC_TRUE;
+    krr->rowmax = -1;
   }
   krr->l_ptr   = (const void *)lambda;
   krr->l_id    = id;
@@ -252,15 +254,16 @@ static PetscErrorCode KMult(KRR *krr, Vec x, PetscReal shift, Vec c, Vec y)
    mu = beta (K is positive semidefinite), at lambda: one pass over K with the ones vector */
 static PetscErrorCode LowerConstants(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx)
 {
-  KRR      *krr = (KRR *)ctx;
-  PetscReal rmax;
+  KRR *krr = (KRR *)ctx;
 
   PetscFunctionBegin;
   PetscCall(Update(krr, lambda));
-  PetscCall(VecSet(krr->tw, 1.0));
-  PetscCall(KMult(krr, krr->tw, 0.0, NULL, krr->rs));
-  PetscCall(VecMax(krr->rs, NULL, &rmax));
-  *L  = rmax + krr->beta;
+  if (krr->rowmax < 0) { /* once per kernel matrix, not once per lower solve */
+    PetscCall(VecSet(krr->tw, 1.0));
+    PetscCall(KMult(krr, krr->tw, 0.0, NULL, krr->rs));
+    PetscCall(VecMax(krr->rs, NULL, &krr->rowmax));
+  }
+  *L  = krr->rowmax + krr->beta;
   *mu = krr->beta;
   PetscFunctionReturn(0);
 }

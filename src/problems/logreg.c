@@ -606,20 +606,6 @@ static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, V
   PetscFunctionReturn(0);
 }
 
-/* lambda_j >= 1e-8: the regularization weights must stay positive */
-static PetscErrorCode Projection(HGProblem prob, Vec lambda, void *ctx)
-{
-  PetscInt     n;
-  PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetLocalSize(lambda, &n));
-  PetscCall(VecGetArray(lambda, &a));
-  for (PetscInt j = 0; j < n; j++) a[j] = PetscMax(PetscRealPart(a[j]), 1e-8);
-  PetscCall(VecRestoreArray(lambda, &a));
-  PetscFunctionReturn(0);
-}
-
 /* ||X||_2^2 by 50 power iterations on X^T X from a seeded start (a lower estimate, times 1.01) */
 static PetscErrorCode NormSquared(LR *lr, Vec w, PetscReal *nrm2)
 {
@@ -696,7 +682,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   LR       *lr   = (LR *)prob->data;
   MPI_Comm  comm = PetscObjectComm((PetscObject)prob);
   Vec       w, lambda;
-  PetscReal rmax, rmin;
+  PetscReal L, mu;
   PetscBool found;
 
   PetscFunctionBegin;
@@ -722,14 +708,13 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
   PetscCall(NormSquared(lr, w, &lr->normX2));
-  PetscCall(VecMax(lr->r, NULL, &rmax));
-  PetscCall(VecMin(lr->r, NULL, &rmin));
-  PetscCall(HGProblemSetLowerConstants(prob, lr->normX2 / 4.0 + rmax, rmin));
+  PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
+  PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, lr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
-  if (!lr->useexp) PetscCall(HGProblemSetProjection(prob, Projection));
+  if (!lr->useexp) PetscCall(HGProblemSetProjection(prob, HGProjectionPositiveWeights));
   PetscFunctionReturn(0);
 }
 

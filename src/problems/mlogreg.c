@@ -216,19 +216,6 @@ static PetscErrorCode Accuracy(HGProblem prob, Vec w, Vec lambda, PetscReal *val
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Projection(HGProblem prob, Vec lambda, void *ctx)
-{
-  PetscInt     n;
-  PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetLocalSize(lambda, &n));
-  PetscCall(VecGetArray(lambda, &a));
-  for (PetscInt j = 0; j < n; j++) a[j] = PetscMax(PetscRealPart(a[j]), 1e-8);
-  PetscCall(VecRestoreArray(lambda, &a));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode CreateData(HGProblem prob)
 {
   MLR     *ml   = (MLR *)prob->data;
@@ -282,7 +269,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   MPI_Comm comm = PetscObjectComm((PetscObject)prob);
   Vec      w, lambda;
   PetscInt nl, nlv, nlt;
-  PetscReal scale;
+  PetscReal scale, L, mu;
 
   PetscFunctionBegin;
   if (ml->X) PetscFunctionReturn(0);
@@ -312,13 +299,13 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (ml->useexp) PetscCall(VecLog(lambda));
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   PetscCall(HGMatNormSquaredEstimate(ml->X, ml->sy.seed, &ml->normX2));
-  scale = 1.0 / ((PetscReal)ml->sy.c * (PetscReal)ml->sy.p);
-  PetscCall(HGProblemSetLowerConstants(prob, (PetscReal)ml->sy.c * ml->normX2 / (2.0 * (PetscReal)ml->ntr) + ml->rmax * scale, ml->rmin * scale));
+  PetscCall(LowerConstants(prob, lambda, &L, &mu, ml));
+  PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, ml, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
-  if (!ml->useexp) PetscCall(HGProblemSetProjection(prob, Projection));
+  if (!ml->useexp) PetscCall(HGProblemSetProjection(prob, HGProjectionPositiveWeights));
   PetscCall(HGProblemSetAccuracy(prob, Accuracy));
   PetscFunctionReturn(0);
 }

@@ -78,19 +78,3 @@ PetscErrorCode HGDenseHashArray(PetscInt M, PetscInt N, PetscInt64 seed, PetscIn
     for (PetscInt i = 0; i < M; i++) (*a)[i + j * M] = scale * HGHashNormal(seed, stream, (PetscInt64)i * N + j);
   PetscFunctionReturn(0);
 }
-
-PetscErrorCode HGRegWeightRange(Vec lambda, PetscBool useexp, PetscReal *rmin, PetscReal *rabsmax)
-{
-  PetscReal lo, hi;
-
-  PetscFunctionBegin;
-  PetscCall(VecMin(lambda, NULL, &lo));
-  PetscCall(VecMax(lambda, NULL, &hi));
-  if (useexp) {
-    lo = PetscExpReal(lo);
-    hi = PetscExpReal(hi);
-  }
-  *rmin    = PetscMax(lo, 0.0);
-  *rabsmax = PetscMax(PetscAbsReal(lo), PetscAbsReal(hi));
-  PetscFunctionReturn(0);
-}
