@@ -14,11 +14,12 @@ and the same outer gradient descent, reads /history and writes
 Usage: python3 docs/er_hyperclean.py [--build build] [--out docs/results/er_hyperclean]
        [--nsamples 1500] [--iters 40] [--step 100] [--pairs 0.01:0.01,0.1:0.01]
 """
-import argparse, csv, os, subprocess, sys, tempfile, time
+import argparse, csv, os, sys, tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-import h5py
 import numpy as np
+
+from hgruns import run_env, run_hgrun
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -57,7 +58,7 @@ def main():
             "-outer_type", "gd", "-outer_step", repr(a.step), "-outer_max_it", str(a.iters), "-outer_warm_start", str(a.warm_start)]
     runs = [(m, e, d) for (e, d) in pairs for m in METHODS]
     tmp = tempfile.mkdtemp(prefix="erhc-")
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env = run_env()
 
     def run(r):
         m, e, d = r
@@ -65,19 +66,11 @@ def main():
         # delta and the cap on the adjoint iterations for aid; itd and iad take k = t reverse steps
         adj = ["-hg_adjoint_atol", repr(d), "-hg_k", "20000"] if METHODS[m][1] == "aid" else []
         cmd = [hgrun] + base + METHODS[m] + ["-lower_atol", repr(e), "-outer_checkpoint", f] + adj
-        t0 = time.time()
-        try:
-            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.timeout)
-        except subprocess.TimeoutExpired:
-            print(f"{m} eps {e:g} delta {d:g}: timed out after {a.timeout:g} s", file=sys.stderr, flush=True)
+        hist, secs = run_hgrun(cmd, f, f"{m} eps {e:g} delta {d:g}", a.timeout, env)
+        if hist is None:
             return r, None
-        if p.returncode:
-            print(" ".join(cmd), "\n", p.stdout[-2000:], p.stderr[-2000:], file=sys.stderr)
-            return r, None
-        with h5py.File(f, "r") as h:
-            hist = {k: np.array(h["history"][k]) for k in h["history"]}
         print(f"{m:9s} eps {e:g} delta {d:g}: f {hist['upper_objective'][-1]:.5g} test acc {hist['test_accuracy'][-1]:.4f} "
-              f"work {int(hist['lower_its'].sum() + hist['adjoint_its'].sum())} ({time.time() - t0:.0f} s)", flush=True)
+              f"work {int(hist['lower_its'].sum() + hist['adjoint_its'].sum())} ({secs:.0f} s)", flush=True)
         return r, hist
 
     with ThreadPoolExecutor(a.jobs) as ex:

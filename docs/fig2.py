@@ -17,11 +17,12 @@ Usage (from the repository root; Debian python3 with h5py, matplotlib):
                        [--seeds 3] [--steps 3e-4,1e-3,3e-3] [--main-step 1e-3] [--jobs 2]
 The paper's setting is --ntrain 5000 --iters 5000 --seeds 5 (see docs/RESULTS.md).
 """
-import argparse, csv, os, subprocess, sys, tempfile, time
+import argparse, csv, os, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 
-import h5py
 import numpy as np
+
+from hgruns import read_history, run_env, run_hgrun
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -76,14 +77,13 @@ def main():
     tmp = a.workdir
     os.makedirs(tmp, exist_ok=True)
     tag = f"n{a.ntrain}_h{a.h}_t{a.t}_s{a.iters}"
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env = run_env()
 
     def run(r):
         m, proj, step, seed = r
         f = os.path.join(tmp, f"{tag}_{m}_{proj}_{step:g}_{seed}.h5")
         try:
-            with h5py.File(f, "r") as h:
-                hist = {k: np.array(h["history"][k]) for k in h["history"]}
+            hist = read_history(f)
             if len(hist["iteration"]) == a.iters:
                 print(f"{m:9s} proj {proj} step {step:g} seed {seed}: reused {f}", flush=True)
                 return r, hist
@@ -93,19 +93,11 @@ def main():
             os.remove(f)
         cmd = [hgrun] + base + METHODS[m] + ["-eqm_project", str(proj), "-eqm_init_seed", str(seed),
                                              "-outer_step", repr(step), "-outer_checkpoint", f]
-        t0 = time.time()
-        try:
-            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.timeout)
-        except subprocess.TimeoutExpired:
-            print(f"{m:9s} proj {proj} step {step:g} seed {seed}: timed out after {a.timeout:g} s", file=sys.stderr, flush=True)
+        label = f"{m:9s} proj {proj} step {step:g} seed {seed}"
+        hist, secs = run_hgrun(cmd, f, label, a.timeout, env)
+        if hist is None:
             return r, None
-        if p.returncode:
-            print(" ".join(cmd), "\n", p.stdout[-2000:], p.stderr[-2000:], file=sys.stderr)
-            return r, None
-        with h5py.File(f, "r") as h:
-            hist = {k: np.array(h["history"][k]) for k in h["history"]}
-        print(f"{m:9s} proj {proj} step {step:g} seed {seed}: f {hist['upper_objective'][-1]:.4g} "
-              f"test acc {hist['test_accuracy'][-1]:.3f} ({time.time() - t0:.0f} s)", flush=True)
+        print(f"{label}: f {hist['upper_objective'][-1]:.4g} test acc {hist['test_accuracy'][-1]:.3f} ({secs:.0f} s)", flush=True)
         return r, hist
 
     t0 = time.time()
