@@ -36,9 +36,10 @@
             also kept row major: twice the memory of X)
 M*/
 #include <hypergrad/hgimpl.h>
+#include "classify.h"
 #include <petscblaslapack.h>
 
-enum { STREAM_X = 21, STREAM_XV, STREAM_COLS, STREAM_COLSV, STREAM_WTRUE, STREAM_EPS, STREAM_EPSV, STREAM_LAMBDA, STREAM_POWER };
+enum { STREAM_X = 21, STREAM_XV, STREAM_COLS, STREAM_COLSV, STREAM_WTRUE, STREAM_EPS, STREAM_EPSV, STREAM_LAMBDA };
 
 typedef struct {
   PetscInt         p, ntr, nval, nnz;
@@ -606,30 +607,6 @@ static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, V
   PetscFunctionReturn(0);
 }
 
-/* ||X||_2^2 by 50 power iterations on X^T X from a seeded start (a lower estimate, times 1.01) */
-static PetscErrorCode NormSquared(LR *lr, Vec w, PetscReal *nrm2)
-{
-  Vec       v;
-  PetscReal nv, nu, est = 0;
-
-  PetscFunctionBegin;
-  PetscCall(VecDuplicate(w, &v));
-  PetscCall(HGVecSetHashNormal(v, lr->seed, STREAM_POWER));
-  PetscCall(VecNormalize(v, NULL));
-  for (PetscInt it = 0; it < 50; it++) {
-    PetscCall(MatMult(lr->X, v, lr->z));
-    PetscCall(VecNorm(lr->z, NORM_2, &nu));
-    est = PetscMax(est, nu * nu); /* Rayleigh quotient v^T X^T X v, ||v|| = 1 */
-    PetscCall(MatMultTranspose(lr->X, lr->z, v));
-    PetscCall(VecNorm(v, NORM_2, &nv));
-    if (nv == 0) break;
-    PetscCall(VecScale(v, 1.0 / nv));
-  }
-  *nrm2 = 1.01 * est;
-  PetscCall(VecDestroy(&v));
-  PetscFunctionReturn(0);
-}
-
 /* Labels as read -> +-1: the larger of the two training classes is +1; validation labels must be one of them */
 static PetscErrorCode BinaryLabels(HGData *d, PetscReal lo, PetscReal hi, const char *which)
 {
@@ -707,7 +684,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (lr->useexp) PetscCall(VecLog(lambda));
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
-  PetscCall(NormSquared(lr, w, &lr->normX2));
+  PetscCall(HGMatNormSquaredEstimate(lr->X, lr->seed, &lr->normX2));
   PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
