@@ -1,5 +1,10 @@
 # Finds MPI, PETSc and HDF5 as Debian installs them, through pkg-config.
-# Defines the imported targets HG::PETSc, HG::HDF5 and uses MPI::MPI_C.
+# Defines the imported targets HG::PETSc, HG::HDF5, HG::ZLIB and uses MPI::MPI_C.
+# Installed beside hypergradConfig.cmake: a project that calls find_package(hypergrad) runs it
+# too, so that the exported target hypergrad::hypergrad carries these usage requirements.
+if(TARGET HG::PETSc)
+  return()
+endif()
 find_package(PkgConfig REQUIRED)
 find_package(MPI REQUIRED COMPONENTS C)
 
@@ -22,4 +27,3 @@ add_library(HG::HDF5 ALIAS PkgConfig::HDF5)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET GLOBAL zlib)
 add_library(HG::ZLIB ALIAS PkgConfig::ZLIB)
 
-find_program(MPIEXEC_EXECUTABLE NAMES mpiexec mpirun REQUIRED)
