@@ -25,7 +25,7 @@ pc=$(find "$prefix" -name hypergrad.pc | head -1); [ -n "$pc" ] || fail "no hype
 "$mpiexec" -n 2 "$prefix/bin/hgsolve" -problem quadratic -hg_type aid -lower_max_it 50 > "$work/hgsolve.out" 2>&1 \
   || { cat "$work/hgsolve.out"; fail "the installed hgsolve does not run"; }
 grep -q "||h||" "$work/hgsolve.out" || { cat "$work/hgsolve.out"; fail "the installed hgsolve printed no hypergradient"; }
-if python3 -c "import numpy" 2>/dev/null; then
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then   # the Debian python the script names
   "$prefix/bin/hgscale.py" --ranks 1 --t 5 --reps 1 --runs 1 --no-plot --csv "$work/scale.csv" --mpiexec "$mpiexec" \
     -- -problem quadratic > "$work/hgscale.out" 2>&1 || { cat "$work/hgscale.out"; fail "the installed hgscale.py does not run"; }
 fi
