@@ -55,9 +55,12 @@ static PetscErrorCode CheckGood(HGData *d, const char *what, PetscInt M, PetscBo
   PetscFunctionReturn(0);
 }
 
-/* logreg hypergradient (AID-CG) with the data from -data file split in two */
-static PetscErrorCode Hypergradient(const char *dir, const char *file, PetscBool csv, Vec *h)
+/* hypergradient (AID-CG) of problem type with the data from -data file split in two; for biasreg
+   (a quadratic lower level with a direct-solve hypergradient) also checks the dimension read from
+   the file and the converged hypergradient against the exact one */
+static PetscErrorCode Hypergradient(HGProblemType type, const char *dir, const char *file, PetscBool csv, Vec *h)
 {
+  PetscBool isbr;
   char      path[PETSC_MAX_PATH_LEN];
   HGProblem prob;
   HG        hg;
@@ -72,7 +75,8 @@ static PetscErrorCode Hypergradient(const char *dir, const char *file, PetscBool
     PetscCall(PetscOptionsSetValue(NULL, "-data_csv_label_column", "label"));
     PetscCall(PetscOptionsSetValue(NULL, "-data_csv_skip_columns", "id"));
   }
-  PetscCall(HGTestProblem(PETSC_COMM_WORLD, HGPROBLEMLOGREG, &prob));
+  PetscCall(PetscStrcmp(type, HGPROBLEMBIASREG, &isbr));
+  PetscCall(HGTestProblem(PETSC_COMM_WORLD, type, &prob));
   PetscCall(PetscOptionsClearValue(NULL, "-data"));
   PetscCall(PetscOptionsClearValue(NULL, "-data_split"));
   PetscCall(PetscOptionsClearValue(NULL, "-data_seed"));
@@ -81,8 +85,21 @@ static PetscErrorCode Hypergradient(const char *dir, const char *file, PetscBool
   PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
   PetscCall(VecDuplicate(lambda, h));
   PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
-  PetscCall(HGTestMethod(prob, HGAID, HGLOWERGD, KSPCG, 100, 30, &hg));
+  PetscCall(HGTestMethod(prob, HGAID, HGLOWERGD, KSPCG, isbr ? 2000 : 100, 30, &hg));
   PetscCall(HGTestCompute(hg, lambda, *h));
+  if (isbr) {
+    Vec       hx;
+    PetscInt  n;
+    PetscReal rel;
+
+    PetscCall(VecGetSize(lambda, &n));
+    HGTEST_CHECK(n == 6, "biasreg on %s has %" PetscInt_FMT " hyperparameters, but the file has 6 features: the -data_* options were not read", file, n);
+    PetscCall(VecDuplicate(lambda, &hx));
+    PetscCall(HGProblemComputeExactHypergradient(prob, lambda, hx, NULL));
+    PetscCall(HGTestRelDiff(*h, hx, &rel));
+    HGTEST_CHECK(rel <= 1e-10, "biasreg on %s: AID-CG differs from the direct solve by %.3e (relative)", file, (double)rel);
+    PetscCall(VecDestroy(&hx));
+  }
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGDestroy(&hg));
   PetscCall(HGProblemDestroy(&prob));
@@ -164,18 +181,22 @@ int main(int argc, char **argv)
     PetscCall(HGDataDestroy(&e));
   }
 
-  /* the logreg hypergradient does not depend on the file format */
-  PetscCall(Hypergradient(dir, "good.svm", PETSC_FALSE, &href));
-  for (int k = 0; k < 4; k++) {
-    PetscCall(Hypergradient(dir, files[k], (PetscBool)(k < 2), &h));
-    PetscCall(HGTestRelDiff(h, href, &rel));
-    if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "logreg hypergradient %s vs good.svm: relative difference %.3e\n", files[k], (double)rel));
-    HGTEST_CHECK(rel <= 1e-12, "logreg hypergradient from %s differs from the LIBSVM one by %.3e (relative)", files[k], (double)rel);
-    PetscCall(VecDestroy(&h));
+  /* the logreg and biasreg hypergradients do not depend on the file format (biasreg: sparse LIBSVM
+     and CSR HDF5 go through MatMult, dense CSV and HDF5 through the fused kernel) */
+  for (int pb = 0; pb < 2; pb++) {
+    HGProblemType type = pb ? HGPROBLEMBIASREG : HGPROBLEMLOGREG;
+    PetscCall(Hypergradient(type, dir, "good.svm", PETSC_FALSE, &href));
+    for (int k = 0; k < 4; k++) {
+      PetscCall(Hypergradient(type, dir, files[k], (PetscBool)(k < 2), &h));
+      PetscCall(HGTestRelDiff(h, href, &rel));
+      if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s hypergradient %s vs good.svm: relative difference %.3e\n", type, files[k], (double)rel));
+      HGTEST_CHECK(rel <= 1e-12, "%s hypergradient from %s differs from the LIBSVM one by %.3e (relative)", type, files[k], (double)rel);
+      PetscCall(VecDestroy(&h));
+    }
+    PetscCall(VecNorm(href, NORM_2, &rel));
+    HGTEST_CHECK(rel > 1e-6, "the reference %s hypergradient is zero: the comparison is void", type);
+    PetscCall(VecDestroy(&href));
   }
-  PetscCall(VecNorm(href, NORM_2, &rel));
-  HGTEST_CHECK(rel > 1e-6, "the reference hypergradient is zero: the comparison is void");
-  PetscCall(VecDestroy(&href));
   PetscCall(PetscFinalize());
   return 0;
 }

@@ -12,10 +12,18 @@
    row major and applies X^T X in one pass over them, a block of rows at a time (the block's
    X_B x, then X_B^T of it while the block is still in cache): one read of X instead of two.
 
-   Options: -br_p <50> features, -br_ntrain <100>, -br_nval <100>, -br_beta <1>, -br_seed <0>
+   Real data: with the -data_* options of HGDataGetFromOptions() (-data_train F -data_val F, or
+   -data F with -data_split) X, y and X', y' are read from files instead (labels as regression
+   targets; dense or sparse X; sparse X is applied by MatMult/MatMultTranspose instead of the
+   fused pass).  Then L is a power-iteration estimate of ||X||^2 (x 1.01) + beta and mu = beta,
+   and the exact hypergradient gathers X and X' densely on every rank (small p only).
+
+   Options: -br_p <50> features, -br_ntrain <100>, -br_nval <100>, -br_beta <1>, -br_seed <0>,
+   and the -data_* options
 M*/
 #include <hypergrad/hgimpl.h>
 #include <petscblaslapack.h>
+#include "classify.h"
 
 enum { STREAM_X = 11, STREAM_XV, STREAM_WTRUE, STREAM_NOISE, STREAM_NOISEV, STREAM_LAMBDA };
 
@@ -29,6 +37,7 @@ typedef struct {
   PetscScalar *Xr;     /* the same rows, row major (m x p): the fused X^T X pass */
   VecScatter toall;    /* w-space Vec -> its whole copy on every rank (more than one rank) */
   Vec        xall, gall; /* sequential, length p */
+  PetscBool  fromfile; /* X, y, X', y' from -data_* files */
 } BR;
 
 /* targets y = X w_true + 0.1 noise, on each rank's rows, from the same hash as the matrix */
@@ -80,6 +89,12 @@ static PetscErrorCode GramMult(BR *br, Vec x, PetscBool sub, Vec out)
   PetscBool          seq = br->toall ? PETSC_FALSE : PETSC_TRUE;
 
   PetscFunctionBegin;
+  if (!br->Xr) { /* sparse data from a file: X^T (X x - y) by two products */
+    PetscCall(MatMult(br->X, x, br->r));
+    if (sub) PetscCall(VecAXPY(br->r, -1.0, br->y));
+    PetscCall(MatMultTranspose(br->X, br->r, out));
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscBLASIntCast(br->p, &p));
   if (seq) {
     PetscCall(VecGetArrayRead(x, &xa));
@@ -171,11 +186,39 @@ static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, V
   PetscFunctionReturn(0);
 }
 
+/* A data matrix and its targets on every rank: X column major (n x p), y of length n */
+static PetscErrorCode DenseData(BR *br, PetscBool val, PetscScalar **X, PetscScalar **y)
+{
+  PetscInt n = val ? br->nval : br->ntr;
+
+  PetscFunctionBegin;
+  if (!br->fromfile) {
+    if (X) PetscCall(HGDenseHashArray(n, br->p, br->seed, val ? STREAM_XV : STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), X));
+    if (y) {
+      PetscCall(PetscMalloc1(n, y));
+      PetscCall(Targets(br, n, val ? STREAM_XV : STREAM_X, val ? STREAM_NOISEV : STREAM_NOISE, *y, NULL));
+    }
+  } else {
+    HGData       d = {val ? br->Xv : br->X, val ? br->yv : br->y, n, br->p, 0};
+    PetscScalar *rows;
+
+    if (X) {
+      PetscCall(HGDataGatherDense(&d, &rows));
+      PetscCall(PetscMalloc1((size_t)n * br->p, X));
+      for (PetscInt i = 0; i < n; i++)
+        for (PetscInt j = 0; j < br->p; j++) (*X)[i + (size_t)j * n] = rows[(size_t)i * br->p + j];
+      PetscCall(PetscFree(rows));
+    }
+    if (y) PetscCall(HGVecGatherAll(d.y, y));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* H = X^T X + beta I on this rank (column major) */
 static PetscErrorCode DenseHessian(BR *br, PetscScalar **X, PetscScalar **H)
 {
   PetscFunctionBegin;
-  PetscCall(HGDenseHashArray(br->ntr, br->p, br->seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), X));
+  PetscCall(DenseData(br, PETSC_FALSE, X, NULL));
   PetscCall(PetscMalloc1(br->p * br->p, H));
   PetscCall(HGDenseGemm("T", "N", br->p, br->p, br->ntr, 1.0, *X, br->ntr, *X, br->ntr, 0.0, *H, br->p));
   for (PetscInt i = 0; i < br->p; i++) (*H)[i + i * br->p] += br->beta;
@@ -189,13 +232,13 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   PetscScalar *X, *H, *Xv, *y, *yv, *lam, *w, *u, *H2;
 
   PetscFunctionBegin;
+  PetscCheck(!br->fromfile || p <= 10000, PetscObjectComm((PetscObject)prob), PETSC_ERR_SUP, "biasreg: the exact hypergradient makes a dense %" PetscInt_FMT " x %" PetscInt_FMT " Hessian on every rank; with p > 10000 features use an iterative method (-hg_type aid) instead", p, p);
   PetscCall(DenseHessian(br, &X, &H));
   PetscCall(PetscMalloc1(p * p, &H2));
   PetscCall(PetscArraycpy(H2, H, p * p));
-  PetscCall(HGDenseHashArray(br->nval, p, br->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)p), &Xv));
-  PetscCall(PetscMalloc4(br->ntr, &y, br->nval, &yv, p, &w, br->nval, &u));
-  PetscCall(Targets(br, br->ntr, STREAM_X, STREAM_NOISE, y, NULL));
-  PetscCall(Targets(br, br->nval, STREAM_XV, STREAM_NOISEV, yv, NULL));
+  PetscCall(DenseData(br, PETSC_FALSE, NULL, &y));
+  PetscCall(DenseData(br, PETSC_TRUE, &Xv, &yv));
+  PetscCall(PetscMalloc2(p, &w, br->nval, &u));
   PetscCall(HGVecGatherAll(lambda, &lam));
   /* w = H^{-1} (X^T y + beta lambda) */
   for (PetscInt j = 0; j < p; j++) w[j] = br->beta * lam[j];
@@ -214,12 +257,28 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(grad, i, w[i], INSERT_VALUES));
   PetscCall(VecAssemblyBegin(grad));
   PetscCall(VecAssemblyEnd(grad));
-  PetscCall(PetscFree4(y, yv, w, u));
+  PetscCall(PetscFree2(w, u));
+  PetscCall(PetscFree(y));
+  PetscCall(PetscFree(yv));
   PetscCall(PetscFree(X));
   PetscCall(PetscFree(Xv));
   PetscCall(PetscFree(H));
   PetscCall(PetscFree(H2));
   PetscCall(PetscFree(lam));
+  PetscFunctionReturn(0);
+}
+
+/* Training and validation sets from the -data_* options (found = PETSC_FALSE: none given) */
+static PetscErrorCode DataFromOptions(HGProblem prob, BR *br, PetscBool *found)
+{
+  HGData tr, va;
+
+  PetscFunctionBegin;
+  PetscCall(HGDataGetFromOptions(PetscObjectComm((PetscObject)prob), ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
+  if (!*found) PetscFunctionReturn(0);
+  br->X = tr.X, br->y = tr.y, br->Xv = va.X, br->yv = va.y;
+  br->p = tr.nfeatures, br->ntr = tr.nsamples, br->nval = va.nsamples;
+  br->fromfile = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -230,17 +289,22 @@ static PetscErrorCode SetUp(HGProblem prob)
   Vec          w, lambda;
   PetscScalar *X, *H;
   PetscReal    emin, emax;
+  PetscBool    found, dense;
 
   PetscFunctionBegin;
   if (br->X) PetscFunctionReturn(0);
+  PetscCall(DataFromOptions(prob, br, &found));
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->p, &w));
   PetscCall(VecDuplicate(w, &lambda));
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->ntr, &br->y));
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->nval, &br->yv));
-  PetscCall(HGMatCreateDenseHash(comm, br->ntr, br->p, br->y, w, br->seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->X));
-  PetscCall(HGMatCreateDenseHash(comm, br->nval, br->p, br->yv, w, br->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->Xv));
-  PetscCall(Targets(br, br->ntr, STREAM_X, STREAM_NOISE, NULL, br->y));
-  PetscCall(Targets(br, br->nval, STREAM_XV, STREAM_NOISEV, NULL, br->yv));
+  if (!found) {
+    PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->ntr, &br->y));
+    PetscCall(VecCreateMPI(comm, PETSC_DECIDE, br->nval, &br->yv));
+    PetscCall(HGMatCreateDenseHash(comm, br->ntr, br->p, br->y, w, br->seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->X));
+    PetscCall(HGMatCreateDenseHash(comm, br->nval, br->p, br->yv, w, br->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->Xv));
+    PetscCall(Targets(br, br->ntr, STREAM_X, STREAM_NOISE, NULL, br->y));
+    PetscCall(Targets(br, br->nval, STREAM_XV, STREAM_NOISEV, NULL, br->yv));
+  }
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)br->X, &dense, MATMPIDENSE, MATSEQDENSE, ""));
   PetscCall(VecDuplicate(br->y, &br->r));
   PetscCall(VecDuplicate(br->yv, &br->rv));
   PetscCall(VecDuplicate(w, &br->dw));
@@ -250,14 +314,16 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscMPIInt        size;
 
     PetscCall(MatGetLocalSize(br->X, &br->m, NULL));
-    PetscCall(MatDenseGetLDA(br->X, &lda));
-    PetscCall(PetscMalloc1((size_t)br->m * br->p, &br->Xr));
-    PetscCall(MatDenseGetArrayRead(br->X, &a));
-    for (PetscInt j = 0; j < br->p; j++)
-      for (PetscInt i = 0; i < br->m; i++) br->Xr[(size_t)i * br->p + j] = a[i + (size_t)j * lda];
-    PetscCall(MatDenseRestoreArrayRead(br->X, &a));
     PetscCallMPI(MPI_Comm_size(comm, &size));
-    if (size > 1) {
+    if (dense) {
+      PetscCall(MatDenseGetLDA(br->X, &lda));
+      PetscCall(PetscMalloc1((size_t)br->m * br->p, &br->Xr));
+      PetscCall(MatDenseGetArrayRead(br->X, &a));
+      for (PetscInt j = 0; j < br->p; j++)
+        for (PetscInt i = 0; i < br->m; i++) br->Xr[(size_t)i * br->p + j] = a[i + (size_t)j * lda];
+      PetscCall(MatDenseRestoreArrayRead(br->X, &a));
+    }
+    if (dense && size > 1) {
       PetscCall(VecScatterCreateToAll(w, &br->toall, &br->xall));
       PetscCall(VecDuplicate(br->xall, &br->gall));
     }
@@ -265,10 +331,16 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetVecTemplates(prob, w, lambda));
   PetscCall(HGVecSetHashNormal(lambda, br->seed, STREAM_LAMBDA));
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
-  PetscCall(DenseHessian(br, &X, &H));
-  PetscCall(HGDenseSymEigRange(br->p, H, &emin, &emax));
-  PetscCall(PetscFree(X));
-  PetscCall(PetscFree(H));
+  if (!br->fromfile) {
+    PetscCall(DenseHessian(br, &X, &H));
+    PetscCall(HGDenseSymEigRange(br->p, H, &emin, &emax));
+    PetscCall(PetscFree(X));
+    PetscCall(PetscFree(H));
+  } else { /* any p: L from a power-iteration estimate of ||X||^2, mu = beta (a lower bound) */
+    PetscCall(HGMatNormSquaredEstimate(br->X, br->seed, &emax));
+    emax += br->beta;
+    emin = br->beta;
+  }
   PetscCall(HGProblemSetLowerConstants(prob, emax, emin));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
@@ -300,7 +372,7 @@ static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
   BR *br = (BR *)prob->data;
 
   PetscFunctionBegin;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "biased regularization: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, beta = %g\n", br->p, br->ntr, br->nval, (double)br->beta));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "biased regularization: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, beta = %g, %s\n", br->p, br->ntr, br->nval, (double)br->beta, br->fromfile ? "data from files (-data_*)" : "synthetic data"));
   PetscFunctionReturn(0);
 }
 
