@@ -58,6 +58,12 @@ typedef PetscErrorCode (*HGProblemVecFn)(HGProblem, Vec w, Vec lambda, Vec out, 
 typedef PetscErrorCode (*HGProblemMultFn)(HGProblem, Vec w, Vec lambda, Vec x, Vec y, void *ctx);
 typedef PetscErrorCode (*HGProblemUpperGradientFn)(HGProblem, Vec w, Vec lambda, Vec gw, Vec glambda, void *ctx);
 typedef PetscErrorCode (*HGProblemProjectionFn)(HGProblem, Vec lambda, void *ctx);
+/* How the step h of a product by central differences is chosen (as PETSc's MatMFFD chooses it) */
+typedef enum {
+  HG_FD_WP = 0, /* Walker-Pernice: h = err sqrt(1 + ||u||) / ||a|| */
+  HG_FD_DS = 1  /* Dennis-Schnabel: h = err max(|u.a|, umin ||a||_1) / ||a||^2 */
+} HGFDType;
+PETSC_EXTERN const char *const HGFDTypes[];
 /* L and mu of the lower level at lambda (HGProblemSetLowerConstantsFunction()) */
 typedef PetscErrorCode (*HGProblemLowerConstantsFn)(HGProblem, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx);
 
@@ -85,6 +91,10 @@ PETSC_EXTERN PetscErrorCode HGProblemSetLowerHessianMult(HGProblem, HGProblemMul
 PETSC_EXTERN PetscErrorCode HGProblemSetLowerMixedMultTranspose(HGProblem, HGProblemMultFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetLowerConstants(HGProblem, PetscReal L, PetscReal mu);
 PETSC_EXTERN PetscErrorCode HGProblemGetLowerConstants(HGProblem, PetscReal *L, PetscReal *mu);
+PETSC_EXTERN PetscErrorCode HGProblemSetLowerParamGradient(HGProblem, HGProblemVecFn);
+/* first derivatives only: products not given are taken by central differences */
+PETSC_EXTERN PetscErrorCode HGProblemSetFiniteDifferences(HGProblem, HGFDType, PetscReal err, PetscReal umin);
+PETSC_EXTERN PetscErrorCode HGProblemGetApproximateProducts(HGProblem, PetscBool *);
 /* fixed-point form */
 PETSC_EXTERN PetscErrorCode HGProblemSetMap(HGProblem, HGProblemVecFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetMapJacobianTransposeMult(HGProblem, HGProblemMultFn);
@@ -227,6 +237,8 @@ typedef struct {
   PetscReal              lower_error_bound; /* ||w_t - w(lambda)|| <= lower_residual / mu */
   PetscInt               bound_estimated;   /* HGBoundConstant bits of the constants estimated (0: all given) */
   PetscLogDouble         time_bound;        /* seconds spent on the bounds (included in time_total) */
+  PetscBool              approximate_products; /* second derivatives by central differences: h is approximate
+                                                  beyond the methods' error and the bounds are not rigorous */
 } HGInfo;
 
 /* The constants of the bounds, as bits of HGInfo.bound_estimated */

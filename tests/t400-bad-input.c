@@ -90,7 +90,14 @@ int main(int argc, char **argv)
   PetscCall(HGProblemSetVecTemplates(shell, w, lambda));
   EXPECT_ERROR(HGProblemSetUp(shell), PETSC_ERR_ARG_WRONGSTATE, "HGProblemSetLowerGradient");
   PetscCall(HGProblemSetLowerGradient(shell, Gradient));
-  EXPECT_ERROR(HGProblemSetUp(shell), PETSC_ERR_ARG_WRONGSTATE, "HGProblemSetLowerHessianMult");
+  /* without the Hessian and mixed products they are taken by differences: the upper level is what is missing */
+  EXPECT_ERROR(HGProblemSetUp(shell), PETSC_ERR_ARG_WRONGSTATE, "HGProblemSetUpperGradient");
+  PetscCall(HGProblemDestroy(&shell));
+  /* a map without d_w Phi^T and not declared symmetric: d_w Phi^T cannot come from differences of Phi */
+  PetscCall(HGProblemCreate(PETSC_COMM_WORLD, &shell));
+  PetscCall(HGProblemSetVecTemplates(shell, w, lambda));
+  PetscCall(HGProblemSetMap(shell, Gradient));
+  EXPECT_ERROR(HGProblemSetUp(shell), PETSC_ERR_ARG_WRONGSTATE, "HGProblemSetSymmetric");
   PetscCall(HGProblemDestroy(&shell));
 
   PetscCall(VecDestroy(&wrong));

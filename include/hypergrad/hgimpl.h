@@ -42,7 +42,13 @@ struct _p_HGProblem {
   PetscReal                L, mu, q; /* known constants; 0 when unknown */
   PetscReal                bc_etaw, bc_etal, bc_LA, bc_LB, bc_B; /* constants of the error bounds */
   PetscInt                 bc_set;   /* HGBoundConstant bits of those given (HGProblemSetBoundConstants()) */
-  PetscBool                symmetric;
+  PetscBool                symmetric, symmetric_set;
+  /* products taken by central differences when not given (or -problem_fd_products) */
+  HGProblemVecFn           lowerparamgradient; /* grad_lambda l (optional): the mixed product by differences in w */
+  PetscBool                fd_force, fd_hess, fd_mixed, fd_mapjac, fd_mapjact, fd_mapparam;
+  HGFDType                 fd_type;
+  PetscReal                fd_err, fd_umin;
+  Vec                      fd_w, fd_g1, fd_g2, fd_l, fd_l1, fd_l2; /* work, created on first use */
   PetscInt                 nlowergrad, nhessmult, nmixed, nmap, nmapjact, nmapjac, nmapparam, nupper, nuppergrad;
   PetscBool                setupcalled;
 };
@@ -61,6 +67,12 @@ PETSC_INTERN PetscErrorCode HGProblemAdjointAddParamTerm(HGProblem, Vec w, Vec l
 PETSC_INTERN PetscErrorCode HGProblemLowerResidualNorm(HGProblem, Vec w, Vec lambda, Vec work, PetscReal *);
 PETSC_INTERN PetscErrorCode HGProblemCheckVec(HGProblem, Vec, PetscBool lambdaspace, const char[]);
 PETSC_INTERN PetscErrorCode HGProblemCheckComplete(HGProblem);
+/* Products by central differences of the gradients or of the map (src/util/fdprod.c) */
+PETSC_INTERN PetscErrorCode HGProblemFDHessianMult(HGProblem, Vec w, Vec lambda, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode HGProblemFDMixedMultTranspose(HGProblem, Vec w, Vec lambda, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode HGProblemFDMapJacobianMult(HGProblem, Vec w, Vec lambda, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode HGProblemFDMapParamJacobianTransposeMult(HGProblem, Vec w, Vec lambda, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode HGProblemFDDestroy(HGProblem);
 /* Built-in optimization-form problems: context and the six callbacks in one call */
 PETSC_INTERN PetscErrorCode HGProblemSetOptimizationCallbacks(HGProblem, void *ctx, HGProblemScalarFn lowerobj, HGProblemVecFn lowergrad, HGProblemMultFn hess, HGProblemMultFn mixed, HGProblemScalarFn upperobj, HGProblemUpperGradientFn uppergrad);
 

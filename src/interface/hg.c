@@ -378,6 +378,12 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
     PetscCall(VecNorm(h, NORM_2, &nrm));
     hg->info.reason = PetscIsInfOrNanReal(nrm) ? HG_DIVERGED_NANORINF : HG_CONVERGED;
   }
+  PetscCall(HGProblemGetApproximateProducts(hg->problem, &hg->info.approximate_products));
+  if (hg->problem->fd_mapjac && hg->ksp) { /* cgne and lsqr multiply by d_w Phi: differences of Phi */
+    PetscBool fwd;
+    PetscCall(PetscObjectTypeCompareAny((PetscObject)hg->ksp, &fwd, KSPCGNE, KSPLSQR, ""));
+    if (fwd) hg->info.approximate_products = PETSC_TRUE;
+  }
   PetscCall(HGComputeBounds(hg, lambda, h));
   if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
   PetscCall(PetscTime(&t1));
@@ -450,8 +456,19 @@ PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "  error bound: a posteriori %.3e, a priori ", (double)i->bound_aposteriori));
     if (i->bound_apriori >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "%.3e", (double)i->bound_apriori));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "n/a"));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "; ||w_t - w*|| <= %.3e; constants %s%s (%.3e s)\n", (double)i->lower_error_bound, i->bound_estimated ? "estimated:" : "from the problem", est, i->time_bound));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "; ||w_t - w*|| <= %.3e; constants %s%s (%.3e s)%s\n", (double)i->lower_error_bound, i->bound_estimated ? "estimated:" : "from the problem", est, i->time_bound, i->approximate_products ? "; NOT rigorous: it does not account for the differencing error of the products" : ""));
   } else if (hg->bound && i->reason > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "  error bound: n/a (no strong convexity / contraction constant known or estimable)\n"));
+  if (i->approximate_products) {
+    HGProblem p = hg->problem;
+    char      what[256] = "";
+
+    if (p->fd_hess) PetscCall(PetscStrlcat(what, " Hessian", sizeof(what)));
+    if (p->fd_mixed) PetscCall(PetscStrlcat(what, p->lowerparamgradient ? " mixed (from grad_lambda l)" : " mixed (one difference per hyperparameter)", sizeof(what)));
+    if (p->fd_mapjact) PetscCall(PetscStrlcat(what, " d_w Phi^T", sizeof(what)));
+    if (p->fd_mapjac) PetscCall(PetscStrlcat(what, " d_w Phi", sizeof(what)));
+    if (p->fd_mapparam) PetscCall(PetscStrlcat(what, " d_lambda Phi^T", sizeof(what)));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  approximate products:%s by central differences (step %s, err %g): h carries their error besides the method's\n", what, HGFDTypes[p->fd_type], (double)p->fd_err));
+  }
   PetscFunctionReturn(0);
 }
 

@@ -65,6 +65,9 @@ PetscErrorCode HGProblemCreate(MPI_Comm comm, HGProblem *prob)
   PetscCall(HGInitializePackage());
   PetscCall(PetscHeaderCreate(p, HGPROBLEM_CLASSID, "HGProblem", "Bilevel problem", "HG", comm, HGProblemDestroy, HGProblemView));
   p->symmetric = PETSC_TRUE;
+  p->fd_type   = HG_FD_WP;
+  p->fd_err    = PETSC_SQRT_MACHINE_EPSILON;
+  p->fd_umin   = 1e-6;
   /* a shell until HGProblemSetType() picks a built-in problem: callbacks set before then stay */
   PetscCall(PetscObjectChangeTypeName((PetscObject)p, HGPROBLEMSHELL));
   *prob = p;
@@ -81,6 +84,10 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
   prob->projection    = NULL;
   prob->accuracy      = NULL;
   prob->lowerconstants = NULL;
+  prob->lowerparamgradient = NULL;
+  prob->fd_hess = prob->fd_mixed = prob->fd_mapjac = prob->fd_mapjact = prob->fd_mapparam = PETSC_FALSE;
+  prob->symmetric_set = PETSC_FALSE;
+  PetscCall(HGProblemFDDestroy(prob));
   prob->L = prob->mu = prob->q = 0;
   prob->bc_set = 0;
   prob->symmetric                = PETSC_TRUE;
@@ -148,6 +155,12 @@ PetscErrorCode HGProblemSetFromOptions(HGProblem prob)
   PetscObjectOptionsBegin((PetscObject)prob);
   PetscCall(PetscOptionsFList("-problem", "Bilevel problem", "HGProblemSetType", HGProblemList, ((PetscObject)prob)->type_name ? ((PetscObject)prob)->type_name : HGPROBLEMSHELL, type, sizeof(type), &flg));
   if (flg) PetscCall(HGProblemSetType(prob, type));
+  PetscCall(PetscOptionsBool("-problem_fd_products", "Take the Hessian and mixed products (or the map's Jacobian products; d_w Phi^T only when declared symmetric) by central differences even where the problem gives them", "HGProblemSetFiniteDifferences", prob->fd_force, &prob->fd_force, NULL));
+  PetscCall(PetscOptionsEnum("-problem_fd_type", "Step of the central differences: wp (Walker-Pernice) or ds (Dennis-Schnabel), as MatMFFD", "HGProblemSetFiniteDifferences", HGFDTypes, (PetscEnum)prob->fd_type, (PetscEnum *)&prob->fd_type, NULL));
+  PetscCall(PetscOptionsReal("-problem_fd_err", "Relative error of the function evaluations that sets the step (MatMFFD's -mat_mffd_err)", "HGProblemSetFiniteDifferences", prob->fd_err, &prob->fd_err, NULL));
+  PetscCall(PetscOptionsReal("-problem_fd_umin", "Minimum |u.a| relative to ||a||_1 of the ds step (MatMFFD's -mat_mffd_umin)", "HGProblemSetFiniteDifferences", prob->fd_umin, &prob->fd_umin, NULL));
+  PetscCheck(prob->fd_err > 0 && prob->fd_err < 1 && prob->fd_umin > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-problem_fd_err must lie in (0,1) and -problem_fd_umin be positive; got %g and %g", (double)prob->fd_err, (double)prob->fd_umin);
+  prob->setupcalled = PETSC_FALSE;
   PetscTryTypeMethod(prob, setfromoptions, PetscOptionsObject);
   PetscCall(PetscObjectProcessOptionsHandlers((PetscObject)prob, PetscOptionsObject));
   PetscOptionsEnd();
@@ -161,15 +174,21 @@ PetscErrorCode HGProblemCheckComplete(HGProblem prob)
   PetscFunctionBegin;
   PetscCheck(prob->wtemplate && prob->ltemplate, comm, PETSC_ERR_ORDER, "HGProblem has no vector layout: call HGProblemSetVecTemplates() with a lower-level vector w and a hyperparameter vector lambda");
   PetscCheck(!(prob->lowergradient && prob->map), comm, PETSC_ERR_ARG_WRONGSTATE, "HGProblem has both a lower-level gradient (optimization form) and a map Phi (fixed-point form): set only one of them");
+  PetscCheck(!prob->lowerparamgradient || !prob->map, comm, PETSC_ERR_ARG_WRONGSTATE, "HGProblem has a map Phi (fixed-point form) and grad_lambda l (optimization form): HGProblemSetLowerParamGradient() belongs to the optimization form");
+  /* products not given (or all, with -problem_fd_products) are taken by central differences */
+  prob->fd_hess = prob->fd_mixed = prob->fd_mapjac = prob->fd_mapjact = prob->fd_mapparam = PETSC_FALSE;
   if (prob->lowergradient) {
-    prob->form = HG_FORM_OPTIMIZATION;
-    PetscCheck(prob->hessianmult, comm, PETSC_ERR_ARG_WRONGSTATE, "Optimization-form HGProblem needs a Hessian-vector product: call HGProblemSetLowerHessianMult()");
-    PetscCheck(prob->mixedmulttranspose, comm, PETSC_ERR_ARG_WRONGSTATE, "Optimization-form HGProblem needs the mixed product (d_lambda grad_w l)^T v: call HGProblemSetLowerMixedMultTranspose()");
+    prob->form      = HG_FORM_OPTIMIZATION;
+    prob->fd_hess   = (PetscBool)(!prob->hessianmult || prob->fd_force);
+    prob->fd_mixed  = (PetscBool)(!prob->mixedmulttranspose || prob->fd_force);
     prob->symmetric = PETSC_TRUE;
   } else if (prob->map) {
-    prob->form = HG_FORM_FIXEDPOINT;
-    PetscCheck(prob->mapjactmult, comm, PETSC_ERR_ARG_WRONGSTATE, "Fixed-point HGProblem needs d_w Phi^T v: call HGProblemSetMapJacobianTransposeMult()");
-    PetscCheck(prob->mapparamjactmult, comm, PETSC_ERR_ARG_WRONGSTATE, "Fixed-point HGProblem needs d_lambda Phi^T v: call HGProblemSetMapParamJacobianTransposeMult()");
+    prob->form       = HG_FORM_FIXEDPOINT;
+    prob->fd_mapjac  = (PetscBool)(!prob->mapjacmult || prob->fd_force);
+    /* d_w Phi^T from differences of Phi only when d_w Phi is declared symmetric */
+    prob->fd_mapjact = (PetscBool)(!prob->mapjactmult || (prob->fd_force && prob->symmetric_set && prob->symmetric));
+    PetscCheck(!prob->fd_mapjact || (prob->symmetric_set && prob->symmetric), comm, PETSC_ERR_ARG_WRONGSTATE, "Fixed-point HGProblem needs d_w Phi^T v: call HGProblemSetMapJacobianTransposeMult(), or, if d_w Phi is symmetric, HGProblemSetSymmetric(prob, PETSC_TRUE) and it is taken by central differences of Phi");
+    prob->fd_mapparam = (PetscBool)(!prob->mapparamjactmult || prob->fd_force);
   } else SETERRQ(comm, PETSC_ERR_ARG_WRONGSTATE, "HGProblem has no lower level: call HGProblemSetLowerGradient() (optimization form) or HGProblemSetMap() (fixed-point form), or choose a built-in problem with -problem");
   PetscCheck(prob->uppergradient, comm, PETSC_ERR_ARG_WRONGSTATE, "HGProblem needs the upper-level gradients: call HGProblemSetUpperGradient()");
   PetscCheck(prob->upperobjective, comm, PETSC_ERR_ARG_WRONGSTATE, "HGProblem needs the upper-level objective E: call HGProblemSetUpperObjective()");
@@ -226,6 +245,7 @@ PetscErrorCode HGProblemDestroy(HGProblem *prob)
     PetscFunctionReturn(0);
   }
   PetscTryTypeMethod(*prob, destroy);
+  PetscCall(HGProblemFDDestroy(*prob));
   if ((*prob)->ctxdestroy) PetscCall((*(*prob)->ctxdestroy)((*prob)->ctx));
   PetscCall(VecDestroy(&(*prob)->wtemplate));
   PetscCall(VecDestroy(&(*prob)->ltemplate));
@@ -308,6 +328,33 @@ HG_SETTER(MapParamJacobianTransposeMult, mapparamjactmult, HGProblemMultFn)
 HG_SETTER(UpperObjective, upperobjective, HGProblemScalarFn)
 HG_SETTER(UpperGradient, uppergradient, HGProblemUpperGradientFn)
 HG_SETTER(Projection, projection, HGProblemProjectionFn)
+HG_SETTER(LowerParamGradient, lowerparamgradient, HGProblemVecFn)
+
+PetscErrorCode HGProblemSetFiniteDifferences(HGProblem prob, HGFDType type, PetscReal err, PetscReal umin)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
+  PetscCheck(type == HG_FD_WP || type == HG_FD_DS, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "Unknown finite-difference step type %d: use HG_FD_WP or HG_FD_DS", (int)type);
+  if (err != (PetscReal)PETSC_DEFAULT) {
+    PetscCheck(err > 0 && err < 1, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "The relative error err of the finite differences must lie in (0,1); got %g", (double)err);
+    prob->fd_err = err;
+  }
+  if (umin != (PetscReal)PETSC_DEFAULT) {
+    PetscCheck(umin > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "umin of the finite differences must be positive; got %g", (double)umin);
+    prob->fd_umin = umin;
+  }
+  prob->fd_type = type;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGProblemGetApproximateProducts(HGProblem prob, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
+  PetscCall(HGProblemSetUp(prob));
+  *flg = (PetscBool)(prob->fd_hess || prob->fd_mixed || prob->fd_mapjact || prob->fd_mapparam);
+  PetscFunctionReturn(0);
+}
 
 /*@C
   HGProblemSetLowerConstantsFunction - a function that gives L and mu of the lower level at a
@@ -368,7 +415,8 @@ PetscErrorCode HGProblemGetMapContraction(HGProblem prob, PetscReal *q)
 PetscErrorCode HGProblemSetSymmetric(HGProblem prob, PetscBool flg)
 {
   PetscFunctionBegin;
-  prob->symmetric = flg;
+  prob->symmetric     = flg;
+  prob->symmetric_set = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -459,11 +507,12 @@ PetscErrorCode HGProblemComputeLowerGradient(HGProblem prob, Vec w, Vec lambda, 
 PetscErrorCode HGProblemComputeLowerHessianMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
-  PetscCheck(prob->hessianmult, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no Hessian-vector product: call HGProblemSetLowerHessianMult()");
+  PetscCheck(prob->hessianmult || prob->fd_hess, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no Hessian-vector product: call HGProblemSetLowerHessianMult()");
   PetscCall(PetscLogEventBegin(HGProblem_HessianMult, prob, w, lambda, x));
   HG_CALL_BEGIN(w, lambda);
   PetscCall(VecLockReadPush(x));
-  PetscCall((*prob->hessianmult)(prob, w, lambda, x, y, prob->ctx));
+  if (prob->fd_hess) PetscCall(HGProblemFDHessianMult(prob, w, lambda, x, y));
+  else PetscCall((*prob->hessianmult)(prob, w, lambda, x, y, prob->ctx));
   PetscCall(VecLockReadPop(x));
   HG_CALL_END(w, lambda);
   PetscCall(PetscLogEventEnd(HGProblem_HessianMult, prob, w, lambda, x));
@@ -474,11 +523,12 @@ PetscErrorCode HGProblemComputeLowerHessianMult(HGProblem prob, Vec w, Vec lambd
 PetscErrorCode HGProblemComputeLowerMixedMultTranspose(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
-  PetscCheck(prob->mixedmulttranspose, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no mixed product: call HGProblemSetLowerMixedMultTranspose()");
+  PetscCheck(prob->mixedmulttranspose || prob->fd_mixed, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no mixed product: call HGProblemSetLowerMixedMultTranspose()");
   PetscCall(PetscLogEventBegin(HGProblem_MixedMult, prob, w, lambda, x));
   HG_CALL_BEGIN(w, lambda);
   PetscCall(VecLockReadPush(x));
-  PetscCall((*prob->mixedmulttranspose)(prob, w, lambda, x, y, prob->ctx));
+  if (prob->fd_mixed) PetscCall(HGProblemFDMixedMultTranspose(prob, w, lambda, x, y));
+  else PetscCall((*prob->mixedmulttranspose)(prob, w, lambda, x, y, prob->ctx));
   PetscCall(VecLockReadPop(x));
   HG_CALL_END(w, lambda);
   PetscCall(PetscLogEventEnd(HGProblem_MixedMult, prob, w, lambda, x));
@@ -502,11 +552,12 @@ PetscErrorCode HGProblemComputeMap(HGProblem prob, Vec w, Vec lambda, Vec phi)
 PetscErrorCode HGProblemComputeMapJacobianTransposeMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
-  PetscCheck(prob->mapjactmult, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no product d_w Phi^T v: call HGProblemSetMapJacobianTransposeMult()");
+  PetscCheck(prob->mapjactmult || prob->fd_mapjact, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no product d_w Phi^T v: call HGProblemSetMapJacobianTransposeMult()");
   PetscCall(PetscLogEventBegin(HGProblem_MapJacT, prob, w, lambda, x));
   HG_CALL_BEGIN(w, lambda);
   PetscCall(VecLockReadPush(x));
-  PetscCall((*prob->mapjactmult)(prob, w, lambda, x, y, prob->ctx));
+  if (prob->fd_mapjact) PetscCall(HGProblemFDMapJacobianMult(prob, w, lambda, x, y)); /* d_w Phi symmetric */
+  else PetscCall((*prob->mapjactmult)(prob, w, lambda, x, y, prob->ctx));
   PetscCall(VecLockReadPop(x));
   HG_CALL_END(w, lambda);
   PetscCall(PetscLogEventEnd(HGProblem_MapJacT, prob, w, lambda, x));
@@ -517,10 +568,11 @@ PetscErrorCode HGProblemComputeMapJacobianTransposeMult(HGProblem prob, Vec w, V
 PetscErrorCode HGProblemComputeMapJacobianMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
-  PetscCheck(prob->mapjacmult, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This fixed-point problem has no forward product d_w Phi u, which KSP cgne and lsqr need (they multiply by the transpose of the adjoint operator): call HGProblemSetMapJacobianMult() or use -hg_ksp_type gmres");
+  PetscCheck(prob->mapjacmult || prob->fd_mapjac, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This fixed-point problem has no forward product d_w Phi u, which KSP cgne and lsqr need (they multiply by the transpose of the adjoint operator): call HGProblemSetMapJacobianMult() or use -hg_ksp_type gmres");
   HG_CALL_BEGIN(w, lambda);
   PetscCall(VecLockReadPush(x));
-  PetscCall((*prob->mapjacmult)(prob, w, lambda, x, y, prob->ctx));
+  if (prob->fd_mapjac) PetscCall(HGProblemFDMapJacobianMult(prob, w, lambda, x, y));
+  else PetscCall((*prob->mapjacmult)(prob, w, lambda, x, y, prob->ctx));
   PetscCall(VecLockReadPop(x));
   HG_CALL_END(w, lambda);
   prob->nmapjac++;
@@ -530,11 +582,12 @@ PetscErrorCode HGProblemComputeMapJacobianMult(HGProblem prob, Vec w, Vec lambda
 PetscErrorCode HGProblemComputeMapParamJacobianTransposeMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
-  PetscCheck(prob->mapparamjactmult, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no product d_lambda Phi^T v: call HGProblemSetMapParamJacobianTransposeMult()");
+  PetscCheck(prob->mapparamjactmult || prob->fd_mapparam, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_WRONGSTATE, "This problem has no product d_lambda Phi^T v: call HGProblemSetMapParamJacobianTransposeMult()");
   PetscCall(PetscLogEventBegin(HGProblem_MixedMult, prob, w, lambda, x));
   HG_CALL_BEGIN(w, lambda);
   PetscCall(VecLockReadPush(x));
-  PetscCall((*prob->mapparamjactmult)(prob, w, lambda, x, y, prob->ctx));
+  if (prob->fd_mapparam) PetscCall(HGProblemFDMapParamJacobianTransposeMult(prob, w, lambda, x, y));
+  else PetscCall((*prob->mapparamjactmult)(prob, w, lambda, x, y, prob->ctx));
   PetscCall(VecLockReadPop(x));
   HG_CALL_END(w, lambda);
   PetscCall(PetscLogEventEnd(HGProblem_MixedMult, prob, w, lambda, x));
