@@ -5,7 +5,9 @@ static const char help[] = "Tutorial 1: a user problem in the optimization form,
                            "Options:\n"
                            "  -p <8>, -n <40>       features and samples (training and validation)\n"
                            "  -first_order          give only the gradients: the Hessian and mixed products are then\n"
-                           "                        taken matrix-free by central differences (see -hg_fd_*)\n"
+                           "                        taken matrix-free by central differences (see -problem_fd_*)\n"
+                           "  -param_gradient <1>   with -first_order, also give grad_lambda l: the mixed product is then one\n"
+                           "                        difference of it (2 evaluations) instead of one per hyperparameter\n"
                            "  -rtol <1e-8>          largest accepted relative error against the closed form\n"
                            "  and every -hg_*, -lower_* option.\n";
 
@@ -102,6 +104,19 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec w, Vec lambda, Vec 
   PetscCall(ExpLambda(rd, lambda));
   PetscCall(VecPointwiseMult(y, rd->e, w));
   PetscCall(VecPointwiseMult(y, y, x));
+  PetscFunctionReturn(0);
+}
+
+/* g = grad_lambda l = 1/2 e^lambda o w o w: g in the space of lambda, overwritten (used only with -first_order) */
+static PetscErrorCode LowerParamGradient(HGProblem prob, Vec w, Vec lambda, Vec g, void *ctx)
+{
+  Ridge *rd = (Ridge *)ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(ExpLambda(rd, lambda));
+  PetscCall(VecPointwiseMult(g, rd->e, w));
+  PetscCall(VecPointwiseMult(g, g, w));
+  PetscCall(VecScale(g, 0.5));
   PetscFunctionReturn(0);
 }
 
@@ -250,7 +265,7 @@ int main(int argc, char **argv)
   HG        hg;
   Vec       w, lambda, h, hexact;
   PetscInt  n = 40, p = 8, lo, hi;
-  PetscBool first_order = PETSC_FALSE;
+  PetscBool first_order = PETSC_FALSE, param_gradient = PETSC_TRUE;
   PetscReal rtol = 1e-8, err, nrm, maxrel;
   HGInfo    info;
 
@@ -258,6 +273,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-n", &n, NULL));
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-p", &p, NULL));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-first_order", &first_order, NULL));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-param_gradient", &param_gradient, NULL));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-rtol", &rtol, NULL));
 
   /* the data and the vectors: w and lambda are both laid out like the columns of X */
@@ -279,7 +295,7 @@ int main(int argc, char **argv)
   if (!first_order) {
     PetscCall(HGProblemSetLowerHessianMult(prob, HessianMult));
     PetscCall(HGProblemSetLowerMixedMultTranspose(prob, MixedMultTranspose));
-  }
+  } else if (param_gradient) PetscCall(HGProblemSetLowerParamGradient(prob, LowerParamGradient));
   PetscCall(HGProblemSetUpperObjective(prob, UpperObjective));
   PetscCall(HGProblemSetUpperGradient(prob, UpperGradient));
   PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
