@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import glob
+import textwrap
 
 FUNC_DECL = re.compile(r'PETSC_EXTERN\s+PetscErrorCode\s+(HG\w+)\s*\(([^;]*)\)\s*;', re.S)
 TYPEDEF_FN = re.compile(r'typedef\s+PetscErrorCode\s*\(\s*\*\s*(HG\w+)\s*\)\s*\(([^;]*)\)\s*;', re.S)
@@ -89,7 +90,7 @@ def check(root):
         rel = os.path.relpath(h, root)
         want = '/*@ ... @*/' if kind == 'function' else '/*S ... S*/'
         if name not in bl:
-            problems.append('%s:%d: %s %s has no man-page block: add a %s block starting "%s - <synopsis>" before its definition (see STYLE.md)' % (rel, line, kind, name, want, name))
+            problems.append('%s:%d: %s %s has no man-page block: add a %s block starting "%s - <synopsis>" before its definition (layout: docs/manpages.py)' % (rel, line, kind, name, want, name))
             continue
         bkind, body, f, bline = bl[name]
         where = '%s:%d' % (os.path.relpath(f, root), bline)
@@ -109,45 +110,62 @@ def check(root):
     return 0
 
 
-def md_body(body):
-    """A man-page block as Markdown: section headings bold, parameter lists as lists"""
-    lines = body.split('\n')
-    # common indentation
-    ind = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
-    lines = [l[ind:] for l in lines]
-    out, inpre = [], False
-    for l in lines[1:]:
-        s = l.rstrip()
-        if re.match(r'^(Input Parameters?|Output Parameters?|Options Database Keys?|Notes?|Level|Collective|Not Collective|Logically Collective|Synopsis|Calling Sequence|Contract|Example)\b', s):
-            inpre = False
-            head, _, rest = s.partition(':')
-            out.append('')
-            out.append('**%s**%s' % (head.strip(), (': ' + rest.strip()) if rest.strip() else ''))
-            out.append('')
+SECTION = re.compile(r'^(Input Parameters?|Output Parameters?|Options Database Keys?|Notes?|Level|Calling Sequence|Example|Not Collective|Logically Collective|Collective)\b(.*)$')
+
+
+def link(name, where):
+    """a Markdown link to the man page of name (where: name -> page), or the name itself"""
+    n = name.strip().strip('`').replace('()', '')
+    if n in where:
+        return '[`%s`](%s#%s)' % (n, where[n], n.lower())
+    return '`%s`' % n if re.fullmatch(r'\w+', n) else n
+
+
+def md_body(body, where):
+    """A man-page block as Markdown: sections in bold, parameter lists as lists, .vb/.ve and
+    $ lines as code, .seealso as links"""
+    lines = [l.rstrip() for l in body.split('\n')]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and lines[0].strip():    # the synopsis paragraph (shown apart)
+        lines.pop(0)
+    out, code, seealso = [], False, None
+    for l in lines:
+        s = l.strip()
+        if seealso is not None:          # continuation lines of .seealso
+            if s and not SECTION.match(s):
+                seealso += ' ' + s
+                continue
+            out.append('**See also:** ' + ', '.join(link(r, where) for r in seealso.split(',') if r.strip()))
+            seealso = None
+        if s == '.vb':
+            out += ['', '```']
+            code = True
+        elif s == '.ve':
+            out += ['```', '']
+            code = False
+        elif code:
+            out.append(s)
+        elif s.startswith('$ '):
+            out += ['', '```c', s[2:], '```', '']
         elif s.startswith('.seealso:'):
-            refs = [r.strip().strip('`').replace('()', '') for r in s[len('.seealso:'):].split(',') if r.strip()]
             out.append('')
-            out.append('**See also:** ' + ', '.join('[`%s`](#%s)' % (r, r.lower()) if re.fullmatch(r'\w+', r) else r for r in refs))
-        elif re.match(r'^[+.\-] ', s):
-            item = s[2:]
-            name, sep, desc = item.partition(' - ')
+            seealso = s[len('.seealso:'):]
+        elif SECTION.match(s):
+            head, rest = SECTION.match(s).groups()
+            rest = rest.lstrip(':').strip()
+            out += ['', '**%s**%s' % (head, (': ' + rest) if rest else ''), '']
+        elif re.match(r'^[+.\-] ', l):
+            name, sep, desc = l[2:].partition(' - ')
             out.append('- `%s`%s' % (name.strip(), (' — ' + desc.strip()) if sep else ''))
-        elif s.startswith('   ') and s.strip():
-            if not inpre:
-                out.append('')
-                out.append('```')
-                inpre = True
-            out.append(s[3:])
-            continue
+        elif l.startswith('         ') and out and out[-1].startswith('- '):
+            out[-1] += ' ' + s           # continuation of a parameter description
         else:
-            if inpre:
-                out.append('```')
-                out.append('')
-                inpre = False
-            out.append(s.strip())
-    if inpre:
-        out.append('```')
-    return '\n'.join(out).strip()
+            out.append(s)
+    if seealso is not None:
+        out.append('**See also:** ' + ', '.join(link(r, where) for r in seealso.split(',') if r.strip()))
+    text = '\n'.join(out)
+    return re.sub(r'\n{3,}', '\n\n', text).strip()
 
 
 GROUPS = [
@@ -158,6 +176,19 @@ GROUPS = [
     ('outer', 'HGOuter: the outer loop, checkpoints and resume', lambda n: n.startswith('HGOuter')),
     ('data', 'Data sets and HDF5 vectors', lambda n: n.startswith('HGData') or n.startswith('HGVec')),
 ]
+
+
+def synopsis(body):
+    """the text after 'Name - ' up to the first blank line"""
+    lines = [l.strip() for l in body.split('\n')]
+    while lines and not lines[0]:
+        lines.pop(0)
+    par = []
+    for l in lines:
+        if not l:
+            break
+        par.append(l)
+    return ' '.join(par).split(' - ', 1)[1].strip()
 
 
 def generate(root):
@@ -176,6 +207,13 @@ def generate(root):
     index = ['# hypergrad API reference', '',
              'Generated by `docs/manpages.py generate` from the man-page blocks of the sources; do not edit.',
              'The user guide is in [../README.md](../README.md).', '']
+    where = {}
+    for key, _, _ in GROUPS:
+        for n, _, _, _ in pages[key]:
+            where[n] = key + '.md'
+    for n, b in bl.items():
+        if b[0] == 'type':
+            where[n] = 'types.md'
     for key, title, _ in GROUPS:
         entries = pages[key]
         md = ['# %s' % title, '', '[index](README.md)', '']
@@ -184,8 +222,8 @@ def generate(root):
             md += ['## %s' % n, '', '```c', proto, '```', '']
             if n in bl:
                 body = bl[n][1]
-                first = [l for l in body.split('\n') if l.strip()][0].split(' - ', 1)[1].strip()
-                md += [first, '', md_body(body), '',
+                first = synopsis(body)
+                md += [first, '', md_body(body, where), '',
                        '*Defined in* `%s`, *declared in* `%s`.' % (os.path.relpath(bl[n][2], root), os.path.relpath(h, root)), '']
             else:
                 md += ['*No man page.*', '']
@@ -196,7 +234,7 @@ def generate(root):
     md = ['# Built-in types', '', '[index](README.md)', '']
     for n, (kind, body, f, line) in types:
         first = [l for l in body.split('\n') if l.strip()][0].split(' - ', 1)[1].strip()
-        md += ['## %s' % n, '', first, '', '```', '\n'.join(l for l in body.split('\n')[1:]).strip('\n'), '```', '',
+        md += ['## %s' % n, '', first, '', '```', textwrap.dedent('\n'.join(l for l in body.split('\n')[1:])).strip('\n'), '```', '',
                '*Defined in* `%s`.' % os.path.relpath(f, root), '']
     open(os.path.join(outdir, 'types.md'), 'w', encoding='utf-8').write('\n'.join(md))
     index.append('- [Built-in types](types.md): ' + ', '.join('`%s`' % n for n, _ in types))

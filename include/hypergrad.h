@@ -52,11 +52,151 @@ PETSC_EXTERN const char *const HGProblemForms[];
 
 /* Callback signatures.  w lives in the lower-level space, lambda in the hyperparameter
    space; both are distributed Vecs whose layouts are fixed by HGProblemSetVecTemplates().
-   ctx is the context given to HGProblemSetContext(). */
+   ctx is the context given to HGProblemSetContext().  Common contract of every callback: it is
+   called collectively on the problem's communicator; w, lambda and the input x are locked
+   read-only (VecLockReadPush) and must not be changed; the output Vecs have the layouts stated
+   and are overwritten, never added to; the callback returns a PETSc error code. */
+
+/*S
+  HGProblemScalarFn - a scalar function of (w, lambda): the lower objective l (HGProblemSetLowerObjective())
+  or the upper objective E (HGProblemSetUpperObjective())
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec w, Vec lambda, PetscReal *value, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. w      - the lower-level variable (space of w; read-only)
+. lambda - the hyperparameters (space of lambda; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameter:
+. value - l(w, lambda) or E(w, lambda), the same on every rank
+
+  Level: beginner
+
+.seealso: HGProblemSetLowerObjective(), HGProblemSetUpperObjective()
+S*/
 typedef PetscErrorCode (*HGProblemScalarFn)(HGProblem, Vec w, Vec lambda, PetscReal *value, void *ctx);
+
+/*S
+  HGProblemVecFn - a vector function of (w, lambda): grad_w l (HGProblemSetLowerGradient()), the
+  map Phi (HGProblemSetMap()) or grad_lambda l (HGProblemSetLowerParamGradient())
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec w, Vec lambda, Vec out, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. w      - the lower-level variable (space of w; read-only)
+. lambda - the hyperparameters (space of lambda; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameter:
+. out - overwritten with grad_w l(w, lambda) or Phi(w, lambda) (space of w), or with
+        grad_lambda l(w, lambda) (space of lambda)
+
+  Notes:
+  grad_w l is the gradient of a lower objective l that is strongly convex in w; the solvers
+  step w <- w - alpha grad_w l.  Phi must be a contraction in w; the solvers iterate w <- Phi(w).
+
+  Level: beginner
+
+.seealso: HGProblemSetLowerGradient(), HGProblemSetMap(), HGProblemSetLowerParamGradient()
+S*/
 typedef PetscErrorCode (*HGProblemVecFn)(HGProblem, Vec w, Vec lambda, Vec out, void *ctx);
+
+/*S
+  HGProblemMultFn - a product with a matrix of second derivatives at (w, lambda), in one of five roles
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. w      - the point (space of w; read-only)
+. lambda - the hyperparameters (space of lambda; read-only)
+. x      - the vector multiplied (space of w in every role; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameter:
+. y - overwritten with the product (not added to), in the space given below
+
+  Notes:
+  The roles, with the space of y and the sign with which the library uses the product:
+.vb
+  HGProblemSetLowerHessianMult()               y = grad_ww l(w, lambda) x         y in w       adjoint operator A = H (aid solves H v = grad_w E)
+  HGProblemSetLowerMixedMultTranspose()        y = (d_lambda grad_w l)^T x        y in lambda  h = grad_lambda E - y(v)   (minus)
+  HGProblemSetMapJacobianTransposeMult()       y = d_w Phi(w, lambda)^T x         y in w       A = I - d_w Phi^T
+  HGProblemSetMapJacobianMult()                y = d_w Phi(w, lambda) x           y in w       A^T (cgne, lsqr only)
+  HGProblemSetMapParamJacobianTransposeMult()  y = d_lambda Phi(w, lambda)^T x    y in lambda  h = grad_lambda E + y(v)   (plus)
+.ve
+  d_lambda grad_w l is the (dim w) x (dim lambda) matrix with entries d(grad_w l)_i / d lambda_j;
+  d_lambda Phi likewise.  The callback returns the product itself; the library applies the sign.
+  Any of them may be left out: it is then taken by central differences (see
+  HGProblemSetFiniteDifferences(); d_w Phi^T only when d_w Phi is declared symmetric).
+
+  Level: beginner
+
+.seealso: HGProblemSetLowerHessianMult(), HGProblemSetLowerMixedMultTranspose(), HGProblemSetMapJacobianTransposeMult(),
+          HGProblemSetMapJacobianMult(), HGProblemSetMapParamJacobianTransposeMult()
+S*/
 typedef PetscErrorCode (*HGProblemMultFn)(HGProblem, Vec w, Vec lambda, Vec x, Vec y, void *ctx);
+
+/*S
+  HGProblemUpperGradientFn - the two gradients of the upper objective E(w, lambda)
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec w, Vec lambda, Vec gw, Vec glambda, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. w      - the lower-level variable (space of w; read-only)
+. lambda - the hyperparameters (space of lambda; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameters:
++ gw      - overwritten with grad_w E(w, lambda) (space of w)
+- glambda - overwritten with grad_lambda E(w, lambda) (space of lambda; set it to 0 when E does not depend on lambda)
+
+  Notes:
+  Both outputs are always given (never NULL) and must both be written.
+
+  Level: beginner
+
+.seealso: HGProblemSetUpperGradient(), HGProblemSetUpperObjective()
+S*/
 typedef PetscErrorCode (*HGProblemUpperGradientFn)(HGProblem, Vec w, Vec lambda, Vec gw, Vec glambda, void *ctx);
+
+/*S
+  HGProblemProjectionFn - the projection onto the feasible set Lambda of the hyperparameters
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec lambda, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. lambda - the hyperparameters (space of lambda), replaced in place by their projection
+- ctx    - the context of HGProblemSetContext()
+
+  Notes:
+  The outer loop applies it after every step (lambda <- P(lambda - eta h)); it must leave a
+  feasible lambda unchanged.
+
+  Level: intermediate
+
+.seealso: HGProblemSetProjection(), HGProblemProject()
+S*/
 typedef PetscErrorCode (*HGProblemProjectionFn)(HGProblem, Vec lambda, void *ctx);
 /* How the step h of a product by central differences is chosen (as PETSc's MatMFFD chooses it) */
 typedef enum {
@@ -64,7 +204,30 @@ typedef enum {
   HG_FD_DS = 1  /* Dennis-Schnabel: h = err max(|u.a|, umin ||a||_1) / ||a||^2 */
 } HGFDType;
 PETSC_EXTERN const char *const HGFDTypes[];
-/* L and mu of the lower level at lambda (HGProblemSetLowerConstantsFunction()) */
+/*S
+  HGProblemLowerConstantsFn - L and mu of the lower level at a given lambda (optimization form)
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. lambda - the hyperparameters (space of lambda; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameters:
++ L  - an upper bound on the Lipschitz constant of grad_w l(., lambda), the same on every rank
+- mu - a lower bound on the strong-convexity constant of l(., lambda), 0 < mu <= L
+
+  Notes:
+  Called before every lower-level solve; the default steps, AID-FP's scale and the bounds follow it.
+
+  Level: intermediate
+
+.seealso: HGProblemSetLowerConstantsFunction(), HGProblemSetLowerConstants()
+S*/
 typedef PetscErrorCode (*HGProblemLowerConstantsFn)(HGProblem, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx);
 
 PETSC_EXTERN PetscFunctionList HGProblemList;

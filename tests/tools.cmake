@@ -25,3 +25,7 @@ if(HG_PYTHON3)
 else()
   message(STATUS "python3 not found: the tests of apps/hgscale.py and apps/hgreport.py are not registered")
 endif()
+# every PETSC_EXTERN function and callback type of the public headers has a complete man-page
+# block (docs/manpages.py; the message names each function that lacks one)
+add_test(NAME t980-manpages COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/docs/manpages.py check ${PROJECT_SOURCE_DIR})
+set_tests_properties(t980-manpages PROPERTIES TIMEOUT 60 LABELS docs)

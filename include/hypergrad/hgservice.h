@@ -81,7 +81,23 @@ PETSC_EXTERN PetscErrorCode HGOuterGetConvergedReason(HGOuter, HGOuterConvergedR
 PETSC_EXTERN PetscErrorCode HGOuterGetHistory(HGOuter, PetscInt *n, const HGOuterRecord **);
 PETSC_EXTERN PetscErrorCode HGOuterGetTotalIterations(HGOuter, PetscInt *lower, PetscInt *adjoint);
 
-/* Monitors: called after each outer iteration with the record of that iteration */
+/*S
+  HGOuterMonitorFn - a monitor of the outer loop, called after each outer iteration
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGOuter outer, const HGOuterRecord *rec, void *ctx)
+
+  Input Parameters:
++ outer - the outer driver
+. rec   - the record of the iteration just done (read-only; valid during the call)
+- ctx   - the context given to HGOuterMonitorSet()
+
+  Level: intermediate
+
+.seealso: HGOuterMonitorSet(), HGOuterMonitorDefault(), HGOuterRecord
+S*/
 typedef PetscErrorCode (*HGOuterMonitorFn)(HGOuter, const HGOuterRecord *, void *);
 PETSC_EXTERN PetscErrorCode HGOuterMonitorSet(HGOuter, HGOuterMonitorFn, void *, PetscErrorCode (*)(void **));
 PETSC_EXTERN PetscErrorCode HGOuterMonitorDefault(HGOuter, const HGOuterRecord *, void *);
@@ -96,7 +112,28 @@ PETSC_EXTERN PetscErrorCode HGOuterLoadCheckpoint(HGOuter, const char file[], Ve
    signal ends the process at once (the last checkpoint stays intact) */
 PETSC_EXTERN PetscErrorCode HGOuterSetSignalHandling(HGOuter, PetscBool);
 
-/* Accuracy of a problem's classifier where it has one (NaN otherwise) */
+/*S
+  HGProblemAccuracyFn - the validation and test accuracy of a problem's classifier at (w, lambda)
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec w, Vec lambda, PetscReal *val, PetscReal *test, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. w      - the lower-level solution (space of w; read-only)
+. lambda - the hyperparameters (space of lambda; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameters:
++ val  - validation accuracy in [0, 1], or NaN when the problem has no validation set
+- test - test accuracy in [0, 1], or NaN when the problem has no test set
+
+  Level: intermediate
+
+.seealso: HGProblemSetAccuracy(), HGProblemComputeAccuracy()
+S*/
 typedef PetscErrorCode (*HGProblemAccuracyFn)(HGProblem, Vec w, Vec lambda, PetscReal *val, PetscReal *test, void *);
 PETSC_EXTERN PetscErrorCode HGProblemSetAccuracy(HGProblem, HGProblemAccuracyFn);
 PETSC_EXTERN PetscErrorCode HGProblemComputeAccuracy(HGProblem, Vec w, Vec lambda, PetscReal *val, PetscReal *test);

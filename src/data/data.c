@@ -140,6 +140,13 @@ PetscErrorCode HGDataRunOnRoot(MPI_Comm comm, PetscErrorCode (*fn)(HGReader *), 
   from the file, CSV with a header, ',' separated, label in the last column, no column dropped
 
   Not Collective
+
+  Output Parameter:
+. opts - the options, filled with the defaults
+
+  Level: intermediate
+
+.seealso: HGDataLoadWithOptions()
 @*/
 PetscErrorCode HGDataLoadOptionsDefault(HGDataLoadOptions *opts)
 {
@@ -354,6 +361,8 @@ static PetscErrorCode ScatterRaw(MPI_Comm comm, HGRaw *raw, HGData *data)
   record, and what is wrong.
 
 .seealso: `HGDataLoad()`, `HGDataGetFromOptions()`, `HGDataDestroy()`
+
+  Level: intermediate
 @*/
 PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const char labels[], HGDataFormat format, const HGDataLoadOptions *opts, HGData *data)
 {
@@ -394,6 +403,19 @@ PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const cha
   HGDataLoad - reads a data file with the default reader options (see `HGDataLoadWithOptions()`)
 
   Collective
+
+  Input Parameters:
++ comm - the communicator
+. path - the file
+. labels - IDX only: the labels file, or NULL
+- format - HG_DATA_AUTO or the format
+
+  Output Parameter:
+. data - the data set
+
+  Level: beginner
+
+.seealso: HGDataLoadWithOptions(), HGDataDestroy()
 @*/
 PetscErrorCode HGDataLoad(MPI_Comm comm, const char path[], const char labels[], HGDataFormat format, HGData *data)
 {
@@ -406,6 +428,13 @@ PetscErrorCode HGDataLoad(MPI_Comm comm, const char path[], const char labels[],
   HGDataDestroy - frees X and y and zeroes the struct
 
   Collective
+
+  Input Parameter:
+. data - the data set
+
+  Level: beginner
+
+.seealso: HGDataLoad()
 @*/
 PetscErrorCode HGDataDestroy(HGData *data)
 {
@@ -422,9 +451,14 @@ PetscErrorCode HGDataDestroy(HGData *data)
 
   Collective
 
+  Input Parameter:
+. data - the data set
+
   Output Parameters:
 + nclasses - their number
 - values   - the values (PetscMalloc1; the caller PetscFree()s them)
+
+  Level: intermediate
 @*/
 PetscErrorCode HGDataGetClasses(HGData *data, PetscInt *nclasses, PetscReal **values)
 {
@@ -500,6 +534,10 @@ static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], H
   of ranks, and so are the parts (rows are copied exactly).  Part k has
   round(c_k M) - round(c_{k-1} M) samples, c the cumulative fractions; every part must get
   at least one sample.
+
+  Level: intermediate
+
+.seealso: HGDataGetFromOptions()
 @*/
 PetscErrorCode HGDataSplit(HGData *data, PetscInt nparts, const PetscReal fractions[], PetscInt64 seed, HGData parts[])
 {
@@ -638,10 +676,19 @@ static PetscErrorCode IsSparse(Mat X, PetscBool *sparse)
 
   Collective
 
+  Input Parameters:
++ ref - the set whose statistics are used (changed)
+. nothers - number of other sets
+- others - the other sets (changed)
+
   Notes:
   Constant columns are only centered.  Sparse (MPIAIJ) data are only scaled, x -> x / std,
   so that they stay sparse (the std is still that of the full column, zeros included).
   The sums are reduced across ranks: results agree across rank counts to rounding.
+
+  Level: intermediate
+
+.seealso: HGDataSplit()
 @*/
 PetscErrorCode HGDataStandardize(HGData *ref, PetscInt nothers, HGData others[])
 {
@@ -716,8 +763,13 @@ static PetscErrorCode LocalRows(HGData *d, PetscBool sparse, PetscInt *m, PetscI
 
   Collective
 
+  Input Parameter:
+. data - the data set
+
   Output Parameter:
 . x - nsamples * nfeatures values, sample i at x + i * nfeatures (PetscFree() it)
+
+  Level: advanced
 @*/
 PetscErrorCode HGDataGatherDense(HGData *d, PetscScalar **x)
 {
@@ -868,6 +920,10 @@ typedef struct {
   Notes:
   The training and validation sets (and test set) must have the same number of features:
   LIBSVM files are widened to the largest index found in any of them; other formats must agree.
+
+  Level: intermediate
+
+.seealso: HGDataLoad(), HGDataSplit(), HGDataStandardize()
 @*/
 PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBool *found, HGData *train, HGData *val, HGData *test)
 {

@@ -324,8 +324,16 @@ static PetscErrorCode WriteRoot(HGReader *r)
 
   Collective
 
+  Input Parameters:
++ data - the data set
+- path - the file
+
   Notes:
   Rank 0 gathers and writes; the file is written to path.tmp and renamed to path at the end.
+
+  Level: intermediate
+
+.seealso: HGDataLoad()
 @*/
 PetscErrorCode HGDataWriteHDF5(HGData *d, const char path[])
 {
@@ -397,6 +405,10 @@ static PetscErrorCode VecReadRoot(HGReader *r)
   Notes:
   Rank 0 reads and scatters.  A missing file or dataset, a size other than that of v and
   NaN or Inf values are errors that name the file and the dataset.
+
+  Level: intermediate
+
+.seealso: HGVecsWriteHDF5()
 @*/
 PetscErrorCode HGVecLoadHDF5(Vec v, const char path[], const char name[])
 {
@@ -447,6 +459,10 @@ PetscErrorCode HGVecLoadHDF5(Vec v, const char path[], const char name[])
 . n     - number of vectors
 . vecs  - the vectors (all on the same communicator)
 - names - their dataset names (e.g. "hypergradient", "w")
+
+  Level: intermediate
+
+.seealso: HGVecLoadHDF5()
 @*/
 PetscErrorCode HGVecsWriteHDF5(const char path[], PetscInt n, Vec vecs[], const char *const names[])
 {

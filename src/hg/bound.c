@@ -99,7 +99,15 @@ PetscErrorCode HGProblemSetBoundConstants(HGProblem prob, PetscReal etaw, PetscR
 
   Not Collective
 
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. etaw, etal, LA, LB, B - the constants (each may be NULL)
+
   Level: intermediate
+
+.seealso: HGProblemSetBoundConstants()
 @*/
 PetscErrorCode HGProblemGetBoundConstants(HGProblem prob, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B)
 {

@@ -18,6 +18,19 @@ PetscErrorCode HGRegisterAll(void)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  HGRegister - adds a hypergradient method
+
+  Not Collective
+
+  Input Parameters:
++ name - the type name (the value of -hg_type)
+- create - the function that fills in the method
+
+  Level: advanced
+
+.seealso: HGSetType()
+@*/
 PetscErrorCode HGRegister(const char name[], PetscErrorCode (*create)(HG))
 {
   PetscFunctionBegin;
@@ -30,6 +43,16 @@ PetscErrorCode HGRegister(const char name[], PetscErrorCode (*create)(HG))
   HGCreate - creates a hypergradient object (default type aid, lower solver gd)
 
   Collective
+
+  Input Parameter:
+. comm - the communicator
+
+  Output Parameter:
+. hg - the new object
+
+  Level: beginner
+
+.seealso: HGSetProblem(), HGSetFromOptions(), HGComputeHypergradient(), HGDestroy()
 @*/
 PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
 {
@@ -56,8 +79,16 @@ PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
 
   Collective
 
+  Input Parameters:
++ hg - the hypergradient object
+- type - HGAID, HGITD or HGIAD
+
   Options Database Key:
 . -hg_type <aid,itd,iad> - implicit differentiation with a KSP, iterative differentiation, inexact AD
+
+  Level: beginner
+
+.seealso: HGSetFromOptions()
 @*/
 PetscErrorCode HGSetType(HG hg, HGType type)
 {
@@ -79,6 +110,21 @@ PetscErrorCode HGSetType(HG hg, HGType type)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetType - the hypergradient method
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. type - its type name
+
+  Level: beginner
+
+.seealso: HGSetType()
+@*/
 PetscErrorCode HGGetType(HG hg, HGType *type)
 {
   PetscFunctionBegin;
@@ -86,6 +132,22 @@ PetscErrorCode HGGetType(HG hg, HGType *type)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGSetProblem - the bilevel problem whose hypergradient is computed
+
+  Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- prob - the problem
+
+  Notes:
+  The HG keeps a reference; the problem may be destroyed by the caller afterwards.
+
+  Level: beginner
+
+.seealso: HGProblemCreate(), HGGetProblem()
+@*/
 PetscErrorCode HGSetProblem(HG hg, HGProblem prob)
 {
   PetscFunctionBegin;
@@ -99,6 +161,21 @@ PetscErrorCode HGSetProblem(HG hg, HGProblem prob)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetProblem - the problem of the HG
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. prob - the problem (not a new reference)
+
+  Level: intermediate
+
+.seealso: HGSetProblem()
+@*/
 PetscErrorCode HGGetProblem(HG hg, HGProblem *prob)
 {
   PetscFunctionBegin;
@@ -106,6 +183,21 @@ PetscErrorCode HGGetProblem(HG hg, HGProblem *prob)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetLower - the lower-level solver of the HG (created with it)
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. lower - the solver (not a new reference)
+
+  Level: intermediate
+
+.seealso: HGLowerSetType()
+@*/
 PetscErrorCode HGGetLower(HG hg, HGLower *lower)
 {
   PetscFunctionBegin;
@@ -117,6 +209,16 @@ PetscErrorCode HGGetLower(HG hg, HGLower *lower)
   HGGetKSP - the KSP that solves the adjoint system (type aid only)
 
   Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. ksp - the KSP (not a new reference)
+
+  Level: intermediate
+
+.seealso: HGSetType()
 @*/
 PetscErrorCode HGGetKSP(HG hg, KSP *ksp)
 {
@@ -126,6 +228,20 @@ PetscErrorCode HGGetKSP(HG hg, KSP *ksp)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  HGSetOptionsPrefix - sets the prefix of the option names of the HG and its lower solver and
+  KSP
+
+  Logically Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- prefix - the prefix
+
+  Level: intermediate
+
+.seealso: HGSetFromOptions()
+@*/
 PetscErrorCode HGSetOptionsPrefix(HG hg, const char prefix[])
 {
   PetscFunctionBegin;
@@ -143,6 +259,19 @@ PetscErrorCode HGSetOptionsPrefix(HG hg, const char prefix[])
   (PETSC_DEFAULT for k: k = t)
 
   Logically Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+. t - lower-level iterations
+- k - adjoint iterations or reverse steps, or PETSC_DEFAULT (k = t)
+
+  Options Database Keys:
++ -lower_max_it <t> - t
+- -hg_k <k> - k
+
+  Level: beginner
+
+.seealso: HGGetIterations(), HGSetAdjointTolerances()
 @*/
 PetscErrorCode HGSetIterations(HG hg, PetscInt t, PetscInt k)
 {
@@ -154,6 +283,22 @@ PetscErrorCode HGSetIterations(HG hg, PetscInt t, PetscInt k)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetIterations - t and k
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameters:
++ t - lower-level iterations
+- k - adjoint iterations or reverse steps
+
+  Level: intermediate
+
+.seealso: HGSetIterations()
+@*/
 PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 {
   PetscFunctionBegin;
@@ -167,6 +312,9 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 
   Collective
 
+  Input Parameter:
+. hg - the hypergradient object
+
   Options Database Keys:
 + -hg_type <aid>                      - aid, itd or iad
 . -hg_k <t>                           - adjoint iterations (aid, iad) or reverse steps kept (itd truncation)
@@ -179,6 +327,10 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 . -hg_test_hypergradient <ndir>       - compare with central finite differences of f along ndir directions
 - -hg_test_hypergradient_h <1e-6>     - the difference step (relative to ||lambda||)
   plus -lower_* (HGLowerSetFromOptions()) and -hg_ksp_* / -hg_pc_* for aid.
+
+  Level: beginner
+
+.seealso: HGLowerSetFromOptions(), HGSetComputeBounds()
 @*/
 PetscErrorCode HGSetFromOptions(HG hg)
 {
@@ -213,6 +365,22 @@ PetscErrorCode HGSetFromOptions(HG hg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGSetErrorIfNotConverged - makes a failed hypergradient (negative reason) an error
+
+  Logically Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- flg - PETSC_TRUE to raise an error
+
+  Options Database Key:
+. -hg_error_if_not_converged - turn it on
+
+  Level: intermediate
+
+.seealso: HGGetConvergedReason()
+@*/
 PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 {
   PetscFunctionBegin;
@@ -227,6 +395,10 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 
   Logically Collective
 
+  Input Parameters:
++ hg - the hypergradient object
+- flg - PETSC_TRUE to compute them
+
   Options Database Keys:
 + -hg_bound <true>                - compute the bounds
 . -hg_bound_reuse_estimates       - estimate the constants the problem does not give at the first hypergradient only
@@ -236,7 +408,8 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
   Notes:
   The a-posteriori bound D + eta_l e + B dv + L_B e V, with e = G/mu and dv, V from the adjoint
   residual R (see src/hg/bound.c for the derivation), holds for aid, itd and iad and any lower
-  solver.  The a-priori bound is Grazzi et al.'s Theorem 2.1 (itd, k = t), 2.4 (AID-FP with the lower
+  solver.  The a-priori bound is Grazzi et al.'s Theorem 2.1 (itd, k = t), 2.4 (AID-FP with
+  the lower
   step, iad) or 2.2 (AID-CG, AID-FP with another step), for gd lower iterations only.  With all
   constants from the problem (HGProblemSetLowerConstants(), HGProblemSetBoundConstants()) a bound
   costs a few vector norms (and two products for itd); each constant the problem does not give is
@@ -259,6 +432,13 @@ PetscErrorCode HGSetComputeBounds(HG hg, PetscBool flg)
   HGSetUp - sets up the problem, the lower-level solver and the method
 
   Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Level: intermediate
+
+.seealso: HGComputeHypergradient()
 @*/
 PetscErrorCode HGSetUp(HG hg)
 {
@@ -286,6 +466,14 @@ PetscErrorCode HGSetUp(HG hg)
   instead of 0
 
   Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- w - the initial guess, in the space of w (copied)
+
+  Level: intermediate
+
+.seealso: HGSetAdjointInitialGuess(), HGOuterSetWarmStart()
 @*/
 PetscErrorCode HGSetLowerInitialGuess(HG hg, Vec w)
 {
@@ -301,6 +489,14 @@ PetscErrorCode HGSetLowerInitialGuess(HG hg, Vec w)
   HGSetAdjointInitialGuess - the next aid hypergradient starts the adjoint solve from v (copied)
 
   Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- v - the initial guess, in the space of w (copied)
+
+  Level: intermediate
+
+.seealso: HGSetLowerInitialGuess()
 @*/
 PetscErrorCode HGSetAdjointInitialGuess(HG hg, Vec v)
 {
@@ -353,6 +549,16 @@ PetscErrorCode HGAdjointResidualNorm(HG hg, Vec lambda, Vec v, PetscReal *r)
 
   Output Parameter:
 . h - the hypergradient (same layout as lambda)
+
+  Notes:
+  The lower level is solved from the initial guess (0, or HGSetLowerInitialGuess()); the
+  method then gives h = grad_lambda E - (d_lambda grad_w l)^T v (optimization form) or h =
+  grad_lambda E + d_lambda Phi^T v (fixed-point form) with the adjoint v.  A failure (negative
+  reason) is reported in HGInfo, not an error, unless HGSetErrorIfNotConverged() is on.
+
+  Level: beginner
+
+.seealso: HGGetInfo(), HGInfoView(), HGGetLowerSolution(), HGGetAdjointSolution()
 @*/
 PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
 {
@@ -398,6 +604,21 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetLowerSolution - w_t of the last hypergradient
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. w - the lower-level solution (owned by the HG; do not destroy)
+
+  Level: intermediate
+
+.seealso: HGComputeHypergradient()
+@*/
 PetscErrorCode HGGetLowerSolution(HG hg, Vec *w)
 {
   PetscFunctionBegin;
@@ -406,6 +627,21 @@ PetscErrorCode HGGetLowerSolution(HG hg, Vec *w)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetAdjointSolution - the adjoint v of the last hypergradient (solves A v = grad_w E(w_t))
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. v - the adjoint, in the space of w (owned by the HG)
+
+  Level: intermediate
+
+.seealso: HGComputeHypergradient()
+@*/
 PetscErrorCode HGGetAdjointSolution(HG hg, Vec *v)
 {
   PetscFunctionBegin;
@@ -414,6 +650,21 @@ PetscErrorCode HGGetAdjointSolution(HG hg, Vec *v)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetInfo - the report of the last hypergradient
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. info - residuals, iterations, reasons, E, times, error bounds, approximate_products (see HGInfo in hypergrad.h)
+
+  Level: beginner
+
+.seealso: HGInfoView(), HGComputeHypergradient()
+@*/
 PetscErrorCode HGGetInfo(HG hg, HGInfo *info)
 {
   PetscFunctionBegin;
@@ -421,6 +672,21 @@ PetscErrorCode HGGetInfo(HG hg, HGInfo *info)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGGetConvergedReason - why the last hypergradient stopped
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. reason - HG_CONVERGED, or negative on failure
+
+  Level: beginner
+
+.seealso: HGSetErrorIfNotConverged()
+@*/
 PetscErrorCode HGGetConvergedReason(HG hg, HGConvergedReason *reason)
 {
   PetscFunctionBegin;
@@ -433,6 +699,21 @@ PetscErrorCode HGGetConvergedReason(HG hg, HGConvergedReason *reason)
   needs (lower and adjoint residuals), iterations, reasons and times
 
   Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- viewer - an ASCII viewer, or NULL for stdout
+
+  Options Database Key:
+. -hg_view_info - print it after every hypergradient
+
+  Notes:
+  Says when the products were taken by central differences and that the bounds are then not
+  rigorous.
+
+  Level: beginner
+
+.seealso: HGGetInfo()
 @*/
 PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
 {
@@ -472,6 +753,19 @@ PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGView - prints the method, its lower solver, its KSP and the problem
+
+  Collective
+
+  Input Parameters:
++ hg - the hypergradient object
+- viewer - an ASCII viewer, or NULL for stdout
+
+  Level: beginner
+
+.seealso: HGInfoView()
+@*/
 PetscErrorCode HGView(HG hg, PetscViewer viewer)
 {
   PetscBool iascii;
@@ -495,6 +789,18 @@ PetscErrorCode HGView(HG hg, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGDestroy - destroys the hypergradient object and its lower solver and KSP
+
+  Collective
+
+  Input Parameter:
+. hg - the object, set to NULL
+
+  Level: beginner
+
+.seealso: HGCreate()
+@*/
 PetscErrorCode HGDestroy(HG *hg)
 {
   PetscFunctionBegin;
@@ -526,11 +832,18 @@ PetscErrorCode HGDestroy(HG *hg)
 
   Logically Collective
 
+  Input Parameters:
++ hg - the hypergradient object
+. rtol - relative tolerance
+- atol - absolute tolerance
+
   Options Database Keys:
 + -hg_adjoint_rtol <0> - relative tolerance
 - -hg_adjoint_atol <0> - absolute tolerance
 
 .seealso: HGSetIterations(), HGLowerSetTolerances()
+
+  Level: intermediate
 @*/
 PetscErrorCode HGSetAdjointTolerances(HG hg, PetscReal rtol, PetscReal atol)
 {

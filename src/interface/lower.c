@@ -20,6 +20,19 @@ PetscErrorCode HGLowerRegisterAll(void)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  HGLowerRegister - adds a lower-level solver type
+
+  Not Collective
+
+  Input Parameters:
++ name - the type name (the value of -lower_type)
+- create - the function that fills in the solver
+
+  Level: advanced
+
+.seealso: HGLowerSetType()
+@*/
 PetscErrorCode HGLowerRegister(const char name[], PetscErrorCode (*create)(HGLower))
 {
   PetscFunctionBegin;
@@ -32,6 +45,19 @@ PetscErrorCode HGLowerRegister(const char name[], PetscErrorCode (*create)(HGLow
   HGLowerCreate - creates a lower-level solver (default: gd, 100 iterations)
 
   Collective
+
+  Input Parameter:
+. comm - the communicator
+
+  Output Parameter:
+. lower - the new solver
+
+  Notes:
+  HGCreate() makes one; users seldom create their own.
+
+  Level: intermediate
+
+.seealso: HGGetLower(), HGLowerSetType()
 @*/
 PetscErrorCode HGLowerCreate(MPI_Comm comm, HGLower *lower)
 {
@@ -58,8 +84,16 @@ PetscErrorCode HGLowerCreate(MPI_Comm comm, HGLower *lower)
 
   Collective
 
+  Input Parameters:
++ lower - the lower-level solver
+- type - HGLOWERGD, HGLOWERHEAVYBALL or HGLOWERTAO
+
   Options Database Key:
 . -lower_type <gd,heavyball,tao> - gradient descent / fixed-point iteration, heavy ball, or a TAO solver
+
+  Level: intermediate
+
+.seealso: HGLowerSetFromOptions()
 @*/
 PetscErrorCode HGLowerSetType(HGLower lower, HGLowerType type)
 {
@@ -81,6 +115,21 @@ PetscErrorCode HGLowerSetType(HGLower lower, HGLowerType type)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetType - the type of the lower-level solver
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. type - its type name
+
+  Level: intermediate
+
+.seealso: HGLowerSetType()
+@*/
 PetscErrorCode HGLowerGetType(HGLower lower, HGLowerType *type)
 {
   PetscFunctionBegin;
@@ -88,6 +137,19 @@ PetscErrorCode HGLowerGetType(HGLower lower, HGLowerType *type)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetProblem - the problem whose lower level the solver solves
+
+  Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- prob - the problem
+
+  Level: developer
+
+.seealso: HGSetProblem()
+@*/
 PetscErrorCode HGLowerSetProblem(HGLower lower, HGProblem prob)
 {
   PetscFunctionBegin;
@@ -99,6 +161,19 @@ PetscErrorCode HGLowerSetProblem(HGLower lower, HGProblem prob)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  HGLowerSetOptionsPrefix - sets the prefix of the solver's option names
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- prefix - the prefix
+
+  Level: intermediate
+
+.seealso: HGSetOptionsPrefix()
+@*/
 PetscErrorCode HGLowerSetOptionsPrefix(HGLower lower, const char prefix[])
 {
   PetscFunctionBegin;
@@ -111,6 +186,9 @@ PetscErrorCode HGLowerSetOptionsPrefix(HGLower lower, const char prefix[])
 
   Collective
 
+  Input Parameter:
+. lower - the lower-level solver
+
   Options Database Keys:
 + -lower_type <gd>        - gd, heavyball or tao
 . -lower_max_it <100>     - t: the number of iterations (or the cap when a tolerance is set)
@@ -122,6 +200,10 @@ PetscErrorCode HGLowerSetOptionsPrefix(HGLower lower, const char prefix[])
 . -lower_trajectory_interval <m>  - every: store every m-th iterate (default ceil(sqrt(t)), ceil(sqrt(2t)) for heavy ball)
 . -lower_trajectory_snapshots <s> - revolve: snapshots besides w_0 (default ceil(log2(t+1)))
 - -lower_monitor          - print the residual at every iteration
+
+  Level: intermediate
+
+.seealso: HGSetFromOptions()
 @*/
 PetscErrorCode HGLowerSetFromOptions(HGLower lower)
 {
@@ -163,6 +245,23 @@ PetscErrorCode HGLowerSetFromOptions(HGLower lower)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetMaxIterations - t: the number of lower-level iterations (the cap when a tolerance
+  is set)
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- t - the iterations, >= 0
+
+  Options Database Key:
+. -lower_max_it <100> - t
+
+  Level: beginner
+
+.seealso: HGSetIterations(), HGLowerSetTolerances()
+@*/
 PetscErrorCode HGLowerSetMaxIterations(HGLower lower, PetscInt t)
 {
   PetscFunctionBegin;
@@ -171,6 +270,21 @@ PetscErrorCode HGLowerSetMaxIterations(HGLower lower, PetscInt t)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetMaxIterations - the number of lower-level iterations t
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. t - the iterations
+
+  Level: intermediate
+
+.seealso: HGLowerSetMaxIterations()
+@*/
 PetscErrorCode HGLowerGetMaxIterations(HGLower lower, PetscInt *t)
 {
   PetscFunctionBegin;
@@ -178,6 +292,30 @@ PetscErrorCode HGLowerGetMaxIterations(HGLower lower, PetscInt *t)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetTolerances - stop tests of the lower solve on the residual (||grad_w l|| or ||w -
+  Phi(w)||)
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+. rtol - relative to the initial residual (0: none)
+. atol - absolute (0: none)
+- dtol - divergence when the residual grows by this factor
+
+  Options Database Keys:
++ -lower_rtol <0> - rtol
+. -lower_atol <0> - atol
+- -lower_dtol <1e8> - dtol
+
+  Notes:
+  With rtol = atol = 0 the solver runs exactly t iterations, as in the papers.
+
+  Level: intermediate
+
+.seealso: HGLowerSetMaxIterations()
+@*/
 PetscErrorCode HGLowerSetTolerances(HGLower lower, PetscReal rtol, PetscReal atol, PetscReal dtol)
 {
   PetscFunctionBegin;
@@ -190,6 +328,23 @@ PetscErrorCode HGLowerSetTolerances(HGLower lower, PetscReal rtol, PetscReal ato
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetStepSize - the step alpha of gd and heavy ball (default from the problem's L and
+  mu)
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- alpha - the step, > 0
+
+  Options Database Key:
+. -lower_step <alpha> - the step
+
+  Level: intermediate
+
+.seealso: HGLowerGetStepSize(), HGProblemSetLowerConstants()
+@*/
 PetscErrorCode HGLowerSetStepSize(HGLower lower, PetscReal step)
 {
   PetscFunctionBegin;
@@ -198,6 +353,21 @@ PetscErrorCode HGLowerSetStepSize(HGLower lower, PetscReal step)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetStepSize - the step in use (after set-up: the resolved default)
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. alpha - the step
+
+  Level: intermediate
+
+.seealso: HGLowerSetStepSize()
+@*/
 PetscErrorCode HGLowerGetStepSize(HGLower lower, PetscReal *step)
 {
   PetscFunctionBegin;
@@ -205,6 +375,22 @@ PetscErrorCode HGLowerGetStepSize(HGLower lower, PetscReal *step)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetMomentum - the heavy-ball momentum beta (default from L and mu)
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- beta - the momentum, in [0, 1)
+
+  Options Database Key:
+. -lower_momentum <beta> - the momentum
+
+  Level: intermediate
+
+.seealso: HGLowerGetMomentum()
+@*/
 PetscErrorCode HGLowerSetMomentum(HGLower lower, PetscReal beta)
 {
   PetscFunctionBegin;
@@ -213,6 +399,21 @@ PetscErrorCode HGLowerSetMomentum(HGLower lower, PetscReal beta)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetMomentum - the heavy-ball momentum in use
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. beta - the momentum
+
+  Level: intermediate
+
+.seealso: HGLowerSetMomentum()
+@*/
 PetscErrorCode HGLowerGetMomentum(HGLower lower, PetscReal *beta)
 {
   PetscFunctionBegin;
@@ -220,6 +421,20 @@ PetscErrorCode HGLowerGetMomentum(HGLower lower, PetscReal *beta)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetStoreTrajectory - whether the next solve keeps the iterates for a reverse pass (set
+  by itd)
+
+  Logically Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- flg - PETSC_TRUE to keep them
+
+  Level: developer
+
+.seealso: HGLowerSetTrajectoryType(), HGLowerAdjoint()
+@*/
 PetscErrorCode HGLowerSetStoreTrajectory(HGLower lower, PetscBool flg)
 {
   PetscFunctionBegin;
@@ -271,6 +486,22 @@ PetscErrorCode HGLowerSetTrajectoryType(HGLower lower, HGLowerTrajectoryType typ
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetTrajectoryType - how the reverse pass gets the lower iterates
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameters:
++ type - the trajectory type
+- param - its interval (every) or number of snapshots (revolve)
+
+  Level: intermediate
+
+.seealso: HGLowerSetTrajectoryType()
+@*/
 PetscErrorCode HGLowerGetTrajectoryType(HGLower lower, HGLowerTrajectoryType *type, PetscInt *param)
 {
   PetscFunctionBegin;
@@ -286,6 +517,13 @@ PetscErrorCode HGLowerGetTrajectoryType(HGLower lower, HGLowerTrajectoryType *ty
 
   Not Collective
 
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameters:
++ peakvecs - the most vectors held
+- recomputed - the lower steps recomputed
+
   Level: intermediate
 
 .seealso: HGLowerSetTrajectoryType()
@@ -298,6 +536,21 @@ PetscErrorCode HGLowerGetTrajectoryStatistics(HGLower lower, PetscInt *peakvecs,
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetIterationNumber - the iterations the last solve made
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. its - the number
+
+  Level: intermediate
+
+.seealso: HGLowerSolve()
+@*/
 PetscErrorCode HGLowerGetIterationNumber(HGLower lower, PetscInt *its)
 {
   PetscFunctionBegin;
@@ -305,6 +558,22 @@ PetscErrorCode HGLowerGetIterationNumber(HGLower lower, PetscInt *its)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetResidualNorm - the residual at the last iterate: ||grad_w l(w_t)|| or ||w_t -
+  Phi(w_t)||
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. rnorm - the norm
+
+  Level: intermediate
+
+.seealso: HGLowerSolve()
+@*/
 PetscErrorCode HGLowerGetResidualNorm(HGLower lower, PetscReal *r)
 {
   PetscFunctionBegin;
@@ -312,6 +581,21 @@ PetscErrorCode HGLowerGetResidualNorm(HGLower lower, PetscReal *r)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetConvergedReason - why the last solve stopped
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. reason - an HGLowerConvergedReason, negative on failure
+
+  Level: intermediate
+
+.seealso: HGLowerSolve()
+@*/
 PetscErrorCode HGLowerGetConvergedReason(HGLower lower, HGLowerConvergedReason *reason)
 {
   PetscFunctionBegin;
@@ -319,6 +603,22 @@ PetscErrorCode HGLowerGetConvergedReason(HGLower lower, HGLowerConvergedReason *
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerHasAdjoint - whether the solver has a reverse pass (gd and heavy ball do, tao does
+  not)
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. has - the answer
+
+  Level: developer
+
+.seealso: HGLowerAdjoint()
+@*/
 PetscErrorCode HGLowerHasAdjoint(HGLower lower, PetscBool *has)
 {
   PetscFunctionBegin;
@@ -326,6 +626,24 @@ PetscErrorCode HGLowerHasAdjoint(HGLower lower, PetscBool *has)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerGetTao - the TAO solver of a lower level of type tao
+
+  Not Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Output Parameter:
+. tao - the Tao (owned by the solver)
+
+  Notes:
+  Errors for other types.
+
+  Level: intermediate
+
+.seealso: HGLowerSetType()
+@*/
 PetscErrorCode HGLowerGetTao(HGLower lower, Tao *tao)
 {
   PetscBool istao;
@@ -407,6 +725,22 @@ PetscErrorCode HGLowerEnsureTrajectory(HGLower lower, PetscInt n)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerSetUp - sets up the solver: resolves the step and momentum from the problem's
+  constants
+
+  Collective
+
+  Input Parameter:
+. lower - the lower-level solver
+
+  Notes:
+  Errors when no step is given and the problem knows no L.
+
+  Level: developer
+
+.seealso: HGLowerSetStepSize()
+@*/
 PetscErrorCode HGLowerSetUp(HGLower lower)
 {
   PetscFunctionBegin;
@@ -443,6 +777,17 @@ static PetscErrorCode HGLowerUpdateConstants(HGLower lower, Vec lambda)
   HGLowerSolve - approximates w(lambda) starting from the given w (overwritten)
 
   Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- lambda - the hyperparameters
+
+  Output Parameter:
+. w - on input the initial guess w_0, on output w_t (space of w)
+
+  Level: intermediate
+
+.seealso: HGLowerGetConvergedReason(), HGLowerGetResidualNorm()
 @*/
 PetscErrorCode HGLowerSolve(HGLower lower, Vec lambda, Vec w)
 {
@@ -466,6 +811,22 @@ PetscErrorCode HGLowerSolve(HGLower lower, Vec lambda, Vec w)
   derivative taken at the last iterate, which is inexact AD)
 
   Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+. lambda - the hyperparameters
+. w - the last iterate w_t
+. k - reverse steps (truncation)
+. frozen - PETSC_TRUE: second derivatives at w_t (inexact AD), else along the trajectory
+- p - on input grad_w E(w_t) (overwritten)
+
+  Output Parameters:
++ h - accumulates d_lambda Phi^T p_i over the steps (added to)
+- v - the accumulated adjoint, scaled to solve the adjoint system, or NULL
+
+  Level: developer
+
+.seealso: HGLowerSetStoreTrajectory()
 @*/
 PetscErrorCode HGLowerAdjoint(HGLower lower, Vec lambda, Vec w, PetscInt k, PetscBool frozen, Vec p, Vec h, Vec v)
 {
@@ -478,6 +839,19 @@ PetscErrorCode HGLowerAdjoint(HGLower lower, Vec lambda, Vec w, PetscInt k, Pets
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerView - prints the solver: type, iterations, step, tolerances
+
+  Collective
+
+  Input Parameters:
++ lower - the lower-level solver
+- viewer - an ASCII viewer, or NULL for stdout
+
+  Level: beginner
+
+.seealso: HGView()
+@*/
 PetscErrorCode HGLowerView(HGLower lower, PetscViewer viewer)
 {
   PetscBool iascii;
@@ -496,6 +870,18 @@ PetscErrorCode HGLowerView(HGLower lower, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGLowerDestroy - destroys the solver
+
+  Collective
+
+  Input Parameter:
+. lower - the solver, set to NULL
+
+  Level: intermediate
+
+.seealso: HGLowerCreate()
+@*/
 PetscErrorCode HGLowerDestroy(HGLower *lower)
 {
   PetscFunctionBegin;

@@ -20,6 +20,16 @@ const char *const *HGConvergedReasons = HGConvergedReasons_Shifted + 3;
   HGGetVersion - the hypergrad version as "major.minor.patch"
 
   Not Collective
+
+  Input Parameter:
+. len - the size of the buffer
+
+  Output Parameter:
+. version - the version, e.g. "0.1.0" (truncated to len - 1 characters)
+
+  Level: beginner
+
+.seealso: HYPERGRAD_VERSION_MAJOR
 @*/
 PetscErrorCode HGGetVersion(char version[], size_t len)
 {
@@ -30,6 +40,12 @@ PetscErrorCode HGGetVersion(char version[], size_t len)
 
 /*@C
   HGFinalizePackage - frees the registries; called by PetscFinalize()
+
+  Not Collective
+
+  Level: developer
+
+.seealso: HGInitializePackage(), PetscFinalize()
 @*/
 PetscErrorCode HGFinalizePackage(void)
 {
@@ -44,6 +60,12 @@ PetscErrorCode HGFinalizePackage(void)
 /*@C
   HGInitializePackage - registers the classes, log events and built-in types of hypergrad.
   Called on first use by the Create functions; users rarely need it.
+
+  Not Collective
+
+  Level: developer
+
+.seealso: HGFinalizePackage(), PetscInitialize()
 @*/
 PetscErrorCode HGInitializePackage(void)
 {

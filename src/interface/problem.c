@@ -5,6 +5,18 @@
   HGProblemRegister - adds a problem type to the catalogue chosen with -problem
 
   Not Collective
+
+  Input Parameters:
++ name - the name of the type (the value of -problem)
+- create - the function that fills in the problem: its callbacks, ops and data
+
+  Notes:
+  A built-in problem is one file of src/problems/ whose create function sets prob->ops (setup,
+  setfromoptions, view, destroy, exacthypergradient); see include/hypergrad/hgimpl.h.
+
+  Level: advanced
+
+.seealso: HGProblemSetType(), HGProblemCreate()
 @*/
 PetscErrorCode HGProblemRegister(const char name[], PetscErrorCode (*create)(HGProblem))
 {
@@ -55,6 +67,16 @@ PetscErrorCode HGProblemRegisterAll(void)
   problem whose callbacks the user sets.
 
   Collective
+
+  Input Parameter:
+. comm - the communicator of the problem and of its vectors
+
+  Output Parameter:
+. prob - the new problem
+
+  Level: beginner
+
+.seealso: HGProblemSetType(), HGProblemSetVecTemplates(), HGProblemSetLowerGradient(), HGProblemSetMap(), HGProblemDestroy()
 @*/
 PetscErrorCode HGProblemCreate(MPI_Comm comm, HGProblem *prob)
 {
@@ -103,8 +125,19 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
 
   Collective
 
+  Input Parameters:
++ prob - the problem
+- type - HGPROBLEMSHELL (user callbacks), HGPROBLEMQUADRATIC, HGPROBLEMBIASREG, HGPROBLEMKRR, HGPROBLEMLOGREG, HGPROBLEMHYPERREP, HGPROBLEMMLOGREG, HGPROBLEMHYPERCLEAN, HGPROBLEMDISTILL, HGPROBLEMEQM or a registered name
+
   Options Database Key:
 . -problem <quadratic,biasreg,krr,logreg,shell> - the problem
+
+  Notes:
+  Choosing another type discards the callbacks and constants set so far.
+
+  Level: beginner
+
+.seealso: HGProblemRegister(), HGProblemSetFromOptions()
 @*/
 PetscErrorCode HGProblemSetType(HGProblem prob, HGProblemType type)
 {
@@ -126,6 +159,21 @@ PetscErrorCode HGProblemSetType(HGProblem prob, HGProblemType type)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetType - the type of the problem
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. type - its type name (owned by the problem)
+
+  Level: beginner
+
+.seealso: HGProblemSetType()
+@*/
 PetscErrorCode HGProblemGetType(HGProblem prob, HGProblemType *type)
 {
   PetscFunctionBegin;
@@ -133,6 +181,19 @@ PetscErrorCode HGProblemGetType(HGProblem prob, HGProblemType *type)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  HGProblemSetOptionsPrefix - sets the prefix of all the problem's option names
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- prefix - the prefix, without the leading -
+
+  Level: intermediate
+
+.seealso: HGProblemSetFromOptions()
+@*/
 PetscErrorCode HGProblemSetOptionsPrefix(HGProblem prob, const char prefix[])
 {
   PetscFunctionBegin;
@@ -144,6 +205,24 @@ PetscErrorCode HGProblemSetOptionsPrefix(HGProblem prob, const char prefix[])
   HGProblemSetFromOptions - chooses the problem from -problem and reads its options
 
   Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Options Database Keys:
++ -problem <type> - the problem type
+. -problem_fd_products <false> - take the second-derivative products by central differences even where the problem gives them
+. -problem_fd_type <wp,ds> - how the step of those differences is chosen (as MatMFFD)
+. -problem_fd_err <sqrt(eps)> - relative error of the function evaluations that scales the step
+- -problem_fd_umin <1e-6> - the ds safeguard
+
+  Notes:
+  Also reads the options of the chosen type (-quad_*, -br_*, -krr_*, -lr_*, -hr_*, -mlr_*,
+  -hc_*, -ds_*, -eqm_* and -data_*).
+
+  Level: beginner
+
+.seealso: HGProblemSetType(), HGProblemSetFiniteDifferences()
 @*/
 PetscErrorCode HGProblemSetFromOptions(HGProblem prob)
 {
@@ -202,6 +281,17 @@ PetscErrorCode HGProblemCheckComplete(HGProblem prob)
   the two forms completely
 
   Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Notes:
+  Called by HGSetUp(); errors name the missing callback.  Products that are not given are then
+  marked to be taken by central differences (see HGProblemSetFiniteDifferences()).
+
+  Level: intermediate
+
+.seealso: HGProblemSetVecTemplates(), HGProblemGetForm()
 @*/
 PetscErrorCode HGProblemSetUp(HGProblem prob)
 {
@@ -214,6 +304,19 @@ PetscErrorCode HGProblemSetUp(HGProblem prob)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemView - prints the problem: type, form, dimensions, constants
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+- viewer - an ASCII viewer, or NULL for stdout
+
+  Level: beginner
+
+.seealso: HGView()
+@*/
 PetscErrorCode HGProblemView(HGProblem prob, PetscViewer viewer)
 {
   PetscBool iascii;
@@ -235,6 +338,19 @@ PetscErrorCode HGProblemView(HGProblem prob, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemDestroy - destroys a problem (and calls the context destroy function given to
+  HGProblemSetContext())
+
+  Collective
+
+  Input Parameter:
+. prob - the problem, set to NULL
+
+  Level: beginner
+
+.seealso: HGProblemCreate()
+@*/
 PetscErrorCode HGProblemDestroy(HGProblem *prob)
 {
   PetscFunctionBegin;
@@ -254,6 +370,20 @@ PetscErrorCode HGProblemDestroy(HGProblem *prob)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemSetContext - the user context passed as the last argument of every callback
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+. ctx - the context (may be NULL)
+- destroy - called with ctx by HGProblemDestroy(), or NULL
+
+  Level: beginner
+
+.seealso: HGProblemGetContext()
+@*/
 PetscErrorCode HGProblemSetContext(HGProblem prob, void *ctx, PetscErrorCode (*destroy)(void *))
 {
   PetscFunctionBegin;
@@ -262,6 +392,21 @@ PetscErrorCode HGProblemSetContext(HGProblem prob, void *ctx, PetscErrorCode (*d
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetContext - the user context given to HGProblemSetContext()
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. ctx - the address of a pointer that receives the context
+
+  Level: beginner
+
+.seealso: HGProblemSetContext()
+@*/
 PetscErrorCode HGProblemGetContext(HGProblem prob, void *ctx)
 {
   PetscFunctionBegin;
@@ -274,6 +419,18 @@ PetscErrorCode HGProblemGetContext(HGProblem prob, void *ctx)
   hyperparameters (lambda); the problem keeps duplicates, not the vectors
 
   Collective
+
+  Input Parameters:
++ prob - the problem
+. w - a vector with the layout of the lower-level variable
+- lambda - a vector with the layout of the hyperparameters
+
+  Notes:
+  Every callback receives vectors of exactly these layouts; HGProblemCreateVecs() creates new ones.
+
+  Level: beginner
+
+.seealso: HGProblemCreateVecs()
 @*/
 PetscErrorCode HGProblemSetVecTemplates(HGProblem prob, Vec w, Vec lambda)
 {
@@ -291,6 +448,20 @@ PetscErrorCode HGProblemSetVecTemplates(HGProblem prob, Vec w, Vec lambda)
   HGProblemCreateVecs - creates vectors with the layouts of w and lambda (either may be NULL)
 
   Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameters:
++ w - a new vector in the space of w, or NULL
+- lambda - a new vector in the space of lambda, or NULL
+
+  Notes:
+  Sets the problem up first (a built-in problem builds its data).
+
+  Level: beginner
+
+.seealso: HGProblemSetVecTemplates()
 @*/
 PetscErrorCode HGProblemCreateVecs(HGProblem prob, Vec *w, Vec *lambda)
 {
@@ -301,6 +472,21 @@ PetscErrorCode HGProblemCreateVecs(HGProblem prob, Vec *w, Vec *lambda)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetForm - which form the callbacks describe
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. form - HG_FORM_OPTIMIZATION, HG_FORM_FIXEDPOINT, or HG_FORM_NONE before HGProblemSetUp()
+
+  Level: intermediate
+
+.seealso: HGProblemSetUp()
+@*/
 PetscErrorCode HGProblemGetForm(HGProblem prob, HGProblemForm *form)
 {
   PetscFunctionBegin;
@@ -317,19 +503,262 @@ PetscErrorCode HGProblemGetForm(HGProblem prob, HGProblemForm *form)
     prob->setupcalled = PETSC_FALSE; \
     PetscFunctionReturn(0); \
   }
+/*@C
+  HGProblemSetLowerObjective - sets the lower-level objective l(w, lambda) (optimization form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemScalarFn: *value = l(w, lambda)
+
+  Notes:
+  Optional: needed by -lower_type tao and by HGProblemTestDerivatives().
+
+  Level: beginner
+
+.seealso: HGProblemScalarFn, HGProblemSetLowerGradient()
+@*/
 HG_SETTER(LowerObjective, lowerobjective, HGProblemScalarFn)
+/*@C
+  HGProblemSetLowerGradient - sets grad_w l(w, lambda), which makes the problem one of the
+  optimization form
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemVecFn: out = grad_w l(w, lambda), out in the space of w, overwritten
+
+  Notes:
+  The lower level is then Phi(w, lambda) = w - alpha grad_w l(w, lambda) with l strongly
+  convex in w.  Without HGProblemSetLowerHessianMult() and
+  HGProblemSetLowerMixedMultTranspose() the second derivatives are taken by central
+  differences of this gradient (approximate; see HGProblemSetFiniteDifferences()).
+
+  Level: beginner
+
+.seealso: HGProblemVecFn, HGProblemSetLowerHessianMult(), HGProblemSetLowerMixedMultTranspose(), HGProblemSetMap()
+@*/
 HG_SETTER(LowerGradient, lowergradient, HGProblemVecFn)
+/*@C
+  HGProblemSetLowerHessianMult - sets the Hessian-vector product y = grad_ww l(w, lambda) x
+  (optimization form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemMultFn: x and y in the space of w, y overwritten
+
+  Notes:
+  Optional: without it H x is taken as (grad_w l(w + h x) - grad_w l(w - h x)) / 2h (two
+  gradients per product, approximate).
+
+  Level: beginner
+
+.seealso: HGProblemMultFn, HGProblemSetFiniteDifferences()
+@*/
 HG_SETTER(LowerHessianMult, hessianmult, HGProblemMultFn)
+/*@C
+  HGProblemSetLowerMixedMultTranspose - sets the mixed product y = (d_lambda grad_w l(w,
+  lambda))^T x (optimization form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemMultFn: x in the space of w, y in the space of lambda, y overwritten
+
+  Notes:
+  d_lambda grad_w l is the (dim w) x (dim lambda) matrix of derivatives of grad_w l in lambda;
+  the hypergradient is grad_lambda E - (d_lambda grad_w l)^T v with H v = grad_w E, so y
+  enters with a minus sign; the callback returns the product itself.
+  Optional: without it the product is taken by central differences: of grad_lambda l along x
+  when HGProblemSetLowerParamGradient() gives it, else one difference of grad_w l per
+  hyperparameter (2 dim lambda gradients per product).
+
+  Level: beginner
+
+.seealso: HGProblemMultFn, HGProblemSetLowerParamGradient()
+@*/
 HG_SETTER(LowerMixedMultTranspose, mixedmulttranspose, HGProblemMultFn)
+/*@C
+  HGProblemSetMap - sets the map Phi(w, lambda), which makes the problem one of the fixed-point
+  form
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemVecFn: out = Phi(w, lambda), out in the space of w, overwritten
+
+  Notes:
+  Phi(., lambda) must be a contraction; the lower level is w = Phi(w, lambda).
+
+  Level: beginner
+
+.seealso: HGProblemVecFn, HGProblemSetMapJacobianTransposeMult(), HGProblemSetMapParamJacobianTransposeMult(), HGProblemSetMapContraction()
+@*/
 HG_SETTER(Map, map, HGProblemVecFn)
+/*@C
+  HGProblemSetMapJacobianTransposeMult - sets y = d_w Phi(w, lambda)^T x (fixed-point form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemMultFn: x and y in the space of w, y overwritten
+
+  Notes:
+  Required unless HGProblemSetSymmetric(prob, PETSC_TRUE) declares d_w Phi symmetric; then it
+  may be left out and is taken by central differences of Phi (approximate).  The adjoint
+  operator of aid is I - d_w Phi^T.
+
+  Level: beginner
+
+.seealso: HGProblemMultFn, HGProblemSetMapJacobianMult()
+@*/
 HG_SETTER(MapJacobianTransposeMult, mapjactmult, HGProblemMultFn)
+/*@C
+  HGProblemSetMapJacobianMult - sets the forward product y = d_w Phi(w, lambda) u (fixed-point
+  form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemMultFn: u (x) and y in the space of w, y overwritten
+
+  Notes:
+  Used by -hg_ksp_type cgne and lsqr; without it the product is taken by central differences
+  of Phi (approximate).
+
+  Level: intermediate
+
+.seealso: HGProblemMultFn, HGProblemSetMapJacobianTransposeMult()
+@*/
 HG_SETTER(MapJacobianMult, mapjacmult, HGProblemMultFn)
+/*@C
+  HGProblemSetMapParamJacobianTransposeMult - sets y = d_lambda Phi(w, lambda)^T x (fixed-point
+  form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemMultFn: x in the space of w, y in the space of lambda, y overwritten
+
+  Notes:
+  The hypergradient is grad_lambda E + d_lambda Phi^T v with (I - d_w Phi^T) v = grad_w E
+  (plus sign).  Optional: without it, entry j is taken as x . (Phi(w, lambda + h e_j) - Phi(w,
+  lambda - h e_j)) / 2h (2 dim lambda maps per product, approximate).
+
+  Level: beginner
+
+.seealso: HGProblemMultFn
+@*/
 HG_SETTER(MapParamJacobianTransposeMult, mapparamjactmult, HGProblemMultFn)
+/*@C
+  HGProblemSetUpperObjective - sets the upper-level objective E(w, lambda)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemScalarFn: *value = E(w, lambda)
+
+  Notes:
+  f(lambda) = E(w(lambda), lambda) is the function whose gradient is computed.
+
+  Level: beginner
+
+.seealso: HGProblemScalarFn, HGProblemSetUpperGradient()
+@*/
 HG_SETTER(UpperObjective, upperobjective, HGProblemScalarFn)
+/*@C
+  HGProblemSetUpperGradient - sets the gradients grad_w E(w, lambda) and grad_lambda E(w,
+  lambda)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemUpperGradientFn: both outputs overwritten
+
+  Level: beginner
+
+.seealso: HGProblemUpperGradientFn, HGProblemSetUpperObjective()
+@*/
 HG_SETTER(UpperGradient, uppergradient, HGProblemUpperGradientFn)
+/*@C
+  HGProblemSetProjection - sets the projection onto the feasible set Lambda of the
+  hyperparameters
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemProjectionFn: lambda replaced in place by its projection
+
+  Notes:
+  The outer loop projects after every step; HGProblemProject() applies it.
+
+  Level: intermediate
+
+.seealso: HGProblemProjectionFn, HGProblemProject()
+@*/
 HG_SETTER(Projection, projection, HGProblemProjectionFn)
+/*@C
+  HGProblemSetLowerParamGradient - sets grad_lambda l(w, lambda), used only to take the mixed
+  product by differences
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemVecFn: out = grad_lambda l(w, lambda), out in the space of lambda, overwritten
+
+  Notes:
+  For a problem that gives first derivatives only: (d_lambda grad_w l)^T x = d_w (grad_lambda
+  l) x is then (grad_lambda l(w + h x) - grad_lambda l(w - h x)) / 2h, two evaluations per
+  product instead of 2 dim lambda gradients.  Ignored when
+  HGProblemSetLowerMixedMultTranspose() is given.
+
+  Level: intermediate
+
+.seealso: HGProblemSetLowerMixedMultTranspose(), HGProblemSetFiniteDifferences()
+@*/
 HG_SETTER(LowerParamGradient, lowerparamgradient, HGProblemVecFn)
 
+/*@
+  HGProblemSetFiniteDifferences - how the products a problem does not give are taken by central
+  differences
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+. type - HG_FD_WP (Walker-Pernice: h = err sqrt(1 + ||u||)/||a||) or HG_FD_DS (Dennis-Schnabel: h = err max(|u.a|, umin ||a||_1)/||a||^2), as MatMFFD chooses the step at u along a
+. err - relative error of the function evaluations (default sqrt(machine epsilon)), or PETSC_DEFAULT
+- umin - the ds safeguard (default 1e-6), or PETSC_DEFAULT
+
+  Options Database Keys:
++ -problem_fd_type <wp,ds> - the type
+. -problem_fd_err <err> - err
+. -problem_fd_umin <umin> - umin
+- -problem_fd_products - difference every product, also those the problem gives
+
+  Notes:
+  u is w (or lambda for the per-hyperparameter differences) and a the direction.  The step is
+  sized for one-sided differences as in MatMFFD; for central differences err = 6e-6 (about
+  eps^(1/3)) is often more accurate.  With differenced products HGInfo.approximate_products is
+  set and the error bounds are not rigorous.
+
+  Level: intermediate
+
+.seealso: HGProblemGetApproximateProducts(), HGProblemSetLowerGradient(), MATMFFD_WP, MATMFFD_DS
+@*/
 PetscErrorCode HGProblemSetFiniteDifferences(HGProblem prob, HGFDType type, PetscReal err, PetscReal umin)
 {
   PetscFunctionBegin;
@@ -347,6 +776,25 @@ PetscErrorCode HGProblemSetFiniteDifferences(HGProblem prob, HGFDType type, Pets
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetApproximateProducts - whether some second-derivative products are taken by
+  central differences
+
+  Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. flg - PETSC_TRUE when the Hessian, mixed, d_w Phi^T or d_lambda Phi^T product is differenced
+
+  Notes:
+  Sets the problem up first.
+
+  Level: intermediate
+
+.seealso: HGProblemSetFiniteDifferences()
+@*/
 PetscErrorCode HGProblemGetApproximateProducts(HGProblem prob, PetscBool *flg)
 {
   PetscFunctionBegin;
@@ -366,6 +814,14 @@ PetscErrorCode HGProblemGetApproximateProducts(HGProblem prob, PetscBool *flg)
   loop has moved lambda far (e.g. a regularization weight that grew past the initial L).
 
   Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn - the callback, an HGProblemLowerConstantsFn
+
+  Level: intermediate
+
+.seealso: HGProblemLowerConstantsFn, HGProblemSetLowerConstants()
 @*/
 HG_SETTER(LowerConstantsFunction, lowerconstants, HGProblemLowerConstantsFn)
 
@@ -374,6 +830,15 @@ HG_SETTER(LowerConstantsFunction, lowerconstants, HGProblemLowerConstantsFn)
   mu (0 = unknown).  They give the optimal steps 2/(L+mu) and the heavy-ball parameters.
 
   Logically Collective
+
+  Input Parameters:
++ prob - the problem
+. L - Lipschitz constant of grad_w l(., lambda), >= 0 (0: unknown)
+- mu - strong-convexity constant of l(., lambda), 0 <= mu <= L (0: unknown)
+
+  Level: beginner
+
+.seealso: HGProblemSetLowerConstantsFunction(), HGProblemGetLowerConstants()
 @*/
 PetscErrorCode HGProblemSetLowerConstants(HGProblem prob, PetscReal L, PetscReal mu)
 {
@@ -384,6 +849,22 @@ PetscErrorCode HGProblemSetLowerConstants(HGProblem prob, PetscReal L, PetscReal
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetLowerConstants - the constants L and mu currently in use
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameters:
++ L - Lipschitz constant of grad_w l (or NULL)
+- mu - strong-convexity constant (or NULL)
+
+  Level: intermediate
+
+.seealso: HGProblemSetLowerConstants()
+@*/
 PetscErrorCode HGProblemGetLowerConstants(HGProblem prob, PetscReal *L, PetscReal *mu)
 {
   PetscFunctionBegin;
@@ -396,6 +877,14 @@ PetscErrorCode HGProblemGetLowerConstants(HGProblem prob, PetscReal *L, PetscRea
   HGProblemSetMapContraction - contraction constant q < 1 of Phi(., lambda) (0 = unknown)
 
   Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- q - an upper bound on the Lipschitz constant of Phi(., lambda), in [0, 1) (0: unknown)
+
+  Level: intermediate
+
+.seealso: HGProblemGetMapContraction(), HGProblemSetMap()
 @*/
 PetscErrorCode HGProblemSetMapContraction(HGProblem prob, PetscReal q)
 {
@@ -405,6 +894,21 @@ PetscErrorCode HGProblemSetMapContraction(HGProblem prob, PetscReal q)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetMapContraction - the contraction constant q in use (0: unknown)
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. q - the constant
+
+  Level: intermediate
+
+.seealso: HGProblemSetMapContraction()
+@*/
 PetscErrorCode HGProblemGetMapContraction(HGProblem prob, PetscReal *q)
 {
   PetscFunctionBegin;
@@ -412,6 +916,24 @@ PetscErrorCode HGProblemGetMapContraction(HGProblem prob, PetscReal *q)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemSetSymmetric - declares whether d_w Phi is symmetric (fixed-point form)
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- flg - PETSC_TRUE when d_w Phi(w, lambda) is symmetric
+
+  Notes:
+  The optimization form is always symmetric (the Hessian).  For a fixed-point problem a
+  symmetric Jacobian lets the adjoint KSP default to CG and lets d_w Phi^T be taken by
+  differences of Phi when HGProblemSetMapJacobianTransposeMult() is not given.
+
+  Level: intermediate
+
+.seealso: HGProblemGetSymmetric()
+@*/
 PetscErrorCode HGProblemSetSymmetric(HGProblem prob, PetscBool flg)
 {
   PetscFunctionBegin;
@@ -420,6 +942,21 @@ PetscErrorCode HGProblemSetSymmetric(HGProblem prob, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemGetSymmetric - whether d_w Phi (or the Hessian) is symmetric
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. flg - the flag
+
+  Level: intermediate
+
+.seealso: HGProblemSetSymmetric()
+@*/
 PetscErrorCode HGProblemGetSymmetric(HGProblem prob, PetscBool *flg)
 {
   PetscFunctionBegin;
@@ -427,6 +964,20 @@ PetscErrorCode HGProblemGetSymmetric(HGProblem prob, PetscBool *flg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemSetInitialHyperparameters - sets the default lambda of the problem (copied),
+  returned by HGProblemGetInitialHyperparameters()
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+- lambda - a vector in the space of lambda
+
+  Level: intermediate
+
+.seealso: HGProblemGetInitialHyperparameters()
+@*/
 PetscErrorCode HGProblemSetInitialHyperparameters(HGProblem prob, Vec lambda)
 {
   PetscFunctionBegin;
@@ -439,6 +990,16 @@ PetscErrorCode HGProblemSetInitialHyperparameters(HGProblem prob, Vec lambda)
   HGProblemGetInitialHyperparameters - copies the problem's default lambda into the given Vec
 
   Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. lambda - receives the default hyperparameters (a vector in the space of lambda)
+
+  Level: beginner
+
+.seealso: HGProblemSetInitialHyperparameters()
 @*/
 PetscErrorCode HGProblemGetInitialHyperparameters(HGProblem prob, Vec lambda)
 {
@@ -481,6 +1042,27 @@ PetscErrorCode HGProblemCheckVec(HGProblem prob, Vec x, PetscBool lspace, const 
     PetscCall(VecLockReadPop(l)); \
   } while (0)
 
+/*@
+  HGProblemComputeLowerObjective - evaluates l(w, lambda)
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point in the space of w
+- lambda - hyperparameters
+
+  Output Parameter:
+. value - l(w, lambda)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetLowerObjective()
+@*/
 PetscErrorCode HGProblemComputeLowerObjective(HGProblem prob, Vec w, Vec lambda, PetscReal *f)
 {
   PetscFunctionBegin;
@@ -491,6 +1073,27 @@ PetscErrorCode HGProblemComputeLowerObjective(HGProblem prob, Vec w, Vec lambda,
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeLowerGradient - evaluates grad_w l(w, lambda)
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point in the space of w
+- lambda - hyperparameters
+
+  Output Parameter:
+. g - grad_w l(w, lambda), in the space of w (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetLowerGradient()
+@*/
 PetscErrorCode HGProblemComputeLowerGradient(HGProblem prob, Vec w, Vec lambda, Vec g)
 {
   PetscFunctionBegin;
@@ -504,6 +1107,29 @@ PetscErrorCode HGProblemComputeLowerGradient(HGProblem prob, Vec w, Vec lambda, 
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeLowerHessianMult - evaluates y = grad_ww l(w, lambda) x, by the callback or
+  by central differences of the gradient
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+. lambda - hyperparameters
+- x - direction in the space of w
+
+  Output Parameter:
+. y - the product, in the space of w (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetLowerHessianMult()
+@*/
 PetscErrorCode HGProblemComputeLowerHessianMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
@@ -520,6 +1146,29 @@ PetscErrorCode HGProblemComputeLowerHessianMult(HGProblem prob, Vec w, Vec lambd
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeLowerMixedMultTranspose - evaluates y = (d_lambda grad_w l(w, lambda))^T x,
+  by the callback or by central differences
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+. lambda - hyperparameters
+- x - vector in the space of w
+
+  Output Parameter:
+. y - the product, in the space of lambda (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetLowerMixedMultTranspose()
+@*/
 PetscErrorCode HGProblemComputeLowerMixedMultTranspose(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
@@ -536,6 +1185,27 @@ PetscErrorCode HGProblemComputeLowerMixedMultTranspose(HGProblem prob, Vec w, Ve
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeMap - evaluates Phi(w, lambda)
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+- lambda - hyperparameters
+
+  Output Parameter:
+. phi - Phi(w, lambda), in the space of w (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetMap()
+@*/
 PetscErrorCode HGProblemComputeMap(HGProblem prob, Vec w, Vec lambda, Vec phi)
 {
   PetscFunctionBegin;
@@ -549,6 +1219,28 @@ PetscErrorCode HGProblemComputeMap(HGProblem prob, Vec w, Vec lambda, Vec phi)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeMapJacobianTransposeMult - evaluates y = d_w Phi(w, lambda)^T x
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+. lambda - hyperparameters
+- x - vector in the space of w
+
+  Output Parameter:
+. y - the product, in the space of w (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetMapJacobianTransposeMult()
+@*/
 PetscErrorCode HGProblemComputeMapJacobianTransposeMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
@@ -565,6 +1257,28 @@ PetscErrorCode HGProblemComputeMapJacobianTransposeMult(HGProblem prob, Vec w, V
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeMapJacobianMult - evaluates y = d_w Phi(w, lambda) x
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+. lambda - hyperparameters
+- x - vector in the space of w
+
+  Output Parameter:
+. y - the product, in the space of w (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetMapJacobianMult()
+@*/
 PetscErrorCode HGProblemComputeMapJacobianMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
@@ -579,6 +1293,28 @@ PetscErrorCode HGProblemComputeMapJacobianMult(HGProblem prob, Vec w, Vec lambda
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeMapParamJacobianTransposeMult - evaluates y = d_lambda Phi(w, lambda)^T x
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+. lambda - hyperparameters
+- x - vector in the space of w
+
+  Output Parameter:
+. y - the product, in the space of lambda (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetMapParamJacobianTransposeMult()
+@*/
 PetscErrorCode HGProblemComputeMapParamJacobianTransposeMult(HGProblem prob, Vec w, Vec lambda, Vec x, Vec y)
 {
   PetscFunctionBegin;
@@ -595,6 +1331,27 @@ PetscErrorCode HGProblemComputeMapParamJacobianTransposeMult(HGProblem prob, Vec
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeUpperObjective - evaluates E(w, lambda)
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+- lambda - hyperparameters
+
+  Output Parameter:
+. E - the value
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetUpperObjective()
+@*/
 PetscErrorCode HGProblemComputeUpperObjective(HGProblem prob, Vec w, Vec lambda, PetscReal *E)
 {
   PetscFunctionBegin;
@@ -608,6 +1365,28 @@ PetscErrorCode HGProblemComputeUpperObjective(HGProblem prob, Vec w, Vec lambda,
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemComputeUpperGradient - evaluates grad_w E(w, lambda) and grad_lambda E(w, lambda)
+
+  Collective
+
+  Input Parameters:
++ prob - the problem
+. w - point
+- lambda - hyperparameters
+
+  Output Parameters:
++ gw - grad_w E, in the space of w (overwritten)
+- gl - grad_lambda E, in the space of lambda (overwritten)
+
+  Notes:
+  Every call into user code goes through these functions: they lock the inputs read-only, log
+  an event and count the evaluation.
+
+  Level: developer
+
+.seealso: HGProblemSetUpperGradient()
+@*/
 PetscErrorCode HGProblemComputeUpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, Vec gl)
 {
   PetscFunctionBegin;
@@ -625,6 +1404,16 @@ PetscErrorCode HGProblemComputeUpperGradient(HGProblem prob, Vec w, Vec lambda, 
   HGProblemProject - projects lambda onto the feasible set Lambda (no-op without projection)
 
   Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. lambda - the hyperparameters, projected in place
+
+  Level: intermediate
+
+.seealso: HGProblemSetProjection()
 @*/
 PetscErrorCode HGProblemProject(HGProblem prob, Vec lambda)
 {
@@ -633,6 +1422,22 @@ PetscErrorCode HGProblemProject(HGProblem prob, Vec lambda)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGProblemHasExactHypergradient - whether the problem has an exact hypergradient (closed form
+  or direct solve)
+
+  Not Collective
+
+  Input Parameter:
+. prob - the problem
+
+  Output Parameter:
+. has - PETSC_TRUE for quadratic, biasreg, krr and hyperrep
+
+  Level: intermediate
+
+.seealso: HGProblemComputeExactHypergradient()
+@*/
 PetscErrorCode HGProblemHasExactHypergradient(HGProblem prob, PetscBool *has)
 {
   PetscFunctionBegin;
@@ -645,6 +1450,21 @@ PetscErrorCode HGProblemHasExactHypergradient(HGProblem prob, PetscBool *has)
   direct solve (independent of the iterative methods), and f(lambda) if f is not NULL
 
   Collective
+
+  Input Parameters:
++ prob - the problem
+- lambda - the hyperparameters
+
+  Output Parameters:
++ grad - grad f(lambda), in the space of lambda
+- f - f(lambda), or NULL
+
+  Notes:
+  Errors with PETSC_ERR_SUP for problems without one (HGProblemHasExactHypergradient()).
+
+  Level: intermediate
+
+.seealso: HGProblemHasExactHypergradient()
 @*/
 PetscErrorCode HGProblemComputeExactHypergradient(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
 {
@@ -775,7 +1595,18 @@ PetscErrorCode HGProblemSetAccuracy(HGProblem prob, HGProblemAccuracyFn fn)
 
   Collective
 
+  Input Parameters:
++ prob - the problem
+. w - the lower-level solution
+- lambda - the hyperparameters
+
+  Output Parameters:
++ val - validation accuracy in [0, 1], or NaN
+- test - test accuracy in [0, 1], or NaN
+
 .seealso: HGProblemSetAccuracy()
+
+  Level: intermediate
 @*/
 PetscErrorCode HGProblemComputeAccuracy(HGProblem prob, Vec w, Vec lambda, PetscReal *val, PetscReal *test)
 {

@@ -37,6 +37,10 @@ static PetscErrorCode Perturbed(Vec x, PetscReal eps, Vec u, Vec out)
 
   Output Parameter:
 . maxrelerr - the largest relative discrepancy (O(h^2) plus rounding when all is well)
+
+  Level: intermediate
+
+.seealso: HGTestHypergradient()
 @*/
 PetscErrorCode HGProblemTestDerivatives(HGProblem prob, Vec w, Vec lambda, PetscReal h, PetscViewer viewer, PetscReal *maxrelerr)
 {
@@ -185,9 +189,24 @@ static PetscErrorCode ConvergedObjective(HG hg, HGLower tl, Vec lambda, Vec w, P
 
   Collective
 
+  Input Parameters:
++ hg - the hypergradient object
+. lambda - the hyperparameters
+. h - the hypergradient computed at lambda
+. ndirections - number of directions
+. step - the difference step (relative)
+- viewer - where to print each direction (NULL: stdout)
+
+  Output Parameter:
+. maxrelerr - the largest relative discrepancy, or NULL
+
   Options Database Keys:
 + -hg_test_hypergradient <ndir> - run this check after every HGComputeHypergradient()
 - -hg_test_hypergradient_h <h>  - the step, relative to max(1, ||lambda||_inf)
+
+  Level: intermediate
+
+.seealso: HGProblemTestDerivatives()
 @*/
 PetscErrorCode HGTestHypergradient(HG hg, Vec lambda, Vec h, PetscInt ndir, PetscReal step, PetscViewer viewer, PetscReal *maxrelerr)
 {

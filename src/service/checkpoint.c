@@ -177,12 +177,18 @@ static PetscErrorCode WriteState(HGOuter outer, PetscViewer viewer, Vec lambda)
 
   Collective
 
+  Input Parameters:
++ outer - the outer driver
+- file - the run file
+
   Notes:
   Between outer iterations lambda is the Vec being solved; outside HGOuterSolve() the
   lambda given to the last HGOuterSolve() or HGOuterLoadCheckpoint() is not kept, so this
   must be called from a monitor or after HGOuterSolve() has written the final checkpoint.
 
 .seealso: HGOuterSetCheckpoint(), HGOuterLoadCheckpoint()
+
+  Level: advanced
 @*/
 PetscErrorCode HGOuterWriteCheckpoint(HGOuter outer, const char file[])
 {
@@ -305,9 +311,18 @@ PetscErrorCode HGOuterCheckpointCheckDirectory(HGOuter outer)
 
   Logically Collective
 
+  Input Parameters:
++ outer - the outer driver
+. file - the run file
+- every - the period n
+
   Options Database Keys:
 + -outer_checkpoint <file>    - the file
 - -outer_checkpoint_every <n> - the period
+
+  Level: beginner
+
+.seealso: HGOuterLoadCheckpoint(), HGOuterWriteCheckpoint()
 @*/
 PetscErrorCode HGOuterSetCheckpoint(HGOuter outer, const char file[], PetscInt every)
 {
@@ -396,6 +411,8 @@ static PetscErrorCode CheckNorm(MPI_Comm comm, const char file[], const char wha
 . -resume <file> - (hgrun) resume from this file
 
 .seealso: HGOuterWriteCheckpoint(), HGOuterSetCheckpoint()
+
+  Level: beginner
 @*/
 PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambda)
 {

@@ -47,6 +47,14 @@ static PetscErrorCode HGOuterInitializePackage(void)
   HGOuterRegister - adds an outer optimizer type
 
   Not Collective
+
+  Input Parameters:
++ name - the type name (the value of -outer_type)
+- create - the function that fills in the optimizer
+
+  Level: advanced
+
+.seealso: HGOuterSetType()
 @*/
 PetscErrorCode HGOuterRegister(const char name[], PetscErrorCode (*create)(HGOuter))
 {
@@ -62,7 +70,15 @@ PetscErrorCode HGOuterRegister(const char name[], PetscErrorCode (*create)(HGOut
 
   Collective
 
+  Input Parameter:
+. comm - the communicator
+
+  Output Parameter:
+. outer - the new driver
+
 .seealso: HGOuterSetHG(), HGOuterSolve(), HGOuterSetCheckpoint()
+
+  Level: beginner
 @*/
 PetscErrorCode HGOuterCreate(MPI_Comm comm, HGOuter *outer)
 {
@@ -93,8 +109,16 @@ PetscErrorCode HGOuterCreate(MPI_Comm comm, HGOuter *outer)
 
   Collective
 
+  Input Parameters:
++ outer - the outer driver
+- type - HGOUTERGD, HGOUTERNESTEROV, HGOUTERTAO or HGOUTERADAPTIVE
+
   Options Database Key:
 . -outer_type <gd,nesterov,tao,adaptive> - fixed-step projected descent, Nesterov momentum, a TAO solver, or adaptive accuracy (HGOUTERADAPTIVE)
+
+  Level: beginner
+
+.seealso: HGOuterSetFromOptions()
 @*/
 PetscErrorCode HGOuterSetType(HGOuter outer, HGOuterType type)
 {
@@ -115,6 +139,21 @@ PetscErrorCode HGOuterSetType(HGOuter outer, HGOuterType type)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterGetType - the outer optimizer
+
+  Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameter:
+. type - its type name
+
+  Level: intermediate
+
+.seealso: HGOuterSetType()
+@*/
 PetscErrorCode HGOuterGetType(HGOuter outer, HGOuterType *type)
 {
   PetscFunctionBegin;
@@ -126,6 +165,14 @@ PetscErrorCode HGOuterGetType(HGOuter outer, HGOuterType *type)
   HGOuterSetHG - the hypergradient method (with its problem and lower solver) the outer loop drives
 
   Collective
+
+  Input Parameters:
++ outer - the outer driver
+- hg - the hypergradient object
+
+  Level: beginner
+
+.seealso: HGOuterGetHG()
 @*/
 PetscErrorCode HGOuterSetHG(HGOuter outer, HG hg)
 {
@@ -139,6 +186,21 @@ PetscErrorCode HGOuterSetHG(HGOuter outer, HG hg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterGetHG - the hypergradient object the outer loop drives
+
+  Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameter:
+. hg - the HG (not a new reference)
+
+  Level: intermediate
+
+.seealso: HGOuterSetHG()
+@*/
 PetscErrorCode HGOuterGetHG(HGOuter outer, HG *hg)
 {
   PetscFunctionBegin;
@@ -146,6 +208,19 @@ PetscErrorCode HGOuterGetHG(HGOuter outer, HG *hg)
   PetscFunctionReturn(0);
 }
 
+/*@C
+  HGOuterSetOptionsPrefix - sets the prefix of the outer loop's option names
+
+  Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- prefix - the prefix
+
+  Level: intermediate
+
+.seealso: HGOuterSetFromOptions()
+@*/
 PetscErrorCode HGOuterSetOptionsPrefix(HGOuter outer, const char prefix[])
 {
   PetscFunctionBegin;
@@ -153,6 +228,23 @@ PetscErrorCode HGOuterSetOptionsPrefix(HGOuter outer, const char prefix[])
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterSetMaxIterations - the number of outer iterations, counted from the start of the run
+  (resumes included)
+
+  Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- n - the iterations, >= 0
+
+  Options Database Key:
+. -outer_max_it <100> - n
+
+  Level: beginner
+
+.seealso: HGOuterSetMaxTime(), HGOuterSetTolerance()
+@*/
 PetscErrorCode HGOuterSetMaxIterations(HGOuter outer, PetscInt n)
 {
   PetscFunctionBegin;
@@ -161,6 +253,22 @@ PetscErrorCode HGOuterSetMaxIterations(HGOuter outer, PetscInt n)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterSetMaxTime - stops the run after this many seconds (0: no limit)
+
+  Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- seconds - the limit
+
+  Options Database Key:
+. -outer_max_time <0> - the limit
+
+  Level: intermediate
+
+.seealso: HGOuterSetMaxIterations()
+@*/
 PetscErrorCode HGOuterSetMaxTime(HGOuter outer, PetscReal s)
 {
   PetscFunctionBegin;
@@ -169,6 +277,22 @@ PetscErrorCode HGOuterSetMaxTime(HGOuter outer, PetscReal s)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterSetTolerance - stops when ||h|| <= gatol
+
+  Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- gatol - the tolerance (0: none)
+
+  Options Database Key:
+. -outer_gatol <0> - the tolerance
+
+  Level: intermediate
+
+.seealso: HGOuterSetMaxIterations()
+@*/
 PetscErrorCode HGOuterSetTolerance(HGOuter outer, PetscReal gatol)
 {
   PetscFunctionBegin;
@@ -177,6 +301,22 @@ PetscErrorCode HGOuterSetTolerance(HGOuter outer, PetscReal gatol)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterSetStepSize - the step eta of gd and nesterov (the initial step of adaptive)
+
+  Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- eta - the step, > 0
+
+  Options Database Key:
+. -outer_step <0.1> - the step
+
+  Level: beginner
+
+.seealso: HGOuterSetMomentum()
+@*/
 PetscErrorCode HGOuterSetStepSize(HGOuter outer, PetscReal step)
 {
   PetscFunctionBegin;
@@ -185,6 +325,22 @@ PetscErrorCode HGOuterSetStepSize(HGOuter outer, PetscReal step)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterSetMomentum - a constant Nesterov momentum (default k/(k+3))
+
+  Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- beta - the momentum, in [0, 1)
+
+  Options Database Key:
+. -outer_momentum <beta> - the momentum
+
+  Level: intermediate
+
+.seealso: HGOuterSetStepSize()
+@*/
 PetscErrorCode HGOuterSetMomentum(HGOuter outer, PetscReal beta)
 {
   PetscFunctionBegin;
@@ -199,8 +355,16 @@ PetscErrorCode HGOuterSetMomentum(HGOuter outer, PetscReal beta)
 
   Logically Collective
 
+  Input Parameters:
++ outer - the outer driver
+- flg - PETSC_TRUE for warm starts
+
   Options Database Key:
 . -outer_warm_start <true> - on or off
+
+  Level: intermediate
+
+.seealso: HGSetLowerInitialGuess()
 @*/
 PetscErrorCode HGOuterSetWarmStart(HGOuter outer, PetscBool flg)
 {
@@ -209,6 +373,21 @@ PetscErrorCode HGOuterSetWarmStart(HGOuter outer, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterGetIterationNumber - the outer iterations done (including those before a resume)
+
+  Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameter:
+. it - the number
+
+  Level: beginner
+
+.seealso: HGOuterSolve()
+@*/
 PetscErrorCode HGOuterGetIterationNumber(HGOuter outer, PetscInt *it)
 {
   PetscFunctionBegin;
@@ -216,6 +395,21 @@ PetscErrorCode HGOuterGetIterationNumber(HGOuter outer, PetscInt *it)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterGetConvergedReason - why the outer loop stopped
+
+  Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameter:
+. reason - an HGOuterConvergedReason, negative on failure
+
+  Level: beginner
+
+.seealso: HGOuterSolve()
+@*/
 PetscErrorCode HGOuterGetConvergedReason(HGOuter outer, HGOuterConvergedReason *reason)
 {
   PetscFunctionBegin;
@@ -227,6 +421,17 @@ PetscErrorCode HGOuterGetConvergedReason(HGOuter outer, HGOuterConvergedReason *
   HGOuterGetHistory - the records of all outer iterations so far (including those before a resume)
 
   Not Collective; the array belongs to the HGOuter
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameters:
++ n - the number of records
+- hist - the records (owned by the HGOuter)
+
+  Level: intermediate
+
+.seealso: HGOuterRecord
 @*/
 PetscErrorCode HGOuterGetHistory(HGOuter outer, PetscInt *n, const HGOuterRecord **hist)
 {
@@ -241,6 +446,17 @@ PetscErrorCode HGOuterGetHistory(HGOuter outer, PetscInt *n, const HGOuterRecord
   runs it resumes)
 
   Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameters:
++ lower - lower-level iterations
+- adjoint - adjoint iterations
+
+  Level: intermediate
+
+.seealso: HGOuterGetHistory()
 @*/
 PetscErrorCode HGOuterGetTotalIterations(HGOuter outer, PetscInt *lower, PetscInt *adjoint)
 {
@@ -254,6 +470,16 @@ PetscErrorCode HGOuterGetTotalIterations(HGOuter outer, PetscInt *lower, PetscIn
   HGOuterMonitorSet - adds a function called after each outer iteration
 
   Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+. fn - the monitor, an HGOuterMonitorFn
+. ctx - its context
+- destroy - frees ctx when the HGOuter is destroyed, or NULL
+
+  Level: intermediate
+
+.seealso: HGOuterMonitorFn, HGOuterMonitorDefault()
 @*/
 PetscErrorCode HGOuterMonitorSet(HGOuter outer, HGOuterMonitorFn fn, void *ctx, PetscErrorCode (*destroy)(void **))
 {
@@ -273,9 +499,18 @@ PetscErrorCode HGOuterMonitorSet(HGOuter outer, HGOuterMonitorFn fn, void *ctx, 
 
   Collective
 
+  Input Parameters:
++ outer - the outer driver
+. rec - the record of the iteration
+- ctx - unused
+
   Options Database Keys:
 + -outer_monitor             - turn it on
 - -outer_monitor_every <1>   - print every n-th iteration (with progress and time left when a limit is set)
+
+  Level: intermediate
+
+.seealso: HGOuterMonitorSet()
 @*/
 PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void *ctx)
 {
@@ -299,6 +534,9 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 
   Collective
 
+  Input Parameter:
+. outer - the outer driver
+
   Options Database Keys:
 + -outer_type <gd>                    - gd, nesterov, tao or adaptive
 . -outer_max_it <100>                 - outer iterations (counted from the start of the run, resumes included)
@@ -314,6 +552,10 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 . -outer_checkpoint_every <0>         - also every n iterations
 . -outer_checkpoint_overwrite         - allow a new run to replace an existing checkpoint file
 - -outer_signals <true>               - SIGTERM/SIGINT stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
+
+  Level: beginner
+
+.seealso: HGOuterSetType(), HGOuterSetCheckpoint()
 @*/
 PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
 {
@@ -374,6 +616,17 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
   with HG_OUTER_STOPPED_SIGNAL; a second signal ends the process at once
 
   Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- flg - PETSC_TRUE to handle the signals
+
+  Options Database Key:
+. -outer_signals - on by default with a checkpoint file
+
+  Level: intermediate
+
+.seealso: HGOuterSetCheckpoint()
 @*/
 PetscErrorCode HGOuterSetSignalHandling(HGOuter outer, PetscBool flg)
 {
@@ -382,6 +635,18 @@ PetscErrorCode HGOuterSetSignalHandling(HGOuter outer, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterSetUp - sets up the outer loop, its HG and the problem
+
+  Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Level: intermediate
+
+.seealso: HGOuterSolve()
+@*/
 PetscErrorCode HGOuterSetUp(HGOuter outer)
 {
   PetscFunctionBegin;
@@ -513,12 +778,20 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
 
   Collective
 
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameter:
+. lambda - on input the initial hyperparameters (ignored after HGOuterLoadCheckpoint(), which sets them), on output the last iterate
+
   Notes:
   The checkpoint file (HGOuterSetCheckpoint()) is written every n iterations, at the end
   and when a signal stops the run.  A new run refuses to replace an existing checkpoint
   file unless -outer_checkpoint_overwrite is given.
 
 .seealso: HGOuterGetConvergedReason(), HGOuterGetHistory()
+
+  Level: beginner
 @*/
 PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
 {
@@ -562,6 +835,19 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterView - prints the outer loop: type, step, limits, checkpoint file
+
+  Collective
+
+  Input Parameters:
++ outer - the outer driver
+- viewer - an ASCII viewer, or NULL for stdout
+
+  Level: beginner
+
+.seealso: HGView()
+@*/
 PetscErrorCode HGOuterView(HGOuter outer, PetscViewer viewer)
 {
   PetscBool isascii;
@@ -579,6 +865,18 @@ PetscErrorCode HGOuterView(HGOuter outer, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterDestroy - destroys the outer driver
+
+  Collective
+
+  Input Parameter:
+. outer - the driver, set to NULL
+
+  Level: beginner
+
+.seealso: HGOuterCreate()
+@*/
 PetscErrorCode HGOuterDestroy(HGOuter *outer)
 {
   PetscFunctionBegin;

@@ -6,6 +6,21 @@
 #define HGBLASsymv_ PETSCBLAS(symv, SYMV)
 BLAS_EXTERN void HGBLASsymv_(const char *, const PetscBLASInt *, const PetscScalar *, const PetscScalar *, const PetscBLASInt *, const PetscScalar *, const PetscBLASInt *, const PetscScalar *, PetscScalar *, const PetscBLASInt *);
 
+/*@
+  HGVecGatherAll - every entry of a distributed vector in an array on every rank
+
+  Collective
+
+  Input Parameter:
+. v - the vector
+
+  Output Parameter:
+. a - the values in global order (PetscMalloc1; the caller PetscFree()s it)
+
+  Level: advanced
+
+.seealso: VecScatterCreateToAll()
+@*/
 PetscErrorCode HGVecGatherAll(Vec x, PetscScalar **all)
 {
   VecScatter         sc;
