@@ -60,6 +60,8 @@ typedef PetscErrorCode (*HGProblemUpperGradientFn)(HGProblem, Vec w, Vec lambda,
 typedef PetscErrorCode (*HGProblemProjectionFn)(HGProblem, Vec lambda, void *ctx);
 /* L and mu of the lower level at lambda (HGProblemSetLowerConstantsFunction()) */
 typedef PetscErrorCode (*HGProblemLowerConstantsFn)(HGProblem, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx);
+/* constants of the error bounds at (w, lambda), negative = unknown (HGProblemSetBoundConstantsFunction()) */
+typedef PetscErrorCode (*HGProblemBoundConstantsFn)(HGProblem, Vec w, Vec lambda, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B, void *ctx);
 
 PETSC_EXTERN PetscFunctionList HGProblemList;
 PETSC_EXTERN PetscErrorCode    HGProblemRegister(const char[], PetscErrorCode (*)(HGProblem));
@@ -97,6 +99,7 @@ PETSC_EXTERN PetscErrorCode HGProblemGetSymmetric(HGProblem, PetscBool *);
 /* constants of the error bounds (HGInfo bound_aposteriori, bound_apriori); negative = unknown (estimated) */
 PETSC_EXTERN PetscErrorCode HGProblemSetBoundConstants(HGProblem, PetscReal etaw, PetscReal etal, PetscReal LA, PetscReal LB, PetscReal B);
 PETSC_EXTERN PetscErrorCode HGProblemGetBoundConstants(HGProblem, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B);
+PETSC_EXTERN PetscErrorCode HGProblemSetBoundConstantsFunction(HGProblem, HGProblemBoundConstantsFn);
 /* upper level and constraint set */
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperObjective(HGProblem, HGProblemScalarFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperGradient(HGProblem, HGProblemUpperGradientFn);

@@ -39,6 +39,7 @@ struct _p_HGProblem {
   HGProblemProjectionFn    projection;
   HGProblemAccuracyFn      accuracy;
   HGProblemLowerConstantsFn lowerconstants; /* L, mu at each lambda (NULL: the constants set are fixed) */
+  HGProblemBoundConstantsFn boundconstants; /* constants of the error bounds at (w, lambda) (NULL: those of HGProblemSetBoundConstants()) */
   PetscReal                L, mu, q; /* known constants; 0 when unknown */
   PetscReal                bc_etaw, bc_etal, bc_LA, bc_LB, bc_B; /* constants of the error bounds */
   PetscInt                 bc_set;   /* HGBoundConstant bits of those given (HGProblemSetBoundConstants()) */

@@ -46,7 +46,7 @@ PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
   h->bound     = PETSC_TRUE;
   h->bound_its = 30;
   h->bound_h   = 1e-6;
-  h->bound_reuse = PETSC_TRUE; /* unknown constants are estimated once per HG: estimating them at every hypergradient costs more than the hypergradient */
+  h->bound_reuse = PETSC_TRUE; /* estimates are reused at the lambda where they were made (re-evaluations there), never at another */
   *hg       = h;
   PetscFunctionReturn(0);
 }
@@ -173,7 +173,7 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 . -hg_error_if_not_converged          - make a negative converged reason an error
 . -hg_view_info                       - print residuals, iterations, reason, error bounds and time after each hypergradient
 . -hg_bound <true>                    - compute the a-posteriori and a-priori error bounds (HGSetComputeBounds())
-. -hg_bound_reuse_estimates <true>    - estimate the constants the problem does not give once, and reuse them (false: at every hypergradient)
+. -hg_bound_reuse_estimates <true>    - reuse the estimated constants at the lambda where they were made (a moved lambda is always estimated anew; false: at every hypergradient)
 . -hg_bound_estimate_its <30>         - Lanczos steps of each estimated constant
 . -hg_bound_fd_h <1e-6>               - relative finite-difference step of the estimates
 . -hg_test_hypergradient <ndir>       - compare with central finite differences of f along ndir directions
@@ -197,7 +197,7 @@ PetscErrorCode HGSetFromOptions(HG hg)
   PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "Error on a negative converged reason", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
   PetscCall(PetscOptionsBool("-hg_view_info", "Print the report of each hypergradient", "HGInfoView", hg->view_info, &hg->view_info, NULL));
   PetscCall(PetscOptionsBool("-hg_bound", "Compute the error bounds of each hypergradient", "HGSetComputeBounds", hg->bound, &hg->bound, NULL));
-  PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Estimate the unknown constants of the bounds once and reuse them", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
+  PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Reuse the estimated constants of the bounds at the lambda where they were made", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
   PetscCall(PetscOptionsInt("-hg_bound_estimate_its", "Lanczos steps of each estimated constant", "HGSetComputeBounds", hg->bound_its, &hg->bound_its, NULL));
   PetscCall(PetscOptionsReal("-hg_bound_fd_h", "Relative finite-difference step of the estimated constants", "HGSetComputeBounds", hg->bound_h, &hg->bound_h, NULL));
   PetscCheck(hg->bound_its >= 1 && hg->bound_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_bound_estimate_its must be >= 1 and -hg_bound_fd_h > 0; got %" PetscInt_FMT " and %g", hg->bound_its, (double)hg->bound_h);
@@ -229,7 +229,7 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 
   Options Database Keys:
 + -hg_bound <true>                - compute the bounds
-. -hg_bound_reuse_estimates       - estimate the constants the problem does not give at the first hypergradient only
+. -hg_bound_reuse_estimates <true> - reuse estimated constants at the lambda (bitwise) where they were made; every other lambda is estimated anew
 . -hg_bound_estimate_its <30>     - Lanczos steps per estimated constant
 - -hg_bound_fd_h <1e-6>           - relative finite-difference step of the estimates
 
@@ -240,12 +240,17 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
   step, iad) or 2.2 (AID-CG, AID-FP with another step), for gd lower iterations only.  With all
   constants from the problem (HGProblemSetLowerConstants(), HGProblemSetBoundConstants()) a bound
   costs a few vector norms (and two products for itd); each constant the problem does not give is
-  estimated by Lanczos on finite differences (about 30 to 120 callback evaluations), and a bound
-  built from estimates is itself an estimate.
+  estimated by Lanczos on finite differences (about 30 to 120 callback evaluations) at (w_t, lambda),
+  and a bound built from estimates is itself an estimate (HGInfo.bound_estimated is then nonzero
+  and HGInfoView() says "estimate").  Estimates are never carried to another lambda: constants
+  such as B and L_B may grow with lambda, and a bound built from those of another lambda can fall
+  below the true error.  Constants that change with lambda can be given per lambda
+  (HGProblemSetLowerConstantsFunction(), HGProblemSetBoundConstantsFunction()): with all of them
+  given the bound is rigorous at every lambda and costs a few norms.
 
   Level: intermediate
 
-.seealso: HGProblemSetBoundConstants(), HGInfoView(), HGGetInfo()
+.seealso: HGProblemSetBoundConstants(), HGProblemSetBoundConstantsFunction(), HGInfoView(), HGGetInfo()
 @*/
 PetscErrorCode HGSetComputeBounds(HG hg, PetscBool flg)
 {
@@ -447,7 +452,7 @@ PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
         PetscCall(PetscStrlcat(est, " ", sizeof(est)));
         PetscCall(PetscStrlcat(est, names[b], sizeof(est)));
       }
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  error bound: a posteriori %.3e, a priori ", (double)i->bound_aposteriori));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  error %s: a posteriori %.3e, a priori ", i->bound_estimated ? "estimate (bounds from estimated constants)" : "bound", (double)i->bound_aposteriori));
     if (i->bound_apriori >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "%.3e", (double)i->bound_apriori));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "n/a"));
     PetscCall(PetscViewerASCIIPrintf(viewer, "; ||w_t - w*|| <= %.3e; constants %s%s (%.3e s)\n", (double)i->lower_error_bound, i->bound_estimated ? "estimated:" : "from the problem", est, i->time_bound));
@@ -468,7 +473,7 @@ PetscErrorCode HGView(HG hg, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(HGGetIterations(hg, &t, &k));
   PetscCall(PetscViewerASCIIPrintf(viewer, "t = %" PetscInt_FMT ", k = %" PetscInt_FMT "\n", t, k));
-  if (hg->bound) PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: on (unknown constants estimated with %" PetscInt_FMT " Lanczos steps%s)\n", hg->bound_its, hg->bound_reuse ? ", once" : ", at each hypergradient"));
+  if (hg->bound) PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: on (unknown constants estimated with %" PetscInt_FMT " Lanczos steps%s)\n", hg->bound_its, hg->bound_reuse ? ", at each new lambda" : ", at each hypergradient"));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: off\n"));
   PetscTryTypeMethod(hg, view, viewer);
   if (hg->problem) PetscCall(HGProblemView(hg->problem, viewer));

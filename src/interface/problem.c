@@ -81,6 +81,7 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
   prob->projection    = NULL;
   prob->accuracy      = NULL;
   prob->lowerconstants = NULL;
+  prob->boundconstants = NULL;
   prob->L = prob->mu = prob->q = 0;
   prob->bc_set = 0;
   prob->symmetric                = PETSC_TRUE;
