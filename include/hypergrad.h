@@ -266,6 +266,7 @@ PETSC_EXTERN PetscErrorCode    HGGetAdjointSolution(HG, Vec *);
 PETSC_EXTERN PetscErrorCode    HGGetInfo(HG, HGInfo *);
 PETSC_EXTERN PetscErrorCode    HGGetConvergedReason(HG, HGConvergedReason *);
 PETSC_EXTERN PetscErrorCode    HGSetErrorIfNotConverged(HG, PetscBool);
+PETSC_EXTERN PetscErrorCode    HGGetErrorIfNotConverged(HG, PetscBool *);
 PETSC_EXTERN PetscErrorCode    HGSetComputeBounds(HG, PetscBool);
 PETSC_EXTERN PetscErrorCode    HGTestHypergradient(HG, Vec lambda, Vec h, PetscInt ndirections, PetscReal step, PetscViewer, PetscReal *maxrelerr);
 PETSC_EXTERN PetscErrorCode    HGView(HG, PetscViewer);

@@ -94,6 +94,8 @@ struct _p_HGLower {
   PetscInt               its;
   PetscReal              rnorm, rnorm0;
   HGLowerConvergedReason reason;
+  PetscBool              badconstants;   /* the last solve stopped at once: the problem's L, mu at lambda were unusable */
+  PetscReal              bad_L, bad_mu;
   PetscBool              monitor;
   void                  *data;
   PetscBool              setupcalled;
@@ -124,6 +126,7 @@ struct _p_HG {
   Vec       lambda_at;   /* lambda at which A is evaluated (borrowed during a solve) */
   PetscInt  k;           /* adjoint iterations (PETSC_DEFAULT: = t) */
   Vec       w, v, rhs, work, hwork;
+  Vec       hnew;        /* the method computes here; copied to the user's h only when it converged */
   PetscBool w0_given, v0_given;
   HGInfo    info;
   PetscBool errorifnotconverged;

@@ -46,6 +46,7 @@ PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
   h->bound     = PETSC_TRUE;
   h->bound_its = 30;
   h->bound_h   = 1e-6;
+  h->errorifnotconverged = PETSC_TRUE; /* a failed hypergradient is an error unless asked otherwise, so that it cannot pass unseen */
   h->bound_reuse = PETSC_TRUE; /* estimates are reused at the lambda where they were made (re-evaluations there), never at another */
   *hg       = h;
   PetscFunctionReturn(0);
@@ -170,7 +171,7 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
   Options Database Keys:
 + -hg_type <aid>                      - aid, itd or iad
 . -hg_k <t>                           - adjoint iterations (aid, iad) or reverse steps kept (itd truncation)
-. -hg_error_if_not_converged          - make a negative converged reason an error
+. -hg_error_if_not_converged <true>   - a failed hypergradient is an error (false: HGGetConvergedReason() reports it and h is left unchanged)
 . -hg_view_info                       - print residuals, iterations, reason, error bounds and time after each hypergradient
 . -hg_bound <true>                    - compute the a-posteriori and a-priori error bounds (HGSetComputeBounds())
 . -hg_bound_reuse_estimates <true>    - reuse the estimated constants at the lambda where they were made (a moved lambda is always estimated anew; false: at every hypergradient)
@@ -194,7 +195,7 @@ PetscErrorCode HGSetFromOptions(HG hg)
   else if (!((PetscObject)hg)->type_name) PetscCall(HGSetType(hg, HGAID));
   PetscCall(PetscOptionsInt("-hg_k", "Adjoint iterations k (default t)", "HGSetIterations", k, &k, &flg));
   if (flg) PetscCall(HGSetIterations(hg, hg->lower->max_it, k));
-  PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "Error on a negative converged reason", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
+  PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "A failed hypergradient is an error (false: a negative converged reason, h unchanged)", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
   PetscCall(PetscOptionsBool("-hg_view_info", "Print the report of each hypergradient", "HGInfoView", hg->view_info, &hg->view_info, NULL));
   PetscCall(PetscOptionsBool("-hg_bound", "Compute the error bounds of each hypergradient", "HGSetComputeBounds", hg->bound, &hg->bound, NULL));
   PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Reuse the estimated constants of the bounds at the lambda where they were made", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
@@ -213,10 +214,57 @@ PetscErrorCode HGSetFromOptions(HG hg)
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGSetErrorIfNotConverged - whether HGComputeHypergradient() raises an error when the
+  hypergradient fails (the lower solver diverged or stopped short of its tolerance, the adjoint
+  solve failed, or h is not finite)
+
+  Logically Collective
+
+  Input Parameters:
++ hg  - the hypergradient object
+- flg - PETSC_TRUE (the default): an error (PETSC_ERR_NOT_CONVERGED) with a message naming the
+        failure; PETSC_FALSE: HGComputeHypergradient() returns 0, the failure is reported by a
+        negative HGGetConvergedReason() (and HGGetInfo()), and h is left unchanged
+
+  Options Database Key:
+. -hg_error_if_not_converged <true> - error on a failed hypergradient
+
+  Notes:
+  Unlike KSPSetErrorIfNotConverged(), the default is an error: a program that ignores the
+  converged reason cannot mistake a failed hypergradient for a result.  A program that handles
+  failures itself (an outer loop that shortens its step, for example) turns the error off and
+  tests HGGetConvergedReason() after each call; h then keeps whatever it held before the call.
+  HGOuterSolve() does this for the HG it drives (and restores the setting afterwards).
+
+  Level: intermediate
+
+.seealso: HGGetErrorIfNotConverged(), HGComputeHypergradient(), HGGetConvergedReason(), HGGetInfo(), KSPSetErrorIfNotConverged()
+@*/
 PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 {
   PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscValidLogicalCollectiveBool(hg, flg, 2);
   hg->errorifnotconverged = flg;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGGetErrorIfNotConverged - whether a failed hypergradient is an error (HGSetErrorIfNotConverged())
+
+  Not Collective
+
+  Level: intermediate
+
+.seealso: HGSetErrorIfNotConverged()
+@*/
+PetscErrorCode HGGetErrorIfNotConverged(HG hg, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscAssertPointer(flg, 2);
+  *flg = hg->errorifnotconverged;
   PetscFunctionReturn(0);
 }
 
@@ -280,6 +328,7 @@ PetscErrorCode HGSetUp(HG hg)
     PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->rhs));
     PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->work));
     PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hwork));
+    PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hnew));
   }
   PetscTryTypeMethod(hg, setup);
   hg->setupcalled = PETSC_TRUE;
@@ -349,7 +398,7 @@ PetscErrorCode HGAdjointResidualNorm(HG hg, Vec lambda, Vec v, PetscReal *r)
 
 /*@
   HGComputeHypergradient - approximates grad f(lambda) with the chosen method; afterwards
-  HGGetInfo() gives the residuals, iterations, reasons and times
+  HGGetInfo() gives the residuals, iterations, reasons, error bounds and times
 
   Collective
 
@@ -358,12 +407,25 @@ PetscErrorCode HGAdjointResidualNorm(HG hg, Vec lambda, Vec v, PetscReal *r)
 
   Output Parameter:
 . h - the hypergradient (same layout as lambda)
+
+  Notes:
+  A failed hypergradient (negative HGGetConvergedReason(): the lower solver diverged or stopped
+  short of a tolerance it was given, the adjoint solve failed, or h is not finite) is an error
+  by default, PETSC_ERR_NOT_CONVERGED with a message saying what failed and what to change.
+  With HGSetErrorIfNotConverged(hg, PETSC_FALSE) (-hg_error_if_not_converged 0) the call returns
+  0 instead, the reason tells the failure and h is left unchanged: it is written only when the
+  hypergradient converged.
+
+  Level: beginner
+
+.seealso: HGSetErrorIfNotConverged(), HGGetConvergedReason(), HGGetInfo(), HGInfoView(), HGSetIterations()
 @*/
 PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
 {
   PetscLogDouble t0, t1;
   PetscReal      nrm;
   MPI_Comm       comm = PetscObjectComm((PetscObject)hg);
+  const char    *off  = "; HGSetErrorIfNotConverged(hg, PETSC_FALSE) or -hg_error_if_not_converged 0 reports it as the converged reason instead, leaving h unchanged";
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
@@ -377,23 +439,26 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
   hg->info.ksp_reason = KSP_CONVERGED_ITERATING;
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogEventBegin(HG_Compute, hg, lambda, h, 0));
-  PetscUseTypeMethod(hg, compute, lambda, h);
+  PetscUseTypeMethod(hg, compute, lambda, hg->hnew);
   PetscCall(PetscLogEventEnd(HG_Compute, hg, lambda, h, 0));
   if (hg->info.reason == HG_ITERATING) {
-    PetscCall(VecNorm(h, NORM_2, &nrm));
+    PetscCall(VecNorm(hg->hnew, NORM_2, &nrm));
     hg->info.reason = PetscIsInfOrNanReal(nrm) ? HG_DIVERGED_NANORINF : HG_CONVERGED;
   }
-  PetscCall(HGComputeBounds(hg, lambda, h));
+  PetscCall(HGComputeBounds(hg, lambda, hg->hnew));
   if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
+  else hg->info.upper_objective = (PetscReal)NAN; /* w_t is not a lower solution: no value of f */
+  if (hg->info.reason > 0) PetscCall(VecCopy(hg->hnew, h));
   PetscCall(PetscTime(&t1));
   hg->info.time_total = t1 - t0;
   if (hg->view_info) PetscCall(HGInfoView(hg, NULL));
   if (hg->errorifnotconverged && hg->info.reason < 0) {
-    if (hg->info.reason == HG_DIVERGED_LOWER) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the lower-level solver stopped with %s after %" PetscInt_FMT " iterations (residual %g). If the map is not a contraction, reduce -lower_step or project lambda onto a set where it is", HGLowerConvergedReasons[hg->info.lower_reason], hg->info.lower_its, (double)hg->info.lower_residual);
-    if (hg->info.reason == HG_DIVERGED_ADJOINT) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the adjoint KSP stopped with %s; for a non-symmetric map use -hg_ksp_type gmres", KSPConvergedReasons[hg->info.ksp_reason]);
-    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: %s", HGConvergedReasons[hg->info.reason]);
+    if (hg->info.reason == HG_DIVERGED_LOWER && hg->lower->badconstants) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the problem's lower-level constants at this lambda are unusable (L = %g, mu = %g; need 0 <= mu <= L, L > 0, finite), so the default step 2/(L+mu) is too: check lambda for NaN/Inf or huge values (an outer step too large?), or give -lower_step%s", (double)hg->lower->bad_L, (double)hg->lower->bad_mu, off);
+    if (hg->info.reason == HG_DIVERGED_LOWER) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the lower-level solver stopped with %s after %" PetscInt_FMT " iterations (residual %g). If the map is not a contraction, reduce -lower_step or project lambda onto a set where it is; if it stopped at its cap, raise -lower_max_it%s", HGLowerConvergedReasons[hg->info.lower_reason], hg->info.lower_its, (double)hg->info.lower_residual, off);
+    if (hg->info.reason == HG_DIVERGED_ADJOINT) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the adjoint KSP stopped with %s after %" PetscInt_FMT " iterations (residual %g); raise -hg_k if it stopped at its cap, and for a non-symmetric map use -hg_ksp_type gmres%s", KSPConvergedReasons[hg->info.ksp_reason], hg->info.adjoint_its, (double)hg->info.adjoint_residual, off);
+    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: %s (h has NaN or Inf entries: check the problem's callbacks at this lambda)%s", HGConvergedReasons[hg->info.reason], off);
   }
-  if (hg->test_ndir > 0) PetscCall(HGTestHypergradient(hg, lambda, h, hg->test_ndir, hg->test_h, NULL, NULL));
+  if (hg->test_ndir > 0 && hg->info.reason > 0) PetscCall(HGTestHypergradient(hg, lambda, h, hg->test_ndir, hg->test_h, NULL, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -503,6 +568,7 @@ PetscErrorCode HGDestroy(HG *hg)
   PetscCall(VecDestroy(&(*hg)->rhs));
   PetscCall(VecDestroy(&(*hg)->work));
   PetscCall(VecDestroy(&(*hg)->hwork));
+  PetscCall(VecDestroy(&(*hg)->hnew));
   PetscCall(PetscHeaderDestroy(hg));
   PetscFunctionReturn(0);
 }
