@@ -225,10 +225,10 @@ typedef struct {
   HGConvergedReason      reason;
   PetscLogDouble         time_lower, time_adjoint, time_total; /* seconds */
   /* error bounds on ||h - grad f(lambda)|| (-1: not available); see HGSetComputeBounds() */
-  PetscReal              bound_aposteriori; /* from the residuals and the constants (Ehrhardt & Roberts) */
+  PetscReal              bound_aposteriori; /* from the residuals and the constants (Ehrhardt & Roberts); an estimate when bound_estimated != 0 */
   PetscReal              bound_apriori;     /* from the rates (Grazzi et al. Th. 2.1, 2.2, 2.4) */
   PetscReal              lower_error_bound; /* ||w_t - w(lambda)|| <= lower_residual / mu */
-  PetscInt               bound_estimated;   /* HGBoundConstant bits of the constants estimated (0: all given) */
+  PetscInt               bound_estimated;   /* HGBoundConstant bits of the constants estimated at this (w_t, lambda) (0: all given, the bounds are rigorous) */
   PetscLogDouble         time_bound;        /* seconds spent on the bounds (included in time_total) */
 } HGInfo;
 

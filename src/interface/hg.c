@@ -255,6 +255,12 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 
   Not Collective
 
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. flg - PETSC_TRUE (the default) when HGComputeHypergradient() errors on a failure
+
   Level: intermediate
 
 .seealso: HGSetErrorIfNotConverged()

@@ -229,6 +229,9 @@ PetscErrorCode HGOuterGetConvergedReason(HGOuter outer, HGOuterConvergedReason *
 
   Not Collective
 
+  Input Parameter:
+. outer - the outer driver
+
   Output Parameters:
 + file  - the file name ("" when none; the string belongs to the HGOuter), or NULL
 - every - the period in outer iterations (0: at the end only), or NULL
