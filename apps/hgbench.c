@@ -342,6 +342,7 @@ int main(int argc, char **argv)
   PetscCall(HGCreate(comm, &hg));
   PetscCall(HGSetProblem(hg, prob));
   PetscCall(HGSetComputeBounds(hg, PETSC_FALSE)); /* -hg_bound turns them on */
+  PetscCall(HGSetErrorIfNotConverged(hg, PETSC_FALSE)); /* each row reports its reason */
   PetscCall(HGSetFromOptions(hg));
   PetscCall(HGGetType(hg, &hgtype));
   PetscCall(HGProblemGetType(prob, &ptype));

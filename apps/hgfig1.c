@@ -171,6 +171,7 @@ static PetscErrorCode ConvergedHypergradient(HGProblem prob, Vec lambda, Vec g, 
   PetscCall(HGGetKSP(hg, &ksp));
   PetscCall(KSPSetType(ksp, KSPCG));
   PetscCall(HGSetIterations(hg, 50000, 5000));
+  PetscCall(HGSetErrorIfNotConverged(hg, PETSC_FALSE)); /* checked below, with the option to change */
   PetscCall(HGSetFromOptions(hg));
   PetscCall(HGSetComputeBounds(hg, PETSC_FALSE));
   PetscCall(HGLowerSetTolerances(lower, rtol, 0.0, 1e8));
@@ -222,6 +223,7 @@ static PetscErrorCode RunMethod(HGProblem prob, const Fig1Case *fc, const Fig1Me
   }
   PetscCall(HGSetIterations(hg, t, k));
   PetscCall(HGSetComputeBounds(hg, PETSC_FALSE)); /* the error bounds are not part of the methods' cost */
+  PetscCall(HGSetErrorIfNotConverged(hg, PETSC_FALSE)); /* a failure is counted (info.reason), not an error */
   PetscCall(HGComputeHypergradient(hg, lambda, h));
   PetscCall(HGGetInfo(hg, info));
   PetscCall(HGDestroy(&hg));

@@ -24,7 +24,7 @@ PROG = "hgreport"
 FORMAT = "hypergrad-run"
 REQUIRED_HISTORY = ("iteration", "time", "upper_objective", "hypergradient_norm")
 OPTIONAL_HISTORY = ("step", "lower_its", "adjoint_its", "lower_residual", "adjoint_residual", "val_accuracy",
-                    "test_accuracy", "bound")
+                    "test_accuracy", "bound", "bound_estimated")
 # HGOuterConvergedReason (include/hypergrad/hgservice.h), for files that store the reason as a number
 REASONS = {1: "CONVERGED_ITS", 2: "CONVERGED_GATOL", 3: "CONVERGED_TIME", 4: "CONVERGED_TAO", 5: "STOPPED_SIGNAL",
            0: "ITERATING", -1: "DIVERGED_HG", -2: "DIVERGED_NANORINF", -3: "DIVERGED_TAO"}

@@ -70,7 +70,14 @@ int main(int argc, char **argv)
   if (reason == HG_OUTER_STOPPED_SIGNAL) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: stopped by a signal after outer iteration %" PetscInt_FMT "; the checkpoint holds that state: continue with -resume\n", it));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: %s after %" PetscInt_FMT " outer iterations: f %.12e |h| %.4e |lambda| %.12e, %" PetscInt_FMT " lower and %" PetscInt_FMT " adjoint iterations in all\n", HGOuterConvergedReasons[reason], it, nh ? (double)hist[nh - 1].upper_objective : 0.0, nh ? (double)hist[nh - 1].hypergradient_norm : 0.0, (double)nrm, tl, ta));
   if (reason < 0) {
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: the run diverged (%s); reduce -outer_step, or see -hg_view_info for the failing hypergradient\n", HGOuterConvergedReasons[reason]));
+    HGInfo      info;
+    const char *ck = NULL;
+    PetscCall(HGGetInfo(hg, &info));
+    PetscCall(HGOuterGetCheckpoint(outer, &ck, NULL));
+    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the last hypergradient failed with %s (lower solver %s after %" PetscInt_FMT " iterations, residual %g%s).\n", HGOuterConvergedReasons[reason], HGConvergedReasons[info.reason], HGLowerConvergedReasons[info.lower_reason], info.lower_its, (double)info.lower_residual,
+                           info.lower_reason == HG_LOWER_DIVERGED_NANORINF && info.lower_its == 0 ? "; the problem's constants overflow at that lambda: the outer step was far too large" : ""));
+    if (ck && ck[0]) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the checkpoint %s holds outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged, marked %s: continue it with a smaller -outer_step (or a larger -lower_max_it / -hg_k) and -resume %s\n", ck, it, HGOuterConvergedReasons[reason], ck));
+    else PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: lambda is back at outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged; run again with a smaller -outer_step (give -outer_checkpoint F to keep the state and continue it with -resume F)\n", it));
     code = 3;
   }
   PetscCall(VecDestroy(&lambda));

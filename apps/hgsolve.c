@@ -44,6 +44,7 @@ int main(int argc, char **argv)
   PetscCall(HGProblemSetFromOptions(prob));
   PetscCall(HGCreate(PETSC_COMM_WORLD, &hg));
   PetscCall(HGSetProblem(hg, prob));
+  PetscCall(HGSetErrorIfNotConverged(hg, PETSC_FALSE)); /* a failure is reported below (exit 3), h untouched */
   PetscCall(HGSetFromOptions(hg));
   PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
   PetscCall(VecDuplicate(lambda, &h));
@@ -59,7 +60,8 @@ int main(int argc, char **argv)
   PetscCall(VecNorm(h, NORM_2, &nrm));
   PetscCall(HGGetInfo(hg, &info));
   PetscCall(HGGetType(hg, &type));
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "||h|| = %.12e\n", (double)nrm));
+  if (info.reason > 0) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "||h|| = %.12e\n", (double)nrm));
+  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "||h|| = n/a (the hypergradient failed)\n"));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "method %s, t = %" PetscInt_FMT ", k = %" PetscInt_FMT ": E = %.12e, lower residual %.6e, adjoint residual %.6e, reason %s\n", type, info.lower_its, info.adjoint_its, (double)info.upper_objective, (double)info.lower_residual,
                         (double)info.adjoint_residual, HGConvergedReasons[info.reason]));
   if (info.reason < 0) { /* never write a result the method did not compute */

@@ -229,6 +229,8 @@ $ PetscErrorCode fn(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, voi
 .seealso: HGProblemSetLowerConstantsFunction(), HGProblemSetLowerConstants()
 S*/
 typedef PetscErrorCode (*HGProblemLowerConstantsFn)(HGProblem, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx);
+/* constants of the error bounds at (w, lambda), negative = unknown (HGProblemSetBoundConstantsFunction()) */
+typedef PetscErrorCode (*HGProblemBoundConstantsFn)(HGProblem, Vec w, Vec lambda, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B, void *ctx);
 
 PETSC_EXTERN PetscFunctionList HGProblemList;
 PETSC_EXTERN PetscErrorCode    HGProblemRegister(const char[], PetscErrorCode (*)(HGProblem));
@@ -270,6 +272,7 @@ PETSC_EXTERN PetscErrorCode HGProblemGetSymmetric(HGProblem, PetscBool *);
 /* constants of the error bounds (HGInfo bound_aposteriori, bound_apriori); negative = unknown (estimated) */
 PETSC_EXTERN PetscErrorCode HGProblemSetBoundConstants(HGProblem, PetscReal etaw, PetscReal etal, PetscReal LA, PetscReal LB, PetscReal B);
 PETSC_EXTERN PetscErrorCode HGProblemGetBoundConstants(HGProblem, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B);
+PETSC_EXTERN PetscErrorCode HGProblemSetBoundConstantsFunction(HGProblem, HGProblemBoundConstantsFn);
 /* upper level and constraint set */
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperObjective(HGProblem, HGProblemScalarFn);
 PETSC_EXTERN PetscErrorCode HGProblemSetUpperGradient(HGProblem, HGProblemUpperGradientFn);
@@ -395,10 +398,10 @@ typedef struct {
   HGConvergedReason      reason;
   PetscLogDouble         time_lower, time_adjoint, time_total; /* seconds */
   /* error bounds on ||h - grad f(lambda)|| (-1: not available); see HGSetComputeBounds() */
-  PetscReal              bound_aposteriori; /* from the residuals and the constants (Ehrhardt & Roberts) */
+  PetscReal              bound_aposteriori; /* from the residuals and the constants (Ehrhardt & Roberts); an estimate when bound_estimated != 0 */
   PetscReal              bound_apriori;     /* from the rates (Grazzi et al. Th. 2.1, 2.2, 2.4) */
   PetscReal              lower_error_bound; /* ||w_t - w(lambda)|| <= lower_residual / mu */
-  PetscInt               bound_estimated;   /* HGBoundConstant bits of the constants estimated (0: all given) */
+  PetscInt               bound_estimated;   /* HGBoundConstant bits of the constants estimated at this (w_t, lambda) (0: all given, the bounds are rigorous) */
   PetscLogDouble         time_bound;        /* seconds spent on the bounds (included in time_total) */
   PetscBool              approximate_products; /* second derivatives by central differences: h is approximate
                                                   beyond the methods' error and the bounds are not rigorous */
@@ -438,6 +441,7 @@ PETSC_EXTERN PetscErrorCode    HGGetAdjointSolution(HG, Vec *);
 PETSC_EXTERN PetscErrorCode    HGGetInfo(HG, HGInfo *);
 PETSC_EXTERN PetscErrorCode    HGGetConvergedReason(HG, HGConvergedReason *);
 PETSC_EXTERN PetscErrorCode    HGSetErrorIfNotConverged(HG, PetscBool);
+PETSC_EXTERN PetscErrorCode    HGGetErrorIfNotConverged(HG, PetscBool *);
 PETSC_EXTERN PetscErrorCode    HGSetComputeBounds(HG, PetscBool);
 PETSC_EXTERN PetscErrorCode    HGTestHypergradient(HG, Vec lambda, Vec h, PetscInt ndirections, PetscReal step, PetscViewer, PetscReal *maxrelerr);
 PETSC_EXTERN PetscErrorCode    HGView(HG, PetscViewer);

@@ -6,3 +6,8 @@ hg_add_test(NAME t700-bounds SOURCE t700-bounds.c SUFFIX _quadratic NPROCS 3 ARG
 hg_add_test(NAME t710-checkpoint SOURCE t710-checkpoint.c SUFFIX _quadratic NPROCS 1 3 ARGS -problem quadratic LABELS checkpoint)
 hg_add_test(NAME t710-checkpoint SOURCE t710-checkpoint.c SUFFIX _logreg NPROCS 1 3 ARGS -problem logreg -lr_p 40 -lr_ntrain 100 -lr_nval 50 LABELS checkpoint)
 hg_add_test(NAME t710-checkpoint SOURCE t710-checkpoint.c SUFFIX _eqm NPROCS 1 3 ARGS -problem eqm -eqm_n 30 -eqm_h 20 -lower_momentum 0.1 LABELS checkpoint)
+# t705: one HG reused while lambda moves (a shell ridge problem whose constants grow with exp(lambda)):
+# the a-posteriori bound >= the error against a direct solve at every point
+hg_add_test(NAME t705-bounds-lambda SOURCE t705-bounds-lambda.c SUFFIX _estimated NPROCS 1 2 ARGS -constants estimated LABELS bounds)
+hg_add_test(NAME t705-bounds-lambda SOURCE t705-bounds-lambda.c SUFFIX _function NPROCS 1 3 ARGS -constants function LABELS bounds)
+target_link_libraries(t705-bounds-lambda PRIVATE ${LAPACK_LIBRARIES})

@@ -9,3 +9,10 @@ foreach(pair "1;3" "2;1" "3;2")
   set_tests_properties(t800-service_np${na}_from${nb} PROPERTIES TIMEOUT 300 PROCESSORS ${na} LABELS "service;np${na}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# t830-diverged.sh HGRUN NP: an overflow at a huge lambda ends as DIVERGED_HG with exit 3, a message and
+# the checkpoint of the last good iterate marked with the reason; resuming it completes the run
+foreach(np 1 2)
+  add_test(NAME t830-diverged_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t830-diverged.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t830-diverged_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "service;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()

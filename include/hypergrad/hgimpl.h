@@ -39,6 +39,7 @@ struct _p_HGProblem {
   HGProblemProjectionFn    projection;
   HGProblemAccuracyFn      accuracy;
   HGProblemLowerConstantsFn lowerconstants; /* L, mu at each lambda (NULL: the constants set are fixed) */
+  HGProblemBoundConstantsFn boundconstants; /* constants of the error bounds at (w, lambda) (NULL: those of HGProblemSetBoundConstants()) */
   PetscReal                L, mu, q; /* known constants; 0 when unknown */
   PetscReal                bc_etaw, bc_etal, bc_LA, bc_LB, bc_B; /* constants of the error bounds */
   PetscInt                 bc_set;   /* HGBoundConstant bits of those given (HGProblemSetBoundConstants()) */
@@ -105,6 +106,8 @@ struct _p_HGLower {
   PetscInt               its;
   PetscReal              rnorm, rnorm0;
   HGLowerConvergedReason reason;
+  PetscBool              badconstants;   /* the last solve stopped at once: the problem's L, mu at lambda were unusable */
+  PetscReal              bad_L, bad_mu;
   PetscBool              monitor;
   void                  *data;
   PetscBool              setupcalled;
@@ -135,6 +138,7 @@ struct _p_HG {
   Vec       lambda_at;   /* lambda at which A is evaluated (borrowed during a solve) */
   PetscInt  k;           /* adjoint iterations (PETSC_DEFAULT: = t) */
   Vec       w, v, rhs, work, hwork;
+  Vec       hnew;        /* the method computes here; copied to the user's h only when it converged */
   PetscBool w0_given, v0_given;
   HGInfo    info;
   PetscBool errorifnotconverged;

@@ -10,7 +10,9 @@
                                 iteration, time, upper_objective, hypergradient_norm, step,
                                 lower_its, adjoint_its, lower_residual, adjoint_residual,
                                 val_accuracy, test_accuracy (NaN where the problem has none),
-                                bound (a-posteriori error bound; NaN when not computed)
+                                bound (a-posteriori error bound; NaN when not computed),
+                                bound_estimated (0: bound is rigorous; else the HGBoundConstant bits of
+                                the constants estimated, and bound is an estimate)
      attributes of /            format = "hypergrad-run", version, problem, hg_type, lower_type,
                                 outer_type, nranks, iteration, dim_lambda, dim_w, elapsed,
                                 step, reason, options (the options database as one string)
@@ -51,9 +53,11 @@ typedef struct {
   PetscReal lower_its, adjoint_its;
   PetscReal lower_residual, adjoint_residual;
   PetscReal val_accuracy, test_accuracy; /* NaN when the problem has none */
-  PetscReal bound;                       /* NaN when not computed */
+  PetscReal bound;                       /* a-posteriori error bound (HGInfo bound_aposteriori); NaN when not computed */
+  PetscReal bound_estimated;             /* HGInfo bound_estimated: 0 when bound is rigorous (every constant from the problem), else
+                                            the HGBoundConstant bits of the constants estimated (bound is then an estimate); NaN with no bound */
 } HGOuterRecord;
-#define HG_OUTER_NRECORD 12
+#define HG_OUTER_NRECORD 13
 PETSC_EXTERN const char *const HGOuterRecordNames[];
 
 PETSC_EXTERN PetscFunctionList HGOuterList;
@@ -104,6 +108,7 @@ PETSC_EXTERN PetscErrorCode HGOuterMonitorDefault(HGOuter, const HGOuterRecord *
 
 /* Checkpoints: every n outer iterations (0: only at the end and on signal) to file */
 PETSC_EXTERN PetscErrorCode HGOuterSetCheckpoint(HGOuter, const char file[], PetscInt every);
+PETSC_EXTERN PetscErrorCode HGOuterGetCheckpoint(HGOuter, const char *file[], PetscInt *every);
 PETSC_EXTERN PetscErrorCode HGOuterWriteCheckpoint(HGOuter, const char file[]);
 /* Resume: restores lambda, w, v, the outer state and the history from file (checked
    against the problem and sizes); the next HGOuterSolve() continues from there */

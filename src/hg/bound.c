@@ -51,7 +51,8 @@ typedef struct {
 typedef struct {
   Vec            w1, w2, w3, w4, wq[3];   /* w space */
   Vec            l1, l2, l3, l4, lq[3];   /* lambda space */
-  BoundConstants c;                       /* the last estimates (kept with -hg_bound_reuse_estimates) */
+  BoundConstants c;                       /* the last estimates: the bits of c.estimated hold values estimated at lambda_est */
+  Vec            lambda_est;              /* where they were made (-hg_bound_reuse_estimates reuses them at this lambda only) */
 } HGBound;
 
 /*@
@@ -118,6 +119,40 @@ PetscErrorCode HGProblemGetBoundConstants(HGProblem prob, PetscReal *etaw, Petsc
   if (LA) *LA = (prob->bc_set & HG_BOUND_LA) ? prob->bc_LA : -1;
   if (LB) *LB = (prob->bc_set & HG_BOUND_LB) ? prob->bc_LB : -1;
   if (B) *B = (prob->bc_set & HG_BOUND_B) ? prob->bc_B : -1;
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGProblemSetBoundConstantsFunction - a function that gives the constants of the error bounds
+  at the current lower iterate w_t and lambda; it is called at every hypergradient, so that
+  constants that change with lambda (a regularization exp(lambda) in B and L_B, for example)
+  are never taken from another lambda
+
+  Logically Collective
+
+  Input Parameters:
++ prob - the problem
+- fn   - the function, fn(prob, w, lambda, &etaw, &etal, &LA, &LB, &B, ctx) with ctx the context of
+         HGProblemSetContext(); it sets each constant as in HGProblemSetBoundConstants()
+         (negative: unknown, then estimated) and must give the same values on every rank
+
+  Notes:
+  A value the function gives replaces the fixed one of HGProblemSetBoundConstants(). B may be
+  ||d_lambda grad_w l(w, lambda)|| at the given w (the bound needs it at w_t only); etaw, etal,
+  LA and LB must hold for every w at that lambda.  With every constant given, here and by
+  HGProblemSetLowerConstants() or HGProblemSetLowerConstantsFunction() (or
+  HGProblemSetMapContraction()), the a-posteriori bound is rigorous and HGInfo.bound_estimated
+  is 0 at every lambda.  Pass NULL to remove the function.
+
+  Level: intermediate
+
+.seealso: HGProblemSetBoundConstants(), HGProblemSetLowerConstantsFunction(), HGSetComputeBounds(), HGInfoView()
+@*/
+PetscErrorCode HGProblemSetBoundConstantsFunction(HGProblem prob, HGProblemBoundConstantsFn fn)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
+  prob->boundconstants = fn;
   PetscFunctionReturn(0);
 }
 
@@ -307,8 +342,8 @@ static PetscErrorCode DirectionalLipschitz(HG hg, Vec lambda, Vec d, Vec u, Pets
   PetscFunctionReturn(0);
 }
 
-/* The constants at (w_t, lambda): from the problem, else estimated */
-static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
+/* Estimates at (w_t, lambda) of the constants whose bits are in need, into c (the others untouched) */
+static PetscErrorCode EstimateConstants(HG hg, Vec lambda, PetscInt need, BoundConstants *c)
 {
   HGBound  *b    = (HGBound *)hg->bounddata;
   HGProblem prob = hg->problem;
@@ -317,9 +352,7 @@ static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
   PetscBool opt = prob->form == HG_FORM_OPTIMIZATION ? PETSC_TRUE : PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(PetscMemzero(c, sizeof(*c)));
-  c->available = PETSC_TRUE;
-  if (!b->w2 && (!(prob->bc_set == (HG_BOUND_ETAW | HG_BOUND_ETAL | HG_BOUND_LA | HG_BOUND_LB | HG_BOUND_B)) || (opt && !(prob->mu > 0 && prob->L > 0)) || (!opt && !(prob->q > 0)))) {
+  if (!b->w2) {
     PetscCall(VecDuplicate(prob->wtemplate, &b->w2));
     PetscCall(VecDuplicate(prob->wtemplate, &b->w3));
     PetscCall(VecDuplicate(prob->wtemplate, &b->w4));
@@ -329,10 +362,8 @@ static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
     PetscCall(VecDuplicate(prob->ltemplate, &b->l2));
   }
   /* mu_A and L */
-  if (opt) {
-    c->muA = prob->mu;
-    c->L   = prob->L;
-    if (!(prob->mu > 0 && prob->L > 0)) {
+  if (need & (HG_BOUND_MU | HG_BOUND_L)) {
+    if (opt) {
       PetscBool sings = PETSC_FALSE;
       PetscCall(Lanczos(hg, OpA, lambda, b->wq, its, 1, &emin, &emax));
       if (hg->ksp && hg->info.adjoint_its > 0) {
@@ -345,48 +376,35 @@ static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
           emin = PetscMin(emin, smin), emax = PetscMax(emax, smax);
         }
       }
-      if (!(prob->mu > 0)) c->muA = emin, c->estimated |= HG_BOUND_MU;
-      if (!(prob->L > 0)) c->L = emax, c->estimated |= HG_BOUND_L;
-    }
-  } else {
-    PetscReal q = prob->q;
-    if (!(q > 0)) {
+      if (need & HG_BOUND_MU) c->muA = emin;
+      if (need & HG_BOUND_L) c->L = emax;
+    } else {
+      PetscReal q = -1;
       if (prob->symmetric) {
         PetscCall(Lanczos(hg, OpJT, lambda, b->wq, its, 1, &emin, &emax));
         q = PetscMax(PetscAbsReal(emin), PetscAbsReal(emax));
       } else if (prob->mapjacmult) {
         PetscCall(Lanczos(hg, OpJJT, lambda, b->wq, its, 1, &emin, &emax));
         q = PetscSqrtReal(PetscMax(emax, 0));
-      } else q = -1;
-      c->estimated |= HG_BOUND_MU | HG_BOUND_L;
+      }
+      c->muA = q < 0 ? -1 : 1 - q; /* no contraction estimable: no bound */
+      c->L   = q < 0 ? -1 : 1 + q;
     }
-    if (q < 0 || q >= 1) c->available = PETSC_FALSE; /* no contraction known: no bound */
-    c->muA = 1 - q;
-    c->L   = 1 + q;
   }
-  if (!(c->muA > 0)) c->available = PETSC_FALSE;
-  /* B */
-  if (prob->bc_set & HG_BOUND_B) c->B = prob->bc_B;
-  else {
+  if (need & HG_BOUND_B) {
     PetscCall(Lanczos(hg, OpBBt, lambda, b->lq, its, 2, &emin, &emax));
     c->B = PetscSqrtReal(PetscMax(emax, 0));
-    c->estimated |= HG_BOUND_B;
   }
-  /* eta_w, eta_l */
-  if (prob->bc_set & HG_BOUND_ETAW) c->etaw = prob->bc_etaw;
-  else {
+  if (need & HG_BOUND_ETAW) {
     PetscCall(Lanczos(hg, OpEww, lambda, b->wq, its, 3, &emin, &emax));
     c->etaw = PetscMax(PetscAbsReal(emin), PetscAbsReal(emax));
-    c->estimated |= HG_BOUND_ETAW;
   }
-  if (prob->bc_set & HG_BOUND_ETAL) c->etal = prob->bc_etal;
-  else {
+  if (need & HG_BOUND_ETAL) {
     PetscCall(Lanczos(hg, OpEll, lambda, b->lq, its, 4, &emin, &emax));
     c->etal = PetscSqrtReal(PetscMax(emax, 0));
-    c->estimated |= HG_BOUND_ETAL;
   }
   /* L_A, L_B: along the lower residual direction (the error of w_t, to first order) and the adjoint */
-  if ((prob->bc_set & (HG_BOUND_LA | HG_BOUND_LB)) != (HG_BOUND_LA | HG_BOUND_LB)) {
+  if (need & (HG_BOUND_LA | HG_BOUND_LB)) {
     PetscReal nd, nu, la = 0, lb = 0, a1, b1;
     Vec       d = b->w4, u = b->wq[0], dirs[2][2];
 
@@ -409,11 +427,67 @@ static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
       PetscCall(DirectionalLipschitz(hg, lambda, d, d, &a1, &b1));
       la = PetscMax(la, a1), lb = PetscMax(lb, b1);
     }
-    if (!(prob->bc_set & HG_BOUND_LA)) c->LA = la, c->estimated |= HG_BOUND_LA;
-    if (!(prob->bc_set & HG_BOUND_LB)) c->LB = lb, c->estimated |= HG_BOUND_LB;
+    if (need & HG_BOUND_LA) c->LA = la;
+    if (need & HG_BOUND_LB) c->LB = lb;
   }
-  if (prob->bc_set & HG_BOUND_LA) c->LA = prob->bc_LA;
-  if (prob->bc_set & HG_BOUND_LB) c->LB = prob->bc_LB;
+  PetscFunctionReturn(0);
+}
+
+/* The constants at (w_t, lambda).  Those the problem gives (fixed, or per lambda by its functions)
+   are taken at every call; the others are estimated at (w_t, lambda).  Estimates are reused
+   (-hg_bound_reuse_estimates) only at the lambda where they were made, bitwise: a moved lambda is
+   always estimated anew, so no constant of another lambda ever enters a bound, and a resumed run
+   recomputes them exactly as the uninterrupted one did */
+static PetscErrorCode BoundConstantsGet(HG hg, Vec lambda, BoundConstants *c)
+{
+  HGBound  *b    = (HGBound *)hg->bounddata;
+  HGProblem prob = hg->problem;
+  PetscBool opt  = prob->form == HG_FORM_OPTIMIZATION ? PETSC_TRUE : PETSC_FALSE, same = PETSC_FALSE;
+  PetscInt  given = prob->bc_set, need;
+  PetscReal v[5] = {prob->bc_etaw, prob->bc_etal, prob->bc_LA, prob->bc_LB, prob->bc_B};
+  const PetscInt bits[5] = {HG_BOUND_ETAW, HG_BOUND_ETAL, HG_BOUND_LA, HG_BOUND_LB, HG_BOUND_B};
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(c, sizeof(*c)));
+  c->available = PETSC_TRUE;
+  if (prob->boundconstants) {
+    PetscReal f[5];
+    PetscCall((*prob->boundconstants)(prob, hg->w, lambda, &f[0], &f[1], &f[2], &f[3], &f[4], prob->ctx));
+    for (int i = 0; i < 5; i++) {
+      PetscCheck(!PetscIsInfOrNanReal(f[i]), PetscObjectComm((PetscObject)hg), PETSC_ERR_USER_INPUT, "The problem's bound constants function (HGProblemSetBoundConstantsFunction()) gave a non-finite value at this lambda: etaw=%g etal=%g LA=%g LB=%g B=%g; give a finite value, or a negative one for a constant to be estimated", (double)f[0], (double)f[1], (double)f[2], (double)f[3], (double)f[4]);
+      if (f[i] >= 0) v[i] = f[i], given |= bits[i];
+    }
+  }
+  c->etaw = v[0], c->etal = v[1], c->LA = v[2], c->LB = v[3], c->B = v[4];
+  if (opt) {
+    c->muA = prob->mu, c->L = prob->L;
+    if (prob->mu > 0) given |= HG_BOUND_MU;
+    if (prob->L > 0) given |= HG_BOUND_L;
+  } else if (prob->q > 0) {
+    c->muA = 1 - prob->q, c->L = 1 + prob->q;
+    given |= HG_BOUND_MU | HG_BOUND_L;
+  }
+  need = (HG_BOUND_MU | HG_BOUND_L | HG_BOUND_ETAW | HG_BOUND_ETAL | HG_BOUND_LA | HG_BOUND_LB | HG_BOUND_B) & ~given;
+  if (need) {
+    if (hg->bound_reuse && b->c.valid && (b->c.estimated & need) == need) PetscCall(VecEqual(lambda, b->lambda_est, &same));
+    if (!same) {
+      PetscCall(EstimateConstants(hg, lambda, need, &b->c));
+      b->c.estimated = need;
+      b->c.valid     = PETSC_TRUE;
+      if (!b->lambda_est) PetscCall(VecDuplicate(prob->ltemplate, &b->lambda_est));
+      PetscCall(VecCopy(lambda, b->lambda_est));
+    } else PetscCall(PetscInfo(hg, "bound constants: reusing the estimates made at this lambda\n"));
+    if (need & HG_BOUND_MU) c->muA = b->c.muA;
+    if (need & HG_BOUND_L) c->L = b->c.L;
+    if (need & HG_BOUND_ETAW) c->etaw = b->c.etaw;
+    if (need & HG_BOUND_ETAL) c->etal = b->c.etal;
+    if (need & HG_BOUND_LA) c->LA = b->c.LA;
+    if (need & HG_BOUND_LB) c->LB = b->c.LB;
+    if (need & HG_BOUND_B) c->B = b->c.B;
+    c->estimated = need;
+  }
+  if (!opt && !(c->muA > 0 && c->muA <= 1)) c->available = PETSC_FALSE; /* no contraction known or estimable: no bound */
+  if (!(c->muA > 0)) c->available = PETSC_FALSE;
   if (PetscIsInfOrNanReal(c->B) || PetscIsInfOrNanReal(c->etaw) || PetscIsInfOrNanReal(c->etal) || PetscIsInfOrNanReal(c->LA) || PetscIsInfOrNanReal(c->LB) || PetscIsInfOrNanReal(c->muA)) c->available = PETSC_FALSE;
   c->valid = PETSC_TRUE;
   PetscCall(PetscInfo(hg, "bound constants (estimated mask %" PetscInt_FMT "): mu_A %g L %g eta_w %g eta_l %g L_A %g L_B %g B %g\n", c->estimated, (double)c->muA, (double)c->L, (double)c->etaw, (double)c->etal, (double)c->LA, (double)c->LB, (double)c->B));
@@ -516,11 +590,7 @@ PetscErrorCode HGComputeBounds(HG hg, Vec lambda, Vec h)
     PetscCall(VecDuplicate(prob->ltemplate, &b->l4));
   }
   b = (HGBound *)hg->bounddata;
-  if (hg->bound_reuse && b->c.valid) cst = b->c;
-  else {
-    PetscCall(BoundConstantsGet(hg, lambda, &cst));
-    b->c = cst;
-  }
+  PetscCall(BoundConstantsGet(hg, lambda, &cst));
   hg->info.bound_estimated = cst.estimated;
   if (cst.available) {
     G = hg->info.lower_residual;
@@ -562,6 +632,7 @@ PetscErrorCode HGBoundDestroy(HG hg)
   PetscCall(VecDestroy(&b->l2));
   PetscCall(VecDestroy(&b->l3));
   PetscCall(VecDestroy(&b->l4));
+  PetscCall(VecDestroy(&b->lambda_est));
   for (int i = 0; i < 3; i++) PetscCall(VecDestroy(&b->lq[i]));
   PetscCall(PetscFree(hg->bounddata));
   PetscFunctionReturn(0);

@@ -69,7 +69,8 @@ PetscErrorCode HGCreate(MPI_Comm comm, HG *hg)
   h->bound     = PETSC_TRUE;
   h->bound_its = 30;
   h->bound_h   = 1e-6;
-  h->bound_reuse = PETSC_TRUE; /* unknown constants are estimated once per HG: estimating them at every hypergradient costs more than the hypergradient */
+  h->errorifnotconverged = PETSC_TRUE; /* a failed hypergradient is an error unless asked otherwise, so that it cannot pass unseen */
+  h->bound_reuse = PETSC_TRUE; /* estimates are reused at the lambda where they were made (re-evaluations there), never at another */
   *hg       = h;
   PetscFunctionReturn(0);
 }
@@ -318,10 +319,10 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
   Options Database Keys:
 + -hg_type <aid>                      - aid, itd or iad
 . -hg_k <t>                           - adjoint iterations (aid, iad) or reverse steps kept (itd truncation)
-. -hg_error_if_not_converged          - make a negative converged reason an error
+. -hg_error_if_not_converged <true>   - a failed hypergradient is an error (false: HGGetConvergedReason() reports it and h is left unchanged)
 . -hg_view_info                       - print residuals, iterations, reason, error bounds and time after each hypergradient
 . -hg_bound <true>                    - compute the a-posteriori and a-priori error bounds (HGSetComputeBounds())
-. -hg_bound_reuse_estimates <true>    - estimate the constants the problem does not give once, and reuse them (false: at every hypergradient)
+. -hg_bound_reuse_estimates <true>    - reuse the estimated constants at the lambda where they were made (a moved lambda is always estimated anew; false: at every hypergradient)
 . -hg_bound_estimate_its <30>         - Lanczos steps of each estimated constant
 . -hg_bound_fd_h <1e-6>               - relative finite-difference step of the estimates
 . -hg_test_hypergradient <ndir>       - compare with central finite differences of f along ndir directions
@@ -346,10 +347,10 @@ PetscErrorCode HGSetFromOptions(HG hg)
   else if (!((PetscObject)hg)->type_name) PetscCall(HGSetType(hg, HGAID));
   PetscCall(PetscOptionsInt("-hg_k", "Adjoint iterations k (default t)", "HGSetIterations", k, &k, &flg));
   if (flg) PetscCall(HGSetIterations(hg, hg->lower->max_it, k));
-  PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "Error on a negative converged reason", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
+  PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "A failed hypergradient is an error (false: a negative converged reason, h unchanged)", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
   PetscCall(PetscOptionsBool("-hg_view_info", "Print the report of each hypergradient", "HGInfoView", hg->view_info, &hg->view_info, NULL));
   PetscCall(PetscOptionsBool("-hg_bound", "Compute the error bounds of each hypergradient", "HGSetComputeBounds", hg->bound, &hg->bound, NULL));
-  PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Estimate the unknown constants of the bounds once and reuse them", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
+  PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Reuse the estimated constants of the bounds at the lambda where they were made", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
   PetscCall(PetscOptionsInt("-hg_bound_estimate_its", "Lanczos steps of each estimated constant", "HGSetComputeBounds", hg->bound_its, &hg->bound_its, NULL));
   PetscCall(PetscOptionsReal("-hg_bound_fd_h", "Relative finite-difference step of the estimated constants", "HGSetComputeBounds", hg->bound_h, &hg->bound_h, NULL));
   PetscCheck(hg->bound_its >= 1 && hg->bound_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_bound_estimate_its must be >= 1 and -hg_bound_fd_h > 0; got %" PetscInt_FMT " and %g", hg->bound_its, (double)hg->bound_h);
@@ -366,25 +367,62 @@ PetscErrorCode HGSetFromOptions(HG hg)
 }
 
 /*@
-  HGSetErrorIfNotConverged - makes a failed hypergradient (negative reason) an error
+  HGSetErrorIfNotConverged - whether HGComputeHypergradient() raises an error when the
+  hypergradient fails (the lower solver diverged or stopped short of its tolerance, the adjoint
+  solve failed, or h is not finite)
 
   Logically Collective
 
   Input Parameters:
-+ hg - the hypergradient object
-- flg - PETSC_TRUE to raise an error
++ hg  - the hypergradient object
+- flg - PETSC_TRUE (the default): an error (PETSC_ERR_NOT_CONVERGED) with a message naming the
+        failure; PETSC_FALSE: HGComputeHypergradient() returns 0, the failure is reported by a
+        negative HGGetConvergedReason() (and HGGetInfo()), and h is left unchanged
 
   Options Database Key:
-. -hg_error_if_not_converged - turn it on
+. -hg_error_if_not_converged <true> - error on a failed hypergradient
+
+  Notes:
+  Unlike KSPSetErrorIfNotConverged(), the default is an error: a program that ignores the
+  converged reason cannot mistake a failed hypergradient for a result.  A program that handles
+  failures itself (an outer loop that shortens its step, for example) turns the error off and
+  tests HGGetConvergedReason() after each call; h then keeps whatever it held before the call.
+  HGOuterSolve() does this for the HG it drives (and restores the setting afterwards).
 
   Level: intermediate
 
-.seealso: HGGetConvergedReason()
+.seealso: HGGetErrorIfNotConverged(), HGComputeHypergradient(), HGGetConvergedReason(), HGGetInfo(), KSPSetErrorIfNotConverged()
 @*/
 PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 {
   PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscValidLogicalCollectiveBool(hg, flg, 2);
   hg->errorifnotconverged = flg;
+  PetscFunctionReturn(0);
+}
+
+/*@
+  HGGetErrorIfNotConverged - whether a failed hypergradient is an error (HGSetErrorIfNotConverged())
+
+  Not Collective
+
+  Input Parameter:
+. hg - the hypergradient object
+
+  Output Parameter:
+. flg - PETSC_TRUE (the default) when HGComputeHypergradient() errors on a failure
+
+  Level: intermediate
+
+.seealso: HGSetErrorIfNotConverged()
+@*/
+PetscErrorCode HGGetErrorIfNotConverged(HG hg, PetscBool *flg)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
+  PetscAssertPointer(flg, 2);
+  *flg = hg->errorifnotconverged;
   PetscFunctionReturn(0);
 }
 
@@ -401,7 +439,7 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
 
   Options Database Keys:
 + -hg_bound <true>                - compute the bounds
-. -hg_bound_reuse_estimates       - estimate the constants the problem does not give at the first hypergradient only
+. -hg_bound_reuse_estimates <true> - reuse estimated constants at the lambda (bitwise) where they were made; every other lambda is estimated anew
 . -hg_bound_estimate_its <30>     - Lanczos steps per estimated constant
 - -hg_bound_fd_h <1e-6>           - relative finite-difference step of the estimates
 
@@ -413,12 +451,17 @@ PetscErrorCode HGSetErrorIfNotConverged(HG hg, PetscBool flg)
   step, iad) or 2.2 (AID-CG, AID-FP with another step), for gd lower iterations only.  With all
   constants from the problem (HGProblemSetLowerConstants(), HGProblemSetBoundConstants()) a bound
   costs a few vector norms (and two products for itd); each constant the problem does not give is
-  estimated by Lanczos on finite differences (about 30 to 120 callback evaluations), and a bound
-  built from estimates is itself an estimate.
+  estimated by Lanczos on finite differences (about 30 to 120 callback evaluations) at (w_t, lambda),
+  and a bound built from estimates is itself an estimate (HGInfo.bound_estimated is then nonzero
+  and HGInfoView() says "estimate").  Estimates are never carried to another lambda: constants
+  such as B and L_B may grow with lambda, and a bound built from those of another lambda can fall
+  below the true error.  Constants that change with lambda can be given per lambda
+  (HGProblemSetLowerConstantsFunction(), HGProblemSetBoundConstantsFunction()): with all of them
+  given the bound is rigorous at every lambda and costs a few norms.
 
   Level: intermediate
 
-.seealso: HGProblemSetBoundConstants(), HGInfoView(), HGGetInfo()
+.seealso: HGProblemSetBoundConstants(), HGProblemSetBoundConstantsFunction(), HGInfoView(), HGGetInfo()
 @*/
 PetscErrorCode HGSetComputeBounds(HG hg, PetscBool flg)
 {
@@ -455,6 +498,7 @@ PetscErrorCode HGSetUp(HG hg)
     PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->rhs));
     PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->work));
     PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hwork));
+    PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hnew));
   }
   PetscTryTypeMethod(hg, setup);
   hg->setupcalled = PETSC_TRUE;
@@ -540,7 +584,7 @@ PetscErrorCode HGAdjointResidualNorm(HG hg, Vec lambda, Vec v, PetscReal *r)
 
 /*@
   HGComputeHypergradient - approximates grad f(lambda) with the chosen method; afterwards
-  HGGetInfo() gives the residuals, iterations, reasons and times
+  HGGetInfo() gives the residuals, iterations, reasons, error bounds and times
 
   Collective
 
@@ -551,20 +595,23 @@ PetscErrorCode HGAdjointResidualNorm(HG hg, Vec lambda, Vec v, PetscReal *r)
 . h - the hypergradient (same layout as lambda)
 
   Notes:
-  The lower level is solved from the initial guess (0, or HGSetLowerInitialGuess()); the
-  method then gives h = grad_lambda E - (d_lambda grad_w l)^T v (optimization form) or h =
-  grad_lambda E + d_lambda Phi^T v (fixed-point form) with the adjoint v.  A failure (negative
-  reason) is reported in HGInfo, not an error, unless HGSetErrorIfNotConverged() is on.
+  A failed hypergradient (negative HGGetConvergedReason(): the lower solver diverged or stopped
+  short of a tolerance it was given, the adjoint solve failed, or h is not finite) is an error
+  by default, PETSC_ERR_NOT_CONVERGED with a message saying what failed and what to change.
+  With HGSetErrorIfNotConverged(hg, PETSC_FALSE) (-hg_error_if_not_converged 0) the call returns
+  0 instead, the reason tells the failure and h is left unchanged: it is written only when the
+  hypergradient converged.
 
   Level: beginner
 
-.seealso: HGGetInfo(), HGInfoView(), HGGetLowerSolution(), HGGetAdjointSolution()
+.seealso: HGSetErrorIfNotConverged(), HGGetConvergedReason(), HGGetInfo(), HGInfoView(), HGSetIterations()
 @*/
 PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
 {
   PetscLogDouble t0, t1;
   PetscReal      nrm;
   MPI_Comm       comm = PetscObjectComm((PetscObject)hg);
+  const char    *off  = "; HGSetErrorIfNotConverged(hg, PETSC_FALSE) or -hg_error_if_not_converged 0 reports it as the converged reason instead, leaving h unchanged";
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(hg, HG_CLASSID, 1);
@@ -578,10 +625,10 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
   hg->info.ksp_reason = KSP_CONVERGED_ITERATING;
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogEventBegin(HG_Compute, hg, lambda, h, 0));
-  PetscUseTypeMethod(hg, compute, lambda, h);
+  PetscUseTypeMethod(hg, compute, lambda, hg->hnew);
   PetscCall(PetscLogEventEnd(HG_Compute, hg, lambda, h, 0));
   if (hg->info.reason == HG_ITERATING) {
-    PetscCall(VecNorm(h, NORM_2, &nrm));
+    PetscCall(VecNorm(hg->hnew, NORM_2, &nrm));
     hg->info.reason = PetscIsInfOrNanReal(nrm) ? HG_DIVERGED_NANORINF : HG_CONVERGED;
   }
   PetscCall(HGProblemGetApproximateProducts(hg->problem, &hg->info.approximate_products));
@@ -590,17 +637,20 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
     PetscCall(PetscObjectTypeCompareAny((PetscObject)hg->ksp, &fwd, KSPCGNE, KSPLSQR, ""));
     if (fwd) hg->info.approximate_products = PETSC_TRUE;
   }
-  PetscCall(HGComputeBounds(hg, lambda, h));
+  PetscCall(HGComputeBounds(hg, lambda, hg->hnew));
   if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
+  else hg->info.upper_objective = (PetscReal)NAN; /* w_t is not a lower solution: no value of f */
+  if (hg->info.reason > 0) PetscCall(VecCopy(hg->hnew, h));
   PetscCall(PetscTime(&t1));
   hg->info.time_total = t1 - t0;
   if (hg->view_info) PetscCall(HGInfoView(hg, NULL));
   if (hg->errorifnotconverged && hg->info.reason < 0) {
-    if (hg->info.reason == HG_DIVERGED_LOWER) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the lower-level solver stopped with %s after %" PetscInt_FMT " iterations (residual %g). If the map is not a contraction, reduce -lower_step or project lambda onto a set where it is", HGLowerConvergedReasons[hg->info.lower_reason], hg->info.lower_its, (double)hg->info.lower_residual);
-    if (hg->info.reason == HG_DIVERGED_ADJOINT) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the adjoint KSP stopped with %s; for a non-symmetric map use -hg_ksp_type gmres", KSPConvergedReasons[hg->info.ksp_reason]);
-    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: %s", HGConvergedReasons[hg->info.reason]);
+    if (hg->info.reason == HG_DIVERGED_LOWER && hg->lower->badconstants) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the problem's lower-level constants at this lambda are unusable (L = %g, mu = %g; need 0 <= mu <= L, L > 0, finite), so the default step 2/(L+mu) is too: check lambda for NaN/Inf or huge values (an outer step too large?), or give -lower_step%s", (double)hg->lower->bad_L, (double)hg->lower->bad_mu, off);
+    if (hg->info.reason == HG_DIVERGED_LOWER) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the lower-level solver stopped with %s after %" PetscInt_FMT " iterations (residual %g). If the map is not a contraction, reduce -lower_step or project lambda onto a set where it is; if it stopped at its cap, raise -lower_max_it%s", HGLowerConvergedReasons[hg->info.lower_reason], hg->info.lower_its, (double)hg->info.lower_residual, off);
+    if (hg->info.reason == HG_DIVERGED_ADJOINT) SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: the adjoint KSP stopped with %s after %" PetscInt_FMT " iterations (residual %g); raise -hg_k if it stopped at its cap, and for a non-symmetric map use -hg_ksp_type gmres%s", KSPConvergedReasons[hg->info.ksp_reason], hg->info.adjoint_its, (double)hg->info.adjoint_residual, off);
+    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "Hypergradient failed: %s (h has NaN or Inf entries: check the problem's callbacks at this lambda)%s", HGConvergedReasons[hg->info.reason], off);
   }
-  if (hg->test_ndir > 0) PetscCall(HGTestHypergradient(hg, lambda, h, hg->test_ndir, hg->test_h, NULL, NULL));
+  if (hg->test_ndir > 0 && hg->info.reason > 0) PetscCall(HGTestHypergradient(hg, lambda, h, hg->test_ndir, hg->test_h, NULL, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -734,7 +784,7 @@ PetscErrorCode HGInfoView(HG hg, PetscViewer viewer)
         PetscCall(PetscStrlcat(est, " ", sizeof(est)));
         PetscCall(PetscStrlcat(est, names[b], sizeof(est)));
       }
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  error bound: a posteriori %.3e, a priori ", (double)i->bound_aposteriori));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  error %s: a posteriori %.3e, a priori ", i->bound_estimated ? "estimate (bounds from estimated constants)" : "bound", (double)i->bound_aposteriori));
     if (i->bound_apriori >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "%.3e", (double)i->bound_apriori));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "n/a"));
     PetscCall(PetscViewerASCIIPrintf(viewer, "; ||w_t - w*|| <= %.3e; constants %s%s (%.3e s)%s\n", (double)i->lower_error_bound, i->bound_estimated ? "estimated:" : "from the problem", est, i->time_bound, i->approximate_products ? "; NOT rigorous: it does not account for the differencing error of the products" : ""));
@@ -779,7 +829,7 @@ PetscErrorCode HGView(HG hg, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(HGGetIterations(hg, &t, &k));
   PetscCall(PetscViewerASCIIPrintf(viewer, "t = %" PetscInt_FMT ", k = %" PetscInt_FMT "\n", t, k));
-  if (hg->bound) PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: on (unknown constants estimated with %" PetscInt_FMT " Lanczos steps%s)\n", hg->bound_its, hg->bound_reuse ? ", once" : ", at each hypergradient"));
+  if (hg->bound) PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: on (unknown constants estimated with %" PetscInt_FMT " Lanczos steps%s)\n", hg->bound_its, hg->bound_reuse ? ", at each new lambda" : ", at each hypergradient"));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "error bounds: off\n"));
   PetscTryTypeMethod(hg, view, viewer);
   if (hg->problem) PetscCall(HGProblemView(hg->problem, viewer));
@@ -821,6 +871,7 @@ PetscErrorCode HGDestroy(HG *hg)
   PetscCall(VecDestroy(&(*hg)->rhs));
   PetscCall(VecDestroy(&(*hg)->work));
   PetscCall(VecDestroy(&(*hg)->hwork));
+  PetscCall(VecDestroy(&(*hg)->hnew));
   PetscCall(PetscHeaderDestroy(hg));
   PetscFunctionReturn(0);
 }

@@ -349,7 +349,8 @@ PetscErrorCode HGLowerSetStepSize(HGLower lower, PetscReal step)
 {
   PetscFunctionBegin;
   PetscCheck(step == PETSC_DEFAULT || (step > 0 && !PetscIsInfOrNanReal(step)), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_step must be a positive number; got %g", (double)step);
-  lower->step = step;
+  lower->step        = step;
+  lower->setupcalled = PETSC_FALSE; /* the next solve derives the step again (a step set after a solve is not ignored) */
   PetscFunctionReturn(0);
 }
 
@@ -753,18 +754,27 @@ PetscErrorCode HGLowerSetUp(HGLower lower)
   PetscFunctionReturn(0);
 }
 
-/* The problem's L, mu at lambda (when it gives them per lambda); a change re-derives the step */
-static PetscErrorCode HGLowerUpdateConstants(HGLower lower, Vec lambda)
+/* The problem's L, mu at lambda (when it gives them per lambda); a change re-derives the step.
+   Unusable ones (an overflow at a huge lambda) when the default step needs them: *ok false */
+static PetscErrorCode HGLowerUpdateConstants(HGLower lower, Vec lambda, PetscBool *ok)
 {
   HGProblem prob = lower->problem;
   PetscReal L, mu;
 
   PetscFunctionBegin;
+  *ok                 = PETSC_TRUE;
+  lower->badconstants = PETSC_FALSE;
   if (!prob->lowerconstants) PetscFunctionReturn(0);
   PetscCall((*prob->lowerconstants)(prob, lambda, &L, &mu, prob->ctx));
   if (!(L > 0 && mu >= 0 && mu <= L && !PetscIsInfOrNanReal(L) && !PetscIsInfOrNanReal(mu))) {
     /* only the default step needs them; with a step given (or no step at all) keep the old ones */
-    PetscCheck(!(lower->step_resolved && lower->step == PETSC_DEFAULT), PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The problem's lower-level constants at this lambda are unusable (L = %g, mu = %g; need 0 <= mu <= L, L > 0, finite), so the default step 2/(L+mu) is too: check lambda for NaN/Inf or huge values, or give -lower_step", (double)L, (double)mu);
+    if (lower->step_resolved && lower->step == PETSC_DEFAULT) {
+      *ok                 = PETSC_FALSE;
+      lower->badconstants = PETSC_TRUE;
+      lower->bad_L        = L;
+      lower->bad_mu       = mu;
+      PetscCall(PetscInfo(lower, "The problem's lower-level constants at this lambda are unusable (L = %g, mu = %g): no step, DIVERGED_NANORINF\n", (double)L, (double)mu));
+    }
     PetscFunctionReturn(0);
   }
   if (L == prob->L && mu == prob->mu) PetscFunctionReturn(0);
@@ -785,20 +795,33 @@ static PetscErrorCode HGLowerUpdateConstants(HGLower lower, Vec lambda)
   Output Parameter:
 . w - on input the initial guess w_0, on output w_t (space of w)
 
+  Notes:
+  The converged reason (HGLowerGetConvergedReason()) says whether it worked.  When the problem
+  gives L and mu per lambda (HGProblemSetLowerConstantsFunction()) and they are not finite at this
+  lambda (an overflow at a huge lambda) while the default step 2/(L+mu) needs them, the solve
+  stops at once with HG_LOWER_DIVERGED_NANORINF and w untouched.
+
   Level: intermediate
 
-.seealso: HGLowerGetConvergedReason(), HGLowerGetResidualNorm()
+.seealso: HGLowerGetConvergedReason(), HGLowerSetTolerances()
 @*/
 PetscErrorCode HGLowerSolve(HGLower lower, Vec lambda, Vec w)
 {
+  PetscBool ok;
+
   PetscFunctionBegin;
   PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
   if (!lower->setupcalled) PetscCall(HGLowerSetUp(lower));
   PetscCall(HGProblemCheckVec(lower->problem, lambda, PETSC_TRUE, "lambda"));
   PetscCall(HGProblemCheckVec(lower->problem, w, PETSC_FALSE, "w"));
-  PetscCall(HGLowerUpdateConstants(lower, lambda));
+  PetscCall(HGLowerUpdateConstants(lower, lambda, &ok));
   lower->its    = 0;
   lower->reason = HG_LOWER_ITERATING;
+  if (!ok) { /* no step at this lambda: a divergence (the caller decides), w untouched */
+    lower->reason = HG_LOWER_DIVERGED_NANORINF;
+    lower->rnorm = lower->rnorm0 = (PetscReal)INFINITY;
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscLogEventBegin(HG_LowerSolve, lower, lambda, w, 0));
   PetscUseTypeMethod(lower, solve, lambda, w);
   PetscCall(PetscLogEventEnd(HG_LowerSolve, lower, lambda, w, 0));

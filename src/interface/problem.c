@@ -110,6 +110,7 @@ static PetscErrorCode HGProblemResetCallbacks(HGProblem prob)
   prob->fd_hess = prob->fd_mixed = prob->fd_mapjac = prob->fd_mapjact = prob->fd_mapparam = PETSC_FALSE;
   prob->symmetric_set = PETSC_FALSE;
   PetscCall(HGProblemFDDestroy(prob));
+  prob->boundconstants = NULL;
   prob->L = prob->mu = prob->q = 0;
   prob->bc_set = 0;
   prob->symmetric                = PETSC_TRUE;

@@ -72,7 +72,8 @@ static PetscReal *RecordField(HGOuterRecord *r, PetscInt f, PetscReal *itbuf)
   case 8: return &r->adjoint_residual;
   case 9: return &r->val_accuracy;
   case 10: return &r->test_accuracy;
-  default: return &r->bound;
+  case 11: return &r->bound;
+  default: return &r->bound_estimated;
   }
 }
 
@@ -490,6 +491,14 @@ PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambd
     for (PetscInt f = 0; f < HG_OUTER_NRECORD; f++) {
       char path[128];
       PetscCall(PetscSNPrintf(path, sizeof(path), "/history/%s", HGOuterRecordNames[f]));
+      if (f == 12) { /* bound_estimated: absent from files of earlier versions (NaN: not known) */
+        PetscBool has;
+        PetscCall(PetscViewerHDF5HasDataset(viewer, path, &has));
+        if (!has) {
+          for (PetscInt i = 0; i < n; i++) vals[f * n + i] = (PetscReal)NAN;
+          continue;
+        }
+      }
       PetscCall(LoadNamed(viewer, x, path, file));
       if (!rank) {
         const PetscScalar *a;

@@ -9,7 +9,7 @@ PetscLogEvent     HGOuter_Solve, HGOuter_Checkpoint;
 static const char *const HGOuterConvergedReasons_Shifted[] = {"DIVERGED_TAO", "DIVERGED_NANORINF", "DIVERGED_HG", "ITERATING", "CONVERGED_ITS", "CONVERGED_GATOL", "CONVERGED_TIME", "CONVERGED_TAO", "STOPPED_SIGNAL"};
 const char *const *HGOuterConvergedReasons = HGOuterConvergedReasons_Shifted + 3;
 
-const char *const HGOuterRecordNames[] = {"iteration", "time", "upper_objective", "hypergradient_norm", "step", "lower_its", "adjoint_its", "lower_residual", "adjoint_residual", "val_accuracy", "test_accuracy", "bound"};
+const char *const HGOuterRecordNames[] = {"iteration", "time", "upper_objective", "hypergradient_norm", "step", "lower_its", "adjoint_its", "lower_residual", "adjoint_residual", "val_accuracy", "test_accuracy", "bound", "bound_estimated"};
 
 PETSC_INTERN PetscErrorCode HGOuterCreate_GD(HGOuter);
 PETSC_INTERN PetscErrorCode HGOuterCreate_Nesterov(HGOuter);
@@ -418,6 +418,32 @@ PetscErrorCode HGOuterGetConvergedReason(HGOuter outer, HGOuterConvergedReason *
 }
 
 /*@C
+  HGOuterGetCheckpoint - the checkpoint file and its period (HGOuterSetCheckpoint(); after
+  HGOuterLoadCheckpoint() without one, the file resumed from)
+
+  Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameters:
++ file  - the file name ("" when none; the string belongs to the HGOuter), or NULL
+- every - the period in outer iterations (0: at the end only), or NULL
+
+  Level: intermediate
+
+.seealso: HGOuterSetCheckpoint(), HGOuterSolve()
+@*/
+PetscErrorCode HGOuterGetCheckpoint(HGOuter outer, const char *file[], PetscInt *every)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(outer, HGOUTER_CLASSID, 1);
+  if (file) *file = outer->ckfile;
+  if (every) *every = outer->ckevery;
+  PetscFunctionReturn(0);
+}
+
+/*@C
   HGOuterGetHistory - the records of all outer iterations so far (including those before a resume)
 
   Not Collective; the array belongs to the HGOuter
@@ -660,6 +686,8 @@ PetscErrorCode HGOuterSetUp(HGOuter outer)
     PetscCall(VecDuplicate(prob->ltemplate, &outer->h));
     PetscCall(VecDuplicate(prob->ltemplate, &outer->y));
     PetscCall(VecDuplicate(prob->ltemplate, &outer->lambda_prev));
+    PetscCall(VecDuplicate(prob->ltemplate, &outer->lambda_good));
+    PetscCall(VecDuplicate(prob->ltemplate, &outer->lambda_prev_good));
     PetscCall(VecDuplicate(prob->wtemplate, &outer->wsave));
     PetscCall(VecDuplicate(prob->wtemplate, &outer->vsave));
   }
@@ -667,12 +695,29 @@ PetscErrorCode HGOuterSetUp(HGOuter outer)
   PetscFunctionReturn(0);
 }
 
-/* Hypergradient at lambda with warm starts; fills the record (all but iteration, time, step) */
+/* The state of the run now (outer->lambda the iterate): what a diverged run goes back to */
+static PetscErrorCode HGOuterMarkGood(HGOuter outer)
+{
+  PetscFunctionBegin;
+  PetscCall(VecCopy(outer->lambda, outer->lambda_good));
+  PetscCall(VecCopy(outer->lambda_prev, outer->lambda_prev_good));
+  outer->have_prev_good     = outer->have_prev;
+  outer->it_good            = outer->it;
+  outer->nhist_good         = outer->nhist;
+  outer->total_lower_good   = outer->total_lower;
+  outer->total_adjoint_good = outer->total_adjoint;
+  PetscFunctionReturn(0);
+}
+
+/* Hypergradient at lambda with warm starts; fills the record (all but iteration, time, step).  A
+   failed hypergradient sets a negative outer reason (the HG's error on failure is off meanwhile),
+   leaves h and the warm starts as they were and gives a record with NaN for ||h|| and f */
 PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *rec)
 {
-  HG     hg = outer->hg;
-  HGInfo info;
-  Vec    w, v;
+  HG        hg = outer->hg;
+  HGInfo    info;
+  Vec       w, v;
+  PetscBool errflag;
 
   PetscFunctionBegin;
   if (outer->tol_schedule) {
@@ -685,17 +730,15 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
   }
   if (outer->warm && outer->have_w) PetscCall(HGSetLowerInitialGuess(hg, outer->wsave));
   if (outer->warm && outer->have_v) PetscCall(HGSetAdjointInitialGuess(hg, outer->vsave));
+  PetscCall(HGGetErrorIfNotConverged(hg, &errflag));
+  PetscCall(HGSetErrorIfNotConverged(hg, PETSC_FALSE)); /* the outer loop handles a failed step itself */
   PetscCall(HGComputeHypergradient(hg, lambda, h));
+  PetscCall(HGSetErrorIfNotConverged(hg, errflag));
   PetscCall(HGGetInfo(hg, &info));
   if (outer->tol_schedule) {
     PetscCheck(info.lower_reason != HG_LOWER_DIVERGED_MAXIT, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "-outer_tol_schedule, outer iteration %" PetscInt_FMT ": the lower solver stopped at its cap -lower_max_it %" PetscInt_FMT " with residual %g above the tolerance %g of the schedule: raise -lower_max_it (the cap of each solve) or -outer_tol_min", outer->it, info.lower_its, (double)info.lower_residual, (double)outer->tol);
     PetscCheck(info.ksp_reason != KSP_DIVERGED_ITS, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "-outer_tol_schedule, outer iteration %" PetscInt_FMT ": the adjoint KSP stopped at its cap -hg_k %" PetscInt_FMT " with residual %g above the tolerance %g of the schedule: raise -hg_k (the cap of each adjoint solve) or -outer_tol_min", outer->it, info.adjoint_its, (double)info.adjoint_residual, (double)outer->tol);
   }
-  PetscCall(HGGetLowerSolution(hg, &w));
-  PetscCall(HGGetAdjointSolution(hg, &v));
-  PetscCall(VecCopy(w, outer->wsave));
-  PetscCall(VecCopy(v, outer->vsave));
-  outer->have_w = outer->have_v = PETSC_TRUE;
   PetscCall(PetscMemzero(rec, sizeof(*rec)));
   rec->upper_objective  = info.upper_objective;
   rec->lower_its        = (PetscReal)info.lower_its;
@@ -703,12 +746,23 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
   rec->lower_residual   = info.lower_residual;
   rec->adjoint_residual = info.adjoint_residual;
   rec->bound            = info.bound_aposteriori >= 0 ? info.bound_aposteriori : (PetscReal)NAN;
-  PetscCall(VecNorm(h, NORM_2, &rec->hypergradient_norm));
-  PetscCall(HGProblemComputeAccuracy(hg->problem, w, lambda, &rec->val_accuracy, &rec->test_accuracy));
-  outer->total_lower += info.lower_its;
-  outer->total_adjoint += info.adjoint_its;
+  rec->bound_estimated  = info.bound_aposteriori >= 0 ? (PetscReal)info.bound_estimated : (PetscReal)NAN;
+  if (info.reason > 0) {
+    PetscCall(VecNorm(h, NORM_2, &rec->hypergradient_norm));
+    PetscCall(HGGetLowerSolution(hg, &w));
+    PetscCall(HGGetAdjointSolution(hg, &v));
+    PetscCall(HGProblemComputeAccuracy(hg->problem, w, lambda, &rec->val_accuracy, &rec->test_accuracy));
+  } else rec->hypergradient_norm = rec->val_accuracy = rec->test_accuracy = (PetscReal)NAN;
   if (info.reason < 0) outer->reason = info.reason == HG_DIVERGED_NANORINF ? HG_OUTER_DIVERGED_NANORINF : HG_OUTER_DIVERGED_HG;
   else if (PetscIsInfOrNanReal(rec->hypergradient_norm) || PetscIsInfOrNanReal(rec->upper_objective)) outer->reason = HG_OUTER_DIVERGED_NANORINF;
+  if (outer->reason >= 0) { /* a good evaluation: the state before it is one to go back to; its w, v the next warm starts */
+    if (outer->lambda) PetscCall(HGOuterMarkGood(outer));
+    PetscCall(VecCopy(w, outer->wsave));
+    PetscCall(VecCopy(v, outer->vsave));
+    outer->have_w = outer->have_v = PETSC_TRUE;
+  }
+  outer->total_lower += info.lower_its;
+  outer->total_adjoint += info.adjoint_its;
   PetscFunctionReturn(0);
 }
 
@@ -789,9 +843,17 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
   and when a signal stops the run.  A new run refuses to replace an existing checkpoint
   file unless -outer_checkpoint_overwrite is given.
 
-.seealso: HGOuterGetConvergedReason(), HGOuterGetHistory()
+  A hypergradient that fails (a diverged lower or adjoint solve, an overflow at a huge lambda)
+  does not raise an error: the run ends with HG_OUTER_DIVERGED_HG (or HG_OUTER_DIVERGED_NANORINF),
+  and lambda, the iteration count and the totals go back to the state before the last
+  hypergradient that converged (the start of this solve if none did), whose lambda is the last
+  iterate with a converged hypergradient.  The history keeps every record, the failed one last.
+  The checkpoint file receives that state, marked with the reason in its reason attribute, so
+  that the run can go on from there with other options (a smaller step) by resuming it.
 
   Level: beginner
+
+.seealso: HGOuterGetConvergedReason(), HGOuterGetHistory(), HGSetErrorIfNotConverged()
 @*/
 PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
 {
@@ -819,6 +881,7 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
   outer->reason = HG_OUTER_ITERATING;
   PetscCall(PetscTime(&outer->tstart));
   outer->lambda = lambda;
+  PetscCall(HGOuterMarkGood(outer));
   if (outer->signals) PetscCall(HGOuterSignalInstall(outer));
   PetscCall(PetscLogEventBegin(HGOuter_Solve, outer, 0, 0, 0));
   if (outer->it >= outer->max_it) outer->reason = HG_OUTER_CONVERGED_ITS;
@@ -826,7 +889,24 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
   PetscCall(PetscLogEventEnd(HGOuter_Solve, outer, 0, 0, 0));
   if (outer->signals) PetscCall(HGOuterSignalRestore(outer));
   PetscCall(ierr);
-  if (outer->ckfile[0] && outer->reason >= 0) PetscCall(HGOuterCheckpointCurrent(outer, lambda));
+  if (outer->reason < 0) {
+    /* back to the state before the last hypergradient that converged (or the start): lambda there
+       is the last iterate whose hypergradient converged, from which a smaller step can go on */
+    PetscInt nh = outer->nhist;
+    PetscCall(VecCopy(outer->lambda_good, lambda));
+    PetscCall(VecCopy(outer->lambda_prev_good, outer->lambda_prev));
+    outer->have_prev     = outer->have_prev_good;
+    outer->it            = outer->it_good;
+    outer->total_lower   = outer->total_lower_good;
+    outer->total_adjoint = outer->total_adjoint_good;
+    if (outer->ckfile[0]) { /* the checkpoint of that state, marked with the reason; the history it holds ends there */
+      outer->nhist = outer->nhist_good;
+      ierr         = HGOuterCheckpointCurrent(outer, lambda);
+      outer->nhist = nh;
+      PetscCall(ierr);
+    }
+    PetscCall(PetscInfo(outer, "Diverged (%s); back to outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged\n", HGOuterConvergedReasons[outer->reason], outer->it));
+  } else if (outer->ckfile[0]) PetscCall(HGOuterCheckpointCurrent(outer, lambda));
   if (outer->reason == HG_OUTER_STOPPED_SIGNAL) {
     if (outer->ckfile[0]) PetscCall(PetscInfo(outer, "Stopped by a signal after outer iteration %" PetscInt_FMT "; checkpoint written to %s\n", outer->it, outer->ckfile));
   }
@@ -893,6 +973,8 @@ PetscErrorCode HGOuterDestroy(HGOuter *outer)
   PetscCall(VecDestroy(&(*outer)->h));
   PetscCall(VecDestroy(&(*outer)->y));
   PetscCall(VecDestroy(&(*outer)->lambda_prev));
+  PetscCall(VecDestroy(&(*outer)->lambda_good));
+  PetscCall(VecDestroy(&(*outer)->lambda_prev_good));
   PetscCall(VecDestroy(&(*outer)->wsave));
   PetscCall(VecDestroy(&(*outer)->vsave));
   PetscCall(PetscFree((*outer)->hist));

@@ -23,6 +23,11 @@ struct _p_HGOuter {
   PetscBool              warm;
   Vec                    lambda_prev, y, h, wsave, vsave;
   PetscBool              have_w, have_v, have_prev;
+  /* the state before the last hypergradient that converged (or the start): where a diverged run is
+     rolled back to, and what its checkpoint holds */
+  Vec                    lambda_good, lambda_prev_good;
+  PetscBool              have_prev_good;
+  PetscInt               it_good, nhist_good, total_lower_good, total_adjoint_good;
   PetscInt               it;      /* outer iterations done (including before a resume) */
   PetscReal              elapsed0; /* seconds spent before this run (from the checkpoint) */
   PetscLogDouble         tstart;
