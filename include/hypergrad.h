@@ -229,7 +229,36 @@ $ PetscErrorCode fn(HGProblem prob, Vec lambda, PetscReal *L, PetscReal *mu, voi
 .seealso: HGProblemSetLowerConstantsFunction(), HGProblemSetLowerConstants()
 S*/
 typedef PetscErrorCode (*HGProblemLowerConstantsFn)(HGProblem, Vec lambda, PetscReal *L, PetscReal *mu, void *ctx);
-/* constants of the error bounds at (w, lambda), negative = unknown (HGProblemSetBoundConstantsFunction()) */
+/*S
+  HGProblemBoundConstantsFn - the constants of the a-posteriori error bound at (w, lambda)
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, Vec w, Vec lambda, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B, void *ctx)
+
+  Input Parameters:
++ prob   - the problem
+. w      - the lower-level iterate w_t (space of w; read-only)
+. lambda - the hyperparameters (space of lambda; read-only)
+- ctx    - the context of HGProblemSetContext()
+
+  Output Parameters:
++ etaw - Lipschitz constant of grad_w E(., lambda) in w
+. etal - Lipschitz constant of grad_lambda E(., lambda) in w
+. LA   - Lipschitz constant in w of the adjoint operator A (Hessian of l, or I - d_w Phi^T)
+. LB   - Lipschitz constant in w of the mixed term B (d_lambda grad_w l, or d_lambda Phi)
+- B    - a bound on the norm of B, at w_t or for all w at this lambda
+
+  Notes:
+  Called at every hypergradient.  Each value must be the same on every rank; a negative value
+  means unknown, and that constant is then estimated at (w_t, lambda), which makes the bound an
+  estimate.  The Lipschitz constants must hold for all w at this lambda.
+
+  Level: advanced
+
+.seealso: HGProblemSetBoundConstantsFunction(), HGProblemSetBoundConstants(), HGInfo
+S*/
 typedef PetscErrorCode (*HGProblemBoundConstantsFn)(HGProblem, Vec w, Vec lambda, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B, void *ctx);
 
 PETSC_EXTERN PetscFunctionList HGProblemList;
