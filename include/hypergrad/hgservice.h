@@ -17,6 +17,9 @@
                                 outer_type, nranks, iteration, dim_lambda, dim_w, elapsed,
                                 step, reason, options (the options database as one string)
 
+   A run that diverged (a failed hypergradient) leaves the checkpoint of the last iterate whose
+   hypergradient converged, with reason DIVERGED_HG or DIVERGED_NANORINF (HGOuterSolve()).
+
    Writing goes to FILE.tmp, which replaces FILE (rename) only when complete.
 */
 #pragma once

@@ -20,7 +20,11 @@
 
    The constants L = ||X||_2^2 / 4 + max_j r_j and mu = min_j r_j depend on lambda: the problem
    gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 from 50 power
-   iterations on X^T X, times 1.01, once), so the default gd step follows lambda.
+   iterations on X^T X, times 1.01, once), so the default gd step follows lambda.  The constants of
+   the error bounds are given at each (w, lambda) too (HGProblemSetBoundConstantsFunction():
+   eta_w = ||X'||^2/4, eta_l = 0, ||B(w)|| = max_j |r'_j w_j|, L_B = max_j r'_j with r' = 1 or
+   exp(lambda)); only L_A is estimated, so the bound is an estimate that costs about 12 callback
+   evaluations instead of about 300.
 
    The weights s depend on w only: they are cached, keyed on the id, address and state of the
    w Vec, so repeated Hessian products at the same w cost one MatMult and one MatMultTranspose.
@@ -47,6 +51,7 @@ typedef struct {
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
   PetscReal        normX2; /* ||X||_2^2 estimate (times 1.01) */
+  PetscReal        normXv2; /* ||X'||_2^2 estimate (times 1.01), for eta_w of the error bounds */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
   Vec              z, zv;       /* work: X w and X' w, then weights */
@@ -171,6 +176,31 @@ static PetscErrorCode LowerConstants(HGProblem prob, Vec lambda, PetscReal *L, P
   PetscCall(HGRegWeightRange(lambda, lr->useexp, &rmin, &rmax));
   *L  = lr->normX2 / 4.0 + rmax;
   *mu = rmin;
+  PetscFunctionReturn(0);
+}
+
+/* Constants of the error bounds at (w, lambda) (HGProblemSetBoundConstantsFunction()): the Hessian
+   of E in w is X'^T diag(psi''(y' .* X' w)) X' with 0 < psi'' <= 1/4, so eta_w = ||X'||^2/4;
+   grad_lambda E = 0, so eta_l = 0; B(w) v = r' .* w .* v with r' = 1 or exp(lambda), so
+   ||B(w)|| = max_j |r'_j w_j| and ||B(w) - B(w')|| <= max_j r'_j ||w - w'||.  L_A (the Hessian
+   depends on w through sigma') is left to the estimate. */
+static PetscErrorCode BoundConstants(HGProblem prob, Vec w, Vec lambda, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B, void *ctx)
+{
+  LR *lr = (LR *)ctx;
+
+  PetscFunctionBegin;
+  if (lr->useexp) {
+    PetscCall(RegWeights(lr, lambda, lr->rp));
+    PetscCall(VecMax(lr->rp, NULL, LB));
+    PetscCall(VecPointwiseMult(lr->rp, lr->rp, w));
+    PetscCall(VecNorm(lr->rp, NORM_INFINITY, B));
+  } else {
+    *LB = 1.0;
+    PetscCall(VecNorm(w, NORM_INFINITY, B));
+  }
+  *etaw = lr->normXv2 / 4.0;
+  *etal = 0.0;
+  *LA   = -1.0;
   PetscFunctionReturn(0);
 }
 
@@ -685,12 +715,14 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
   PetscCall(HGMatNormSquaredEstimate(lr->X, lr->seed, &lr->normX2));
+  PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2));
   PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&lambda));
   PetscCall(HGProblemSetOptimizationCallbacks(prob, lr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
+  PetscCall(HGProblemSetBoundConstantsFunction(prob, BoundConstants));
   if (!lr->useexp) PetscCall(HGProblemSetProjection(prob, HGProjectionPositiveWeights));
   PetscFunctionReturn(0);
 }
