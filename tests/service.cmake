@@ -9,3 +9,10 @@ foreach(pair "1;3" "2;1" "3;2")
   set_tests_properties(t800-service_np${na}_from${nb} PROPERTIES TIMEOUT 300 PROCESSORS ${na} LABELS "service;np${na}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# Options that pass in silence or mislead (issue 15): refused with their messages, -help, PETSc options
+foreach(np 1 3)
+  add_test(NAME t830-options_np${np}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t830-options.sh $<TARGET_FILE:hgrun> $<TARGET_FILE:hgsolve> ${np})
+  set_tests_properties(t830-options_np${np} PROPERTIES TIMEOUT 300 PROCESSORS ${np} LABELS "service;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()

@@ -187,13 +187,13 @@ static PetscErrorCode HGOuterSetFromOptions_Adaptive(HGOuter outer, PetscOptionI
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "HGOuter adaptive-accuracy options");
-  PetscCall(PetscOptionsReal("-outer_tol0", "Initial (and largest) lower/adjoint tolerance", "HGOUTERADAPTIVE", a->tol0, &a->tol0, NULL));
-  PetscCall(PetscOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERADAPTIVE", a->tol_min, &a->tol_min, NULL));
-  PetscCall(PetscOptionsReal("-outer_theta", "Required bound / ||h||", "HGOUTERADAPTIVE", a->theta, &a->theta, NULL));
-  PetscCall(PetscOptionsReal("-outer_ls_c", "Sufficient-decrease constant", "HGOUTERADAPTIVE", a->c, &a->c, NULL));
-  PetscCall(PetscOptionsReal("-outer_ls_rho", "Backtracking factor", "HGOUTERADAPTIVE", a->rho, &a->rho, NULL));
-  PetscCall(PetscOptionsInt("-outer_ls_max", "Backtracking steps before the tolerance is tightened", "HGOUTERADAPTIVE", a->max_ls, &a->max_ls, NULL));
-  PetscCall(PetscOptionsReal("-outer_step_max", "Largest step", "HGOUTERADAPTIVE", a->step_max, &a->step_max, NULL));
+  PetscCall(HGOptionsReal("-outer_tol0", "Initial (and largest) lower/adjoint tolerance", "HGOUTERADAPTIVE", a->tol0, &a->tol0, NULL));
+  PetscCall(HGOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERADAPTIVE", a->tol_min, &a->tol_min, NULL));
+  PetscCall(HGOptionsReal("-outer_theta", "Required bound / ||h||", "HGOUTERADAPTIVE", a->theta, &a->theta, NULL));
+  PetscCall(HGOptionsReal("-outer_ls_c", "Sufficient-decrease constant", "HGOUTERADAPTIVE", a->c, &a->c, NULL));
+  PetscCall(HGOptionsReal("-outer_ls_rho", "Backtracking factor", "HGOUTERADAPTIVE", a->rho, &a->rho, NULL));
+  PetscCall(HGOptionsInt("-outer_ls_max", "Backtracking steps before the tolerance is tightened", "HGOUTERADAPTIVE", a->max_ls, &a->max_ls, NULL));
+  PetscCall(HGOptionsReal("-outer_step_max", "Largest step", "HGOUTERADAPTIVE", a->step_max, &a->step_max, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(!outer->tol_schedule, comm, PETSC_ERR_ARG_INCOMP, "-outer_tol_schedule is the fixed schedule of gd and nesterov; -outer_type adaptive sets the tolerances itself: remove one of them");
   PetscCheck(a->tol0 > 0 && a->tol_min > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol0 and -outer_tol_min must be positive (absolute residual tolerances); got %g and %g", (double)a->tol0, (double)a->tol_min);
