@@ -313,7 +313,7 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 . -outer_checkpoint <file>            - HDF5 checkpoint file (written at the end and on signals)
 . -outer_checkpoint_every <0>         - also every n iterations
 . -outer_checkpoint_overwrite         - allow a new run to replace an existing checkpoint file
-- -outer_signals <true>               - SIGTERM/SIGINT stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
+- -outer_signals <true>               - SIGTERM/SIGINT/SIGUSR2 stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
 @*/
 PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
 {
@@ -355,7 +355,7 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
   if (fck) PetscCall(PetscStrncpy(ckfile, file, sizeof(ckfile)));
   PetscCall(PetscOptionsBool("-outer_checkpoint_overwrite", "A new run may replace an existing checkpoint file", "HGOuterSetCheckpoint", outer->ckoverwrite, &outer->ckoverwrite, NULL));
   outer->signals = ckfile[0] ? PETSC_TRUE : outer->signals;
-  PetscCall(PetscOptionsBool("-outer_signals", "SIGTERM/SIGINT stop cleanly after writing a checkpoint", "HGOuterSetSignalHandling", outer->signals, &outer->signals, NULL));
+  PetscCall(PetscOptionsBool("-outer_signals", "SIGTERM/SIGINT/SIGUSR2 stop cleanly after writing a checkpoint", "HGOuterSetSignalHandling", outer->signals, &outer->signals, NULL));
   PetscTryTypeMethod(outer, setfromoptions, PetscOptionsObject);
   PetscOptionsEnd();
   /* the checks after PetscOptionsEnd(): an error inside the block would leak it */
@@ -377,11 +377,31 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
 }
 
 /*@
-  HGOuterSetSignalHandling - SIGTERM and SIGINT (what schedulers send before they kill a
-  job) make HGOuterSolve() finish the current iteration, write the checkpoint and return
-  with HG_OUTER_STOPPED_SIGNAL; a second signal ends the process at once
+  HGOuterSetSignalHandling - SIGTERM, SIGINT (what schedulers send before they kill a job) and
+  SIGUSR2 make HGOuterSolve() finish the current iteration, write the checkpoint and return
+  with HG_OUTER_STOPPED_SIGNAL; a second signal ends the process at once.  SIGUSR1 writes a
+  checkpoint after the current iteration and the run goes on.
 
   Logically Collective
+
+  Input Parameters:
++ outer - the outer driver
+- flg   - handle the signals (default: on when a checkpoint file is set)
+
+  Options Database Key:
+. -outer_signals <bool> - the same
+
+  Notes:
+  Only rank 0 prints the message.  Under Open MPI's mpiexec, send SIGUSR2 (or SIGUSR1) to
+  mpiexec: it forwards them to every rank and the job ends with the ranks' exit status (0).
+  SIGTERM sent to mpiexec itself makes Open MPI abort the job: it forwards SIGTERM, kills the
+  ranks odls_base_sigkill_timeout seconds later (default 1) and exits 1; give
+  --mca odls_base_sigkill_timeout 60 to leave the ranks time to write the checkpoint.  A
+  scheduler that signals the ranks themselves (srun, SLURM's --signal) gets exit 0.
+
+  Level: intermediate
+
+.seealso: HGOuterSetCheckpoint(), HGOuterSolve()
 @*/
 PetscErrorCode HGOuterSetSignalHandling(HGOuter outer, PetscBool flg)
 {
