@@ -43,6 +43,7 @@ M*/
 typedef struct {
   PetscReal tol0, tol_min, theta, c, rho, step_max;
   PetscInt  max_ls;
+  Vec       lt, ht, dl; /* work vectors, kept with the object so that an error on the way leaks none */
 } HGOuter_Adaptive;
 
 static PetscErrorCode SetTolerance(HGOuter outer, PetscReal eps)
@@ -98,9 +99,12 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   /* a new run starts from -outer_tol0; a resumed one from the tolerance in the checkpoint */
   eps = outer->resumed && outer->tol > 0 ? PetscMin(PetscMax(outer->tol, a->tol_min), a->tol0) : a->tol0;
   outer->tol = eps;
-  PetscCall(VecDuplicate(lambda, &lt));
-  PetscCall(VecDuplicate(lambda, &ht));
-  PetscCall(VecDuplicate(lambda, &dl));
+  if (!a->lt) {
+    PetscCall(VecDuplicate(lambda, &a->lt));
+    PetscCall(VecDuplicate(lambda, &a->ht));
+    PetscCall(VecDuplicate(lambda, &a->dl));
+  }
+  lt = a->lt, ht = a->ht, dl = a->dl;
   PetscCall(SetTolerance(outer, eps));
   PetscCall(Eval(outer, eps, lambda, outer->h, &cur, &ef));
   pend_lower   = cur.lower_its; /* counted in the first record */
@@ -174,9 +178,6 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
       PetscCall(HGOuterEndIteration(outer, &rec, &stop));
     }
   }
-  PetscCall(VecDestroy(&lt));
-  PetscCall(VecDestroy(&ht));
-  PetscCall(VecDestroy(&dl));
   PetscFunctionReturn(0);
 }
 
@@ -208,7 +209,12 @@ static PetscErrorCode HGOuterSetFromOptions_Adaptive(HGOuter outer, PetscOptionI
 
 static PetscErrorCode HGOuterDestroy_Adaptive(HGOuter outer)
 {
+  HGOuter_Adaptive *a = (HGOuter_Adaptive *)outer->data;
+
   PetscFunctionBegin;
+  PetscCall(VecDestroy(&a->lt));
+  PetscCall(VecDestroy(&a->ht));
+  PetscCall(VecDestroy(&a->dl));
   PetscCall(PetscFree(outer->data));
   PetscFunctionReturn(0);
 }
