@@ -201,8 +201,13 @@ PetscErrorCode HGSetFromOptions(HG hg)
   PetscCall(HGOptionsInt("-hg_bound_estimate_its", "Lanczos steps of each estimated constant", "HGSetComputeBounds", hg->bound_its, &hg->bound_its, NULL));
   PetscCall(HGOptionsReal("-hg_bound_fd_h", "Relative finite-difference step of the estimated constants", "HGSetComputeBounds", hg->bound_h, &hg->bound_h, NULL));
   hg->test_ndir = 0;
-  PetscCall(PetscOptionsInt("-hg_test_hypergradient", "Compare with finite differences along this many directions", "HGTestHypergradient", hg->test_ndir, &hg->test_ndir, &flg));
-  if (flg && hg->test_ndir <= 0) hg->test_ndir = 3;
+  {
+    char nd[64] = "";
+    /* given alone (no value) it means 3 directions: read it as a string, which keeps it */
+    PetscCall(PetscOptionsString("-hg_test_hypergradient", "Compare with finite differences along this many directions (alone: 3)", "HGTestHypergradient", "off", nd, sizeof(nd), &flg));
+    if (flg && nd[0]) PetscCall(PetscOptionsStringToInt(nd, &hg->test_ndir));
+    if (flg && hg->test_ndir <= 0) hg->test_ndir = 3;
+  }
   PetscCall(HGOptionsReal("-hg_test_hypergradient_h", "Finite-difference step (relative)", "HGTestHypergradient", hg->test_h, &hg->test_h, NULL));
   PetscTryTypeMethod(hg, setfromoptions, PetscOptionsObject);
   PetscOptionsEnd();

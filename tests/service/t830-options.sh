@@ -57,6 +57,11 @@ grep -q "initial lambda, so the outer step is not the cause: check -lower_step" 
 grep -q "reduce -outer_step" e$n.log && fail "-lower_step 1e10: the message still says reduce -outer_step"
 grep -qE "f 0\.0+e\+00" e$n.log && fail "-lower_step 1e10: the closing line reports f = 0 for a failed hypergradient"
 
+# a flag option given alone keeps its meaning: -hg_test_hypergradient alone is 3 directions (it was ignored)
+$MPI $S -hg_test_hypergradient > tst.log 2>&1 || { cat tst.log; fail "-hg_test_hypergradient alone failed"; }
+grep -q "3 random directions" tst.log || { cat tst.log; fail "-hg_test_hypergradient alone: no test run"; }
+grep -q "largest |h.d - fd| / ||h||" tst.log || fail "-hg_test_hypergradient: the error is not reported relative to ||h||"
+
 # -outer_max_it 0: no hypergradient, so no f = 0 in the closing line
 $MPI $R -outer_max_it 0 > m0.log 2>&1 || { cat m0.log; fail "-outer_max_it 0 failed"; }
 grep -q "no hypergradient computed" m0.log || { cat m0.log; fail "-outer_max_it 0: no message"; }
