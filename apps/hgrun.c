@@ -31,6 +31,7 @@ int main(int argc, char **argv)
   PetscCall(HGOuterSetHG(outer, hg));
   PetscCall(HGOuterSetFromOptions(outer));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-resume", resume, sizeof(resume), &flg));
+  PetscCheck(!flg || resume[0], PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-resume needs the checkpoint file to continue, e.g. -resume run.h5 (without one this would be a fresh start)");
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-outer_view", &view, NULL));
   PetscCall(PetscOptionsHasHelp(NULL, &ishelp));
   if (ishelp) { /* -help lists the options above; it runs nothing and writes no checkpoint */

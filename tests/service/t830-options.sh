@@ -27,6 +27,7 @@ C="-outer_max_it 2 -outer_checkpoint run.h5"
 refuse "misspelt problem option" "Unknown option -lr_pp 10: nothing in this run reads it" $MPI $R -problem logreg -lr_p 20 -lr_ntrain 50 -lr_nval 50 -lr_pp 10 $C
 refuse "misspelt -problem" "Unknown option -problm biasreg" $MPI $R -problm biasreg $C
 refuse "misspelt -resume" "Unknown option -resum F" $MPI $R -resum F $C
+refuse "-resume without a file" "-resume needs the checkpoint file" $MPI $R $C -resume
 refuse "two unread options" "Unknown options -.*, -.*: nothing in this run reads them" $MPI $R -foo 1 -bar $C
 refuse "an unused PETSc option" "Unknown option -vec_type cuda" $MPI $R -vec_type cuda $C
 refuse "hgsolve misspelt option" "Unknown option -lower_max_itt 3" $MPI $S -lower_max_itt 3
