@@ -6,26 +6,6 @@ static const char help[] = "hgrun: bilevel optimization by hypergradient descent
                            "  -outer_view         view the outer driver at the end\n\n";
 #include <hypergrad.h>
 
-/* A misspelt option of ours (-outer_stp) must not silently run with the default: after the
-   set-up every -outer_, -hg_, -lower_ and -data_ option has been read */
-static PetscErrorCode CheckUnusedOptions(void)
-{
-  PetscInt n;
-  char   **names, **values;
-  const char *ours[] = {"outer_", "hg_", "lower_", "data_"};
-
-  PetscFunctionBegin;
-  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
-  for (PetscInt i = 0; i < n; i++)
-    for (PetscInt j = 0; j < 4; j++) {
-      PetscBool match;
-      PetscCall(PetscStrbeginswith(names[i], ours[j], &match));
-      PetscCheck(!match, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "Unknown option -%s: it is not an option of this problem, method or outer loop (misspelt?); run with -help to list them", names[i]);
-    }
-  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
-  PetscFunctionReturn(0);
-}
-
 int main(int argc, char **argv)
 {
   HGProblem              prob;
@@ -33,7 +13,7 @@ int main(int argc, char **argv)
   HGOuter                outer;
   Vec                    lambda;
   char                   resume[PETSC_MAX_PATH_LEN] = "";
-  PetscBool              flg, view = PETSC_FALSE;
+  PetscBool              flg, view = PETSC_FALSE, ishelp;
   HGOuterConvergedReason reason;
   PetscInt               it, nh, tl, ta;
   const HGOuterRecord   *hist;
@@ -51,9 +31,19 @@ int main(int argc, char **argv)
   PetscCall(HGOuterSetHG(outer, hg));
   PetscCall(HGOuterSetFromOptions(outer));
   PetscCall(PetscOptionsGetString(NULL, NULL, "-resume", resume, sizeof(resume), &flg));
+  PetscCheck(!flg || resume[0], PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "-resume needs the checkpoint file to continue, e.g. -resume run.h5 (without one this would be a fresh start)");
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-outer_view", &view, NULL));
+  PetscCall(PetscOptionsHasHelp(NULL, &ishelp));
+  if (ishelp) { /* -help lists the options above; it runs nothing and writes no checkpoint */
+    PetscCall(HGOuterDestroy(&outer));
+    PetscCall(HGDestroy(&hg));
+    PetscCall(HGProblemDestroy(&prob));
+    PetscCall(PetscFinalize());
+    return 0;
+  }
   PetscCall(HGOuterSetUp(outer));
-  PetscCall(CheckUnusedOptions());
+  /* a misspelt option (-outer_stp, -problm, -resum) must not run with a silent default */
+  PetscCall(HGOptionsCheckUnused(PETSC_COMM_WORLD, 0, NULL));
   PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
   if (resume[0]) {
     PetscCall(HGOuterLoadCheckpoint(outer, resume, lambda));
@@ -68,16 +58,26 @@ int main(int argc, char **argv)
   PetscCall(VecNorm(lambda, NORM_2, &nrm));
   if (view) PetscCall(HGOuterView(outer, NULL));
   if (reason == HG_OUTER_STOPPED_SIGNAL) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: stopped by a signal after outer iteration %" PetscInt_FMT "; the checkpoint holds that state: continue with -resume\n", it));
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: %s after %" PetscInt_FMT " outer iterations: f %.12e |h| %.4e |lambda| %.12e, %" PetscInt_FMT " lower and %" PetscInt_FMT " adjoint iterations in all\n", HGOuterConvergedReasons[reason], it, nh ? (double)hist[nh - 1].upper_objective : 0.0, nh ? (double)hist[nh - 1].hypergradient_norm : 0.0, (double)nrm, tl, ta));
+  if (reason < 0) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: %s after %" PetscInt_FMT " outer iterations: |lambda| %.12e (the last accepted lambda), %" PetscInt_FMT " lower and %" PetscInt_FMT " adjoint iterations in all\n", HGOuterConvergedReasons[reason], it, (double)nrm, tl, ta));
+  else if (nh) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: %s after %" PetscInt_FMT " outer iterations: f %.12e |h| %.4e |lambda| %.12e, %" PetscInt_FMT " lower and %" PetscInt_FMT " adjoint iterations in all\n", HGOuterConvergedReasons[reason], it, (double)hist[nh - 1].upper_objective, (double)hist[nh - 1].hypergradient_norm, (double)nrm, tl, ta));
+  else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: %s after %" PetscInt_FMT " outer iterations: no hypergradient computed (-outer_max_it %" PetscInt_FMT "), so no f or |h| to report; |lambda| %.12e\n", HGOuterConvergedReasons[reason], it, it, (double)nrm));
   if (reason < 0) {
     HGInfo      info;
-    const char *ck = NULL;
+    const char *ck      = NULL;
+    PetscBool   initial = nh <= 1 ? PETSC_TRUE : PETSC_FALSE; /* the failed hypergradient is the run's first: no outer step came before it */
+    const char *advice  = initial ? "this is the initial lambda, so the outer step is not the cause: check -lower_step (the default 2/(L+mu) is safe), -lower_max_it and -lower_atol/-lower_rtol" : "lambda may have left the region where the lower level is well posed";
+
     PetscCall(HGGetInfo(hg, &info));
     PetscCall(HGOuterGetCheckpoint(outer, &ck, NULL));
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the last hypergradient failed with %s (lower solver %s after %" PetscInt_FMT " iterations, residual %g%s).\n", HGOuterConvergedReasons[reason], HGConvergedReasons[info.reason], HGLowerConvergedReasons[info.lower_reason], info.lower_its, (double)info.lower_residual,
-                           info.lower_reason == HG_LOWER_DIVERGED_NANORINF && info.lower_its == 0 ? "; the problem's constants overflow at that lambda: the outer step was far too large" : ""));
-    if (ck && ck[0]) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the checkpoint %s holds outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged, marked %s: continue it with a smaller -outer_step (or a larger -lower_max_it / -hg_k) and -resume %s\n", ck, it, HGOuterConvergedReasons[reason], ck));
-    else PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: lambda is back at outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged; run again with a smaller -outer_step (give -outer_checkpoint F to keep the state and continue it with -resume F)\n", it));
+    if (info.reason == HG_DIVERGED_LOWER)
+      PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the last hypergradient failed with %s (lower solver %s after %" PetscInt_FMT " iterations, residual %g%s); %s, or see -hg_view_info\n", HGOuterConvergedReasons[reason], HGConvergedReasons[info.reason], HGLowerConvergedReasons[info.lower_reason], info.lower_its, (double)info.lower_residual,
+                             info.lower_reason == HG_LOWER_DIVERGED_NANORINF && info.lower_its == 0 ? "; the problem's constants overflow at that lambda: the outer step was far too large" : "", advice));
+    else if (info.reason == HG_DIVERGED_ADJOINT) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the adjoint solver failed (%" PetscInt_FMT " iterations, residual %g); check -hg_k, -hg_ksp_type and -hg_adjoint_rtol, or see -hg_view_info\n", HGOuterConvergedReasons[reason], info.adjoint_its, (double)info.adjoint_residual));
+    else PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the last hypergradient failed with %s; %s, or see -hg_view_info\n", HGOuterConvergedReasons[reason], HGConvergedReasons[info.reason], initial ? "this is the initial lambda, so the outer step is not the cause: check the lower-level and adjoint options" : "lambda may have left the region where the problem is well posed"));
+    if (!initial) {
+      if (ck && ck[0]) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the checkpoint %s holds outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged, marked %s: continue it with a smaller -outer_step (or a larger -lower_max_it / -hg_k) and -resume %s\n", ck, it, HGOuterConvergedReasons[reason], ck));
+      else PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: lambda is back at outer iteration %" PetscInt_FMT ", the last iterate whose hypergradient converged; run again with a smaller -outer_step (give -outer_checkpoint F to keep the state and continue it with -resume F)\n", it));
+    }
     code = 3;
   }
   PetscCall(VecDestroy(&lambda));

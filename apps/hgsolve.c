@@ -19,7 +19,7 @@ int main(int argc, char **argv)
   Vec         lambda, h, w;
   PetscReal   nrm, c = 0;
   int         status = 0;
-  PetscBool   hasc = PETSC_FALSE, hasfile = PETSC_FALSE, hasout = PETSC_FALSE;
+  PetscBool   hasc = PETSC_FALSE, hasfile = PETSC_FALSE, hasout = PETSC_FALSE, ishelp;
   char        lfile[PETSC_MAX_PATH_LEN] = "", ldset[256] = "lambda", out[PETSC_MAX_PATH_LEN] = "";
   const char *names[3] = {"hypergradient", "w", "lambda"};
 
@@ -46,6 +46,16 @@ int main(int argc, char **argv)
   PetscCall(HGSetProblem(hg, prob));
   PetscCall(HGSetErrorIfNotConverged(hg, PETSC_FALSE)); /* a failure is reported below (exit 3), h untouched */
   PetscCall(HGSetFromOptions(hg));
+  PetscCall(PetscOptionsHasHelp(NULL, &ishelp));
+  if (ishelp) { /* -help lists the options above and computes nothing */
+    PetscCall(HGDestroy(&hg));
+    PetscCall(HGProblemDestroy(&prob));
+    PetscCall(PetscFinalize());
+    return 0;
+  }
+  PetscCall(HGSetUp(hg));
+  /* a misspelt option (-lower_max_itt, -problm) must not run with a silent default */
+  PetscCall(HGOptionsCheckUnused(PETSC_COMM_WORLD, 0, NULL));
   PetscCall(HGProblemCreateVecs(prob, NULL, &lambda));
   PetscCall(VecDuplicate(lambda, &h));
   PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));

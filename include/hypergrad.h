@@ -23,6 +23,7 @@ PETSC_EXTERN PetscErrorCode HGFinalizePackage(void);
 #define HYPERGRAD_VERSION_MINOR 1
 #define HYPERGRAD_VERSION_PATCH 0
 PETSC_EXTERN PetscErrorCode HGGetVersion(char[], size_t);
+PETSC_EXTERN PetscErrorCode HGOptionsCheckUnused(MPI_Comm, PetscInt, const char *const[]);
 
 /* ------------------------------------------------------------------------ */
 /* HGProblem: the bilevel problem                                            */

@@ -16,3 +16,16 @@ foreach(np 1 2)
   set_tests_properties(t830-diverged_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "service;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# Options that pass in silence or mislead (issue 15): refused with their messages, -help, PETSc options
+foreach(np 1 3)
+  add_test(NAME t830-options_np${np}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t830-options.sh $<TARGET_FILE:hgrun> $<TARGET_FILE:hgsolve> ${np})
+  set_tests_properties(t830-options_np${np} PROPERTIES TIMEOUT 300 PROCESSORS ${np} LABELS "service;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
+# Signals under mpiexec (issue 15): SIGUSR2 to mpiexec, SIGTERM to the ranks -> exit 0, one message
+foreach(np 2 3)
+  add_test(NAME t840-signals_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t840-signals.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t840-signals_np${np} PROPERTIES TIMEOUT 300 PROCESSORS ${np} LABELS "service;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()

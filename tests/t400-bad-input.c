@@ -52,8 +52,11 @@ int main(int argc, char **argv)
   PetscCall(HGGetLower(hg, &lower));
   EXPECT_ERROR(HGLowerSetMomentum(lower, 1.5), PETSC_ERR_ARG_OUTOFRANGE, "momentum");
   EXPECT_ERROR(HGLowerSetStepSize(lower, -1.0), PETSC_ERR_ARG_OUTOFRANGE, "positive");
-  EXPECT_ERROR(HGLowerSetMaxIterations(lower, -3), PETSC_ERR_ARG_OUTOFRANGE, ">= 0");
+  EXPECT_ERROR(HGLowerSetMaxIterations(lower, -3), PETSC_ERR_ARG_OUTOFRANGE, ">= 1");
   EXPECT_ERROR(HGSetIterations(hg, 10, -5), PETSC_ERR_ARG_OUTOFRANGE, "adjoint iterations");
+  /* t = 0 or k = 0 would give a hypergradient that goes nowhere, silently (issue 15) */
+  EXPECT_ERROR(HGLowerSetMaxIterations(lower, 0), PETSC_ERR_ARG_OUTOFRANGE, "goes nowhere");
+  EXPECT_ERROR(HGSetIterations(hg, 10, 0), PETSC_ERR_ARG_OUTOFRANGE, "goes nowhere");
   EXPECT_ERROR(HGProblemSetMapContraction(prob, 1.2), PETSC_ERR_ARG_OUTOFRANGE, "not a contraction");
   EXPECT_ERROR(HGProblemSetLowerConstants(prob, 1.0, 2.0), PETSC_ERR_ARG_OUTOFRANGE, "mu <= L");
   EXPECT_ERROR(HGSetType(hg, "newton"), PETSC_ERR_ARG_UNKNOWN_TYPE, "newton");

@@ -12,6 +12,16 @@ PETSC_INTERN PetscBool      HGPackageInitialized;
 PETSC_INTERN PetscLogEvent  HG_Compute, HG_LowerSolve, HG_Adjoint, HG_Test;
 PETSC_INTERN PetscLogEvent  HGProblem_LowerGradient, HGProblem_HessianMult, HGProblem_MixedMult, HGProblem_Map, HGProblem_MapJacT, HGProblem_Upper;
 PETSC_INTERN PetscErrorCode HGProblemRegisterAll(void);
+
+/* PetscOptionsInt/PetscOptionsReal inside PetscOptionsBegin/End that refuse an option given
+   without a value and an integer outside PetscInt's range; the ...Default forms show deftext (a
+   default computed later, e.g. "2/(L+mu)") in -help instead of a placeholder (src/util/options.c) */
+PETSC_INTERN PetscErrorCode HGOptionsInt_Private(PetscOptionItems *, const char[], const char[], const char[], PetscInt, PetscInt *, PetscBool *, const char[]);
+PETSC_INTERN PetscErrorCode HGOptionsReal_Private(PetscOptionItems *, const char[], const char[], const char[], PetscReal, PetscReal *, PetscBool *, const char[]);
+#define HGOptionsInt(opt, text, man, cur, value, set)                HGOptionsInt_Private(PetscOptionsObject, opt, text, man, cur, value, set, NULL)
+#define HGOptionsReal(opt, text, man, cur, value, set)               HGOptionsReal_Private(PetscOptionsObject, opt, text, man, cur, value, set, NULL)
+#define HGOptionsIntDefault(opt, text, man, deftext, value, set)     HGOptionsInt_Private(PetscOptionsObject, opt, text, man, 0, value, set, deftext)
+#define HGOptionsRealDefault(opt, text, man, deftext, value, set)    HGOptionsReal_Private(PetscOptionsObject, opt, text, man, 0, value, set, deftext)
 PETSC_INTERN PetscErrorCode HGLowerRegisterAll(void);
 PETSC_INTERN PetscErrorCode HGRegisterAll(void);
 
@@ -118,6 +128,7 @@ PETSC_INTERN PetscErrorCode HGLowerResolveStep(HGLower, PetscBool heavyball);
 /* Check the residual at iteration its: sets reason; returns PETSC_TRUE in done */
 PETSC_INTERN PetscErrorCode HGLowerCheckConvergence(HGLower, PetscReal rnorm, PetscBool *done);
 PETSC_INTERN PetscErrorCode HGLowerEnsureTrajectory(HGLower, PetscInt n);
+PETSC_INTERN PetscErrorCode HGLowerCheckTrajectoryMemory(HGLower, PetscInt n);
 
 /* ------------------------------------------------------------------------ */
 typedef struct _HGOps *HGOps;

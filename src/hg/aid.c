@@ -174,8 +174,8 @@ static PetscErrorCode HGSetFromOptions_AID(HG hg, PetscOptionItems *PetscOptions
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "AID options");
-  PetscCall(PetscOptionsReal("-hg_adjoint_rtol", "Stop the adjoint KSP at this relative residual (0: run exactly k iterations)", "", aid->rtol, &aid->rtol, NULL));
-  PetscCall(PetscOptionsReal("-hg_adjoint_atol", "Stop the adjoint KSP at this absolute residual (0: run exactly k iterations)", "", aid->atol, &aid->atol, NULL));
+  PetscCall(HGOptionsReal("-hg_adjoint_rtol", "Stop the adjoint KSP at this relative residual (0: run exactly k iterations)", "", aid->rtol, &aid->rtol, NULL));
+  PetscCall(HGOptionsReal("-hg_adjoint_atol", "Stop the adjoint KSP at this absolute residual (0: run exactly k iterations)", "", aid->atol, &aid->atol, NULL));
   PetscCheck(aid->rtol >= 0 && aid->rtol < 1 && aid->atol >= 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_adjoint_rtol must lie in [0,1) and -hg_adjoint_atol be >= 0; got %g and %g", (double)aid->rtol, (double)aid->atol);
   PetscOptionsHeadEnd();
   if (hg->problem) {

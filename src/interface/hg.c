@@ -278,7 +278,7 @@ PetscErrorCode HGSetIterations(HG hg, PetscInt t, PetscInt k)
 {
   PetscFunctionBegin;
   PetscCall(HGLowerSetMaxIterations(hg->lower, t));
-  PetscCheck(k == PETSC_DEFAULT || k >= 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "The number of adjoint iterations k must be >= 0; got %" PetscInt_FMT, k);
+  PetscCheck(k == PETSC_DEFAULT || k >= 1, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_k (adjoint iterations k, or the reverse steps of itd) must be >= 1; got %" PetscInt_FMT "%s", k, k == 0 ? ": with no adjoint step the hypergradient is grad_lambda E alone (0 for most problems) and the outer loop goes nowhere" : "");
   hg->k           = k;
   hg->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -336,7 +336,7 @@ PetscErrorCode HGGetIterations(HG hg, PetscInt *t, PetscInt *k)
 PetscErrorCode HGSetFromOptions(HG hg)
 {
   char      type[256];
-  PetscBool flg;
+  PetscBool flg, fk;
   PetscInt  k = hg->k;
 
   PetscFunctionBegin;
@@ -345,22 +345,29 @@ PetscErrorCode HGSetFromOptions(HG hg)
   PetscCall(PetscOptionsFList("-hg_type", "Hypergradient method", "HGSetType", HGList, ((PetscObject)hg)->type_name ? ((PetscObject)hg)->type_name : HGAID, type, sizeof(type), &flg));
   if (flg) PetscCall(HGSetType(hg, type));
   else if (!((PetscObject)hg)->type_name) PetscCall(HGSetType(hg, HGAID));
-  PetscCall(PetscOptionsInt("-hg_k", "Adjoint iterations k (default t)", "HGSetIterations", k, &k, &flg));
-  if (flg) PetscCall(HGSetIterations(hg, hg->lower->max_it, k));
+  if (k == PETSC_DEFAULT) PetscCall(HGOptionsIntDefault("-hg_k", "Adjoint iterations k (aid, iad) or reverse steps kept (itd)", "HGSetIterations", "t (-lower_max_it)", &k, &fk));
+  else PetscCall(HGOptionsInt("-hg_k", "Adjoint iterations k (aid, iad) or reverse steps kept (itd)", "HGSetIterations", k, &k, &fk));
   PetscCall(PetscOptionsBool("-hg_error_if_not_converged", "A failed hypergradient is an error (false: a negative converged reason, h unchanged)", "HGSetErrorIfNotConverged", hg->errorifnotconverged, &hg->errorifnotconverged, NULL));
   PetscCall(PetscOptionsBool("-hg_view_info", "Print the report of each hypergradient", "HGInfoView", hg->view_info, &hg->view_info, NULL));
   PetscCall(PetscOptionsBool("-hg_bound", "Compute the error bounds of each hypergradient", "HGSetComputeBounds", hg->bound, &hg->bound, NULL));
   PetscCall(PetscOptionsBool("-hg_bound_reuse_estimates", "Reuse the estimated constants of the bounds at the lambda where they were made", "HGSetComputeBounds", hg->bound_reuse, &hg->bound_reuse, NULL));
-  PetscCall(PetscOptionsInt("-hg_bound_estimate_its", "Lanczos steps of each estimated constant", "HGSetComputeBounds", hg->bound_its, &hg->bound_its, NULL));
-  PetscCall(PetscOptionsReal("-hg_bound_fd_h", "Relative finite-difference step of the estimated constants", "HGSetComputeBounds", hg->bound_h, &hg->bound_h, NULL));
-  PetscCheck(hg->bound_its >= 1 && hg->bound_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_bound_estimate_its must be >= 1 and -hg_bound_fd_h > 0; got %" PetscInt_FMT " and %g", hg->bound_its, (double)hg->bound_h);
+  PetscCall(HGOptionsInt("-hg_bound_estimate_its", "Lanczos steps of each estimated constant", "HGSetComputeBounds", hg->bound_its, &hg->bound_its, NULL));
+  PetscCall(HGOptionsReal("-hg_bound_fd_h", "Relative finite-difference step of the estimated constants", "HGSetComputeBounds", hg->bound_h, &hg->bound_h, NULL));
   hg->test_ndir = 0;
-  PetscCall(PetscOptionsInt("-hg_test_hypergradient", "Compare with finite differences along this many directions", "HGTestHypergradient", hg->test_ndir, &hg->test_ndir, &flg));
-  if (flg && hg->test_ndir <= 0) hg->test_ndir = 3;
-  PetscCall(PetscOptionsReal("-hg_test_hypergradient_h", "Finite-difference step (relative)", "HGTestHypergradient", hg->test_h, &hg->test_h, NULL));
-  PetscCheck(hg->test_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_test_hypergradient_h must be positive; got %g", (double)hg->test_h);
+  {
+    char nd[64] = "";
+    /* given alone (no value) it means 3 directions: read it as a string, which keeps it */
+    PetscCall(PetscOptionsString("-hg_test_hypergradient", "Compare with finite differences along this many directions (alone: 3)", "HGTestHypergradient", "off", nd, sizeof(nd), &flg));
+    if (flg && nd[0]) PetscCall(PetscOptionsStringToInt(nd, &hg->test_ndir));
+    if (flg && hg->test_ndir <= 0) hg->test_ndir = 3;
+  }
+  PetscCall(HGOptionsReal("-hg_test_hypergradient_h", "Finite-difference step (relative)", "HGTestHypergradient", hg->test_h, &hg->test_h, NULL));
   PetscTryTypeMethod(hg, setfromoptions, PetscOptionsObject);
   PetscOptionsEnd();
+  /* the checks after PetscOptionsEnd(): an error inside the block would leak it */
+  PetscCheck(hg->bound_its >= 1 && hg->bound_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_bound_estimate_its must be >= 1 and -hg_bound_fd_h > 0; got %" PetscInt_FMT " and %g", hg->bound_its, (double)hg->bound_h);
+  PetscCheck(hg->test_h > 0, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_test_hypergradient_h must be positive; got %g", (double)hg->test_h);
+  if (fk) PetscCall(HGSetIterations(hg, hg->lower->max_it, k));
   PetscCall(HGLowerSetFromOptions(hg->lower));
   hg->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);

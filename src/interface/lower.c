@@ -208,8 +208,10 @@ PetscErrorCode HGLowerSetOptionsPrefix(HGLower lower, const char prefix[])
 PetscErrorCode HGLowerSetFromOptions(HGLower lower)
 {
   char      type[256];
-  PetscBool flg;
+  PetscBool flg, fstep, fmom, fm, fs;
   PetscReal step = lower->step, mom = lower->momentum;
+  PetscEnum tt = (PetscEnum)lower->trajtype;
+  PetscInt  m  = lower->trajtype == HG_LOWER_TRAJECTORY_EVERY ? lower->traj_param : PETSC_DEFAULT, sn = lower->trajtype == HG_LOWER_TRAJECTORY_REVOLVE ? lower->traj_param : PETSC_DEFAULT;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(lower, HGLOWER_CLASSID, 1);
@@ -217,29 +219,28 @@ PetscErrorCode HGLowerSetFromOptions(HGLower lower)
   PetscCall(PetscOptionsFList("-lower_type", "Lower-level solver", "HGLowerSetType", HGLowerList, ((PetscObject)lower)->type_name ? ((PetscObject)lower)->type_name : HGLOWERGD, type, sizeof(type), &flg));
   if (flg) PetscCall(HGLowerSetType(lower, type));
   else if (!((PetscObject)lower)->type_name) PetscCall(HGLowerSetType(lower, HGLOWERGD));
-  PetscCall(PetscOptionsInt("-lower_max_it", "Lower-level iterations t", "HGLowerSetMaxIterations", lower->max_it, &lower->max_it, NULL));
-  PetscCall(PetscOptionsReal("-lower_rtol", "Relative residual tolerance (0: run max_it iterations)", "HGLowerSetTolerances", lower->rtol, &lower->rtol, NULL));
-  PetscCall(PetscOptionsReal("-lower_atol", "Absolute residual tolerance (0: run max_it iterations)", "HGLowerSetTolerances", lower->atol, &lower->atol, NULL));
-  PetscCall(PetscOptionsReal("-lower_dtol", "Divergence tolerance on residual growth", "HGLowerSetTolerances", lower->dtol, &lower->dtol, NULL));
-  PetscCall(PetscOptionsReal("-lower_step", "Step size alpha", "HGLowerSetStepSize", step, &step, &flg));
-  if (flg) PetscCall(HGLowerSetStepSize(lower, step));
-  PetscCall(PetscOptionsReal("-lower_momentum", "Heavy-ball momentum beta", "HGLowerSetMomentum", mom, &mom, &flg));
-  if (flg) PetscCall(HGLowerSetMomentum(lower, mom));
+  PetscCall(HGOptionsInt("-lower_max_it", "Lower-level iterations t", "HGLowerSetMaxIterations", lower->max_it, &lower->max_it, NULL));
+  PetscCall(HGOptionsReal("-lower_rtol", "Relative residual tolerance (0: run max_it iterations)", "HGLowerSetTolerances", lower->rtol, &lower->rtol, NULL));
+  PetscCall(HGOptionsReal("-lower_atol", "Absolute residual tolerance (0: run max_it iterations)", "HGLowerSetTolerances", lower->atol, &lower->atol, NULL));
+  PetscCall(HGOptionsReal("-lower_dtol", "Divergence tolerance on residual growth", "HGLowerSetTolerances", lower->dtol, &lower->dtol, NULL));
+  if (step == PETSC_DEFAULT) PetscCall(HGOptionsRealDefault("-lower_step", "Step size alpha", "HGLowerSetStepSize", "2/(L+mu), heavy ball 4/(sqrt(L)+sqrt(mu))^2", &step, &fstep));
+  else PetscCall(HGOptionsReal("-lower_step", "Step size alpha", "HGLowerSetStepSize", step, &step, &fstep));
+  if (mom == PETSC_DEFAULT) PetscCall(HGOptionsRealDefault("-lower_momentum", "Heavy-ball momentum beta", "HGLowerSetMomentum", "((sqrt(L)-sqrt(mu))/(sqrt(L)+sqrt(mu)))^2", &mom, &fmom));
+  else PetscCall(HGOptionsReal("-lower_momentum", "Heavy-ball momentum beta", "HGLowerSetMomentum", mom, &mom, &fmom));
   PetscCall(PetscOptionsBool("-lower_monitor", "Print the residual at each iteration", "", lower->monitor, &lower->monitor, NULL));
-  {
-    PetscEnum tt = (PetscEnum)lower->trajtype;
-    PetscInt  m = lower->trajtype == HG_LOWER_TRAJECTORY_EVERY ? lower->traj_param : PETSC_DEFAULT, sn = lower->trajtype == HG_LOWER_TRAJECTORY_REVOLVE ? lower->traj_param : PETSC_DEFAULT;
-    PetscBool fm, fs;
-
-    PetscCall(PetscOptionsEnum("-lower_trajectory_type", "How ITD keeps the lower iterates: all, every m-th (segments recomputed), binomial checkpoints", "HGLowerSetTrajectoryType", HGLowerTrajectoryTypes, tt, &tt, NULL));
-    PetscCall(PetscOptionsInt("-lower_trajectory_interval", "every: store every m-th iterate (default ceil(sqrt(t)))", "HGLowerSetTrajectoryType", m, &m, &fm));
-    PetscCall(PetscOptionsInt("-lower_trajectory_snapshots", "revolve: number of snapshots besides w_0 (default ceil(log2(t+1)))", "HGLowerSetTrajectoryType", sn, &sn, &fs));
-    PetscCheck(!fm || (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_EVERY, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_INCOMP, "-lower_trajectory_interval applies to -lower_trajectory_type every only");
-    PetscCheck(!fs || (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_REVOLVE, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_INCOMP, "-lower_trajectory_snapshots applies to -lower_trajectory_type revolve only");
-    PetscCall(HGLowerSetTrajectoryType(lower, (HGLowerTrajectoryType)tt, (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_EVERY ? m : ((HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_REVOLVE ? sn : PETSC_DEFAULT)));
-  }
+  PetscCall(PetscOptionsEnum("-lower_trajectory_type", "How ITD keeps the lower iterates: all, every m-th (segments recomputed), binomial checkpoints", "HGLowerSetTrajectoryType", HGLowerTrajectoryTypes, tt, &tt, NULL));
+  if (m == PETSC_DEFAULT) PetscCall(HGOptionsIntDefault("-lower_trajectory_interval", "every: store every m-th iterate", "HGLowerSetTrajectoryType", "ceil(sqrt(t))", &m, &fm));
+  else PetscCall(HGOptionsInt("-lower_trajectory_interval", "every: store every m-th iterate", "HGLowerSetTrajectoryType", m, &m, &fm));
+  if (sn == PETSC_DEFAULT) PetscCall(HGOptionsIntDefault("-lower_trajectory_snapshots", "revolve: number of snapshots besides w_0", "HGLowerSetTrajectoryType", "ceil(log2(t+1))", &sn, &fs));
+  else PetscCall(HGOptionsInt("-lower_trajectory_snapshots", "revolve: number of snapshots besides w_0", "HGLowerSetTrajectoryType", sn, &sn, &fs));
   PetscTryTypeMethod(lower, setfromoptions, PetscOptionsObject);
   PetscOptionsEnd();
+  /* the checks after PetscOptionsEnd(): an error inside the block would leak it */
+  if (fstep) PetscCall(HGLowerSetStepSize(lower, step));
+  if (fmom) PetscCall(HGLowerSetMomentum(lower, mom));
+  PetscCheck(!fm || (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_EVERY, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_INCOMP, "-lower_trajectory_interval applies to -lower_trajectory_type every only");
+  PetscCheck(!fs || (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_REVOLVE, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_INCOMP, "-lower_trajectory_snapshots applies to -lower_trajectory_type revolve only");
+  PetscCall(HGLowerSetTrajectoryType(lower, (HGLowerTrajectoryType)tt, (HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_EVERY ? m : ((HGLowerTrajectoryType)tt == HG_LOWER_TRAJECTORY_REVOLVE ? sn : PETSC_DEFAULT)));
   PetscCall(HGLowerSetTolerances(lower, lower->rtol, lower->atol, lower->dtol));
   PetscCall(HGLowerSetMaxIterations(lower, lower->max_it));
   PetscFunctionReturn(0);
@@ -265,7 +266,7 @@ PetscErrorCode HGLowerSetFromOptions(HGLower lower)
 PetscErrorCode HGLowerSetMaxIterations(HGLower lower, PetscInt t)
 {
   PetscFunctionBegin;
-  PetscCheck(t >= 0, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "The number of lower-level iterations must be >= 0; got %" PetscInt_FMT, t);
+  PetscCheck(t >= 1, PetscObjectComm((PetscObject)lower), PETSC_ERR_ARG_OUTOFRANGE, "-lower_max_it (the number of lower-level iterations t, or their cap) must be >= 1; got %" PetscInt_FMT "%s", t, t == 0 ? ": w stays at its initial guess and the outer loop goes nowhere" : "");
   lower->max_it = t;
   PetscFunctionReturn(0);
 }
@@ -742,6 +743,39 @@ PetscErrorCode HGLowerEnsureTrajectory(HGLower lower, PetscInt n)
 
 .seealso: HGLowerSetStepSize()
 @*/
+/* Refuses a stored trajectory of n w-vectors larger than the memory available on a node (the
+   ranks of a node share it); skipped where /proc/meminfo cannot be read */
+PetscErrorCode HGLowerCheckTrajectoryMemory(HGLower lower, PetscInt n)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)lower), node;
+  PetscInt nloc;
+  double   mine, need = 0, avail = 0, ratio, worst[2];
+  FILE    *fp;
+  char     line[256];
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(lower->problem->wtemplate, &nloc));
+  mine = (double)n * (double)nloc * sizeof(PetscScalar);
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Allreduce(&mine, &need, 1, MPI_DOUBLE, MPI_SUM, node));
+  PetscCallMPI(MPI_Comm_free(&node));
+  if ((fp = fopen("/proc/meminfo", "r"))) {
+    while (fgets(line, sizeof(line), fp)) {
+      double kb;
+      if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) {
+        avail = kb * 1024.0;
+        break;
+      }
+    }
+    fclose(fp);
+  }
+  ratio = avail > 0 ? need / avail : 0; /* the node that is worst off decides, on every rank */
+  PetscCallMPI(MPI_Allreduce(&ratio, &worst[0], 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCallMPI(MPI_Allreduce(&need, &worst[1], 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCheck(worst[0] <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-hg_type itd stores every lower iterate (-lower_trajectory_type full): t + 1 = %" PetscInt_FMT " vectors of w need %.3g GiB on a node, %.3g times the memory available there. Use -lower_trajectory_type every or revolve (about 2 sqrt(t) or log2(t) vectors, bitwise the same hypergradient), -hg_type aid, or a smaller -lower_max_it", n, worst[1] / 1073741824.0, worst[0]);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode HGLowerSetUp(HGLower lower)
 {
   PetscFunctionBegin;

@@ -261,7 +261,10 @@ static PetscErrorCode HGLowerSolve_Stationary(HGLower lower, Vec lambda, Vec w)
     PetscFunctionReturn(0);
   }
   if (lower->store) {
-    PetscCall(HGLowerEnsureTrajectory(lower, lower->max_it + 1));
+    /* all t + 1 iterates are needed when no tolerance can stop early: refuse before the first
+       step what cannot fit; the vectors are allocated as the iteration reaches them */
+    if (lower->atol == 0 && lower->rtol == 0) PetscCall(HGLowerCheckTrajectoryMemory(lower, lower->max_it + 1));
+    PetscCall(HGLowerEnsureTrajectory(lower, PetscMin(lower->max_it + 1, 16)));
     PetscCall(VecCopy(w, lower->traj[0]));
     cur = lower->traj[0];
   } else cur = w;
@@ -271,7 +274,9 @@ static PetscErrorCode HGLowerSolve_Stationary(HGLower lower, Vec lambda, Vec w)
     PetscCall(HGLowerCheckConvergence(lower, rnorm, &done));
     if (done) break;
     if (lower->store) {
-      Vec next = lower->traj[lower->its + 1];
+      Vec next;
+      if (lower->its + 2 > lower->ntraj) PetscCall(HGLowerEnsureTrajectory(lower, PetscMin(lower->max_it + 1, PetscMax(lower->its + 2, 2 * lower->ntraj))));
+      next = lower->traj[lower->its + 1];
       PetscCall(Update(coef, beta, lower->its, s->d, cur, lower->its > 0 ? lower->traj[lower->its - 1] : NULL, next));
       cur = next;
     } else {

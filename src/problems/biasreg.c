@@ -355,11 +355,11 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Biased regularization");
-  PetscCall(PetscOptionsInt("-br_p", "Number of features (= hyperparameters)", "", br->p, &br->p, NULL));
-  PetscCall(PetscOptionsInt("-br_ntrain", "Training examples", "", br->ntr, &br->ntr, NULL));
-  PetscCall(PetscOptionsInt("-br_nval", "Validation examples", "", br->nval, &br->nval, NULL));
-  PetscCall(PetscOptionsReal("-br_beta", "Regularization weight beta", "", br->beta, &br->beta, NULL));
-  PetscCall(PetscOptionsInt("-br_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsInt("-br_p", "Number of features (= hyperparameters)", "", br->p, &br->p, NULL));
+  PetscCall(HGOptionsInt("-br_ntrain", "Training examples", "", br->ntr, &br->ntr, NULL));
+  PetscCall(HGOptionsInt("-br_nval", "Validation examples", "", br->nval, &br->nval, NULL));
+  PetscCall(HGOptionsReal("-br_beta", "Regularization weight beta", "", br->beta, &br->beta, NULL));
+  PetscCall(HGOptionsInt("-br_seed", "Random seed", "", seed, &seed, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(br->p > 0 && br->ntr > 0 && br->nval > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-br_p, -br_ntrain and -br_nval must be positive");
   PetscCheck(br->beta > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-br_beta must be positive (it makes the lower level strongly convex); got %g", (double)br->beta);

@@ -340,15 +340,15 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Training-data optimization (Grazzi et al. 3.2, Fashion-MNIST)");
-  PetscCall(PetscOptionsInt("-ds_p", "Number of features (synthetic data)", "", ds->sy.p, &ds->sy.p, NULL));
-  PetscCall(PetscOptionsInt("-ds_c", "Number of classes = learned examples (synthetic data)", "", ds->sy.c, &ds->sy.c, NULL));
-  PetscCall(PetscOptionsInt("-ds_ntrain", "Real training examples of the upper level (synthetic data)", "", ds->ntr, &ds->ntr, NULL));
-  PetscCall(PetscOptionsInt("-ds_nval", "Validation examples (synthetic data)", "", ds->nval, &ds->nval, NULL));
-  PetscCall(PetscOptionsInt("-ds_ntest", "Test examples (synthetic data; 0: none)", "", ds->ntest, &ds->ntest, NULL));
-  PetscCall(PetscOptionsInt("-ds_seed", "Random seed", "", seed, &seed, NULL));
-  PetscCall(PetscOptionsReal("-ds_noise", "Label noise of the synthetic teacher", "", ds->sy.noise, &ds->sy.noise, NULL));
-  PetscCall(PetscOptionsReal("-ds_beta", "Ridge weight beta of the lower level", "", ds->beta, &ds->beta, NULL));
-  PetscCall(PetscOptionsReal("-ds_init_scale", "Standard deviation of the initial learned examples (random initialization)", "", ds->scale0, &ds->scale0, NULL));
+  PetscCall(HGOptionsInt("-ds_p", "Number of features (synthetic data)", "", ds->sy.p, &ds->sy.p, NULL));
+  PetscCall(HGOptionsInt("-ds_c", "Number of classes = learned examples (synthetic data)", "", ds->sy.c, &ds->sy.c, NULL));
+  PetscCall(HGOptionsInt("-ds_ntrain", "Real training examples of the upper level (synthetic data)", "", ds->ntr, &ds->ntr, NULL));
+  PetscCall(HGOptionsInt("-ds_nval", "Validation examples (synthetic data)", "", ds->nval, &ds->nval, NULL));
+  PetscCall(HGOptionsInt("-ds_ntest", "Test examples (synthetic data; 0: none)", "", ds->ntest, &ds->ntest, NULL));
+  PetscCall(HGOptionsInt("-ds_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsReal("-ds_noise", "Label noise of the synthetic teacher", "", ds->sy.noise, &ds->sy.noise, NULL));
+  PetscCall(HGOptionsReal("-ds_beta", "Ridge weight beta of the lower level", "", ds->beta, &ds->beta, NULL));
+  PetscCall(HGOptionsReal("-ds_init_scale", "Standard deviation of the initial learned examples (random initialization)", "", ds->scale0, &ds->scale0, NULL));
   PetscCall(PetscOptionsBool("-ds_init_mean", "Initial learned examples: the class means of the training set (instead of N(0,1) noise)", "", ds->initmean, &ds->initmean, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(ds->sy.p > 0 && ds->ntr > 0 && ds->nval > 0 && ds->ntest >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-ds_p, -ds_ntrain and -ds_nval must be positive and -ds_ntest >= 0");

@@ -429,12 +429,12 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Hyper-representation (Grazzi et al. 3.1)");
-  PetscCall(PetscOptionsInt("-hr_p", "Number of features (rows of H; synthetic data)", "", hr->p, &hr->p, NULL));
-  PetscCall(PetscOptionsInt("-hr_d", "Representation size (columns of H = dimension of w)", "", hr->d, &hr->d, NULL));
-  PetscCall(PetscOptionsInt("-hr_ntrain", "Training examples (synthetic data)", "", hr->ntr, &hr->ntr, NULL));
-  PetscCall(PetscOptionsInt("-hr_nval", "Validation examples (synthetic data)", "", hr->nval, &hr->nval, NULL));
-  PetscCall(PetscOptionsReal("-hr_beta", "Ridge weight beta of the lower level", "", hr->beta, &hr->beta, NULL));
-  PetscCall(PetscOptionsInt("-hr_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsInt("-hr_p", "Number of features (rows of H; synthetic data)", "", hr->p, &hr->p, NULL));
+  PetscCall(HGOptionsInt("-hr_d", "Representation size (columns of H = dimension of w)", "", hr->d, &hr->d, NULL));
+  PetscCall(HGOptionsInt("-hr_ntrain", "Training examples (synthetic data)", "", hr->ntr, &hr->ntr, NULL));
+  PetscCall(HGOptionsInt("-hr_nval", "Validation examples (synthetic data)", "", hr->nval, &hr->nval, NULL));
+  PetscCall(HGOptionsReal("-hr_beta", "Ridge weight beta of the lower level", "", hr->beta, &hr->beta, NULL));
+  PetscCall(HGOptionsInt("-hr_seed", "Random seed", "", seed, &seed, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(hr->p > 0 && hr->d > 0 && hr->ntr > 0 && hr->nval > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-hr_p, -hr_d, -hr_ntrain and -hr_nval must be positive");
   PetscCheck(hr->beta > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-hr_beta must be positive (it makes the lower level strongly convex); got %g", (double)hr->beta);

@@ -671,11 +671,11 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Kernel ridge regression with a Gaussian ARD kernel (Pedregosa; Grazzi et al.)");
-  PetscCall(PetscOptionsInt("-krr_p", "Number of features (hyperparameters: p + 1)", "", krr->p, &krr->p, NULL));
-  PetscCall(PetscOptionsInt("-krr_ntrain", "Training examples (= lower-level dimension)", "", krr->ntr, &krr->ntr, NULL));
-  PetscCall(PetscOptionsInt("-krr_nval", "Validation examples", "", krr->nval, &krr->nval, NULL));
-  PetscCall(PetscOptionsInt("-krr_seed", "Random seed", "", seed, &seed, NULL));
-  PetscCall(PetscOptionsReal("-krr_offset", "Constant added to every synthetic feature (a shift the kernel is invariant to; targets change)", "", krr->offset, &krr->offset, NULL));
+  PetscCall(HGOptionsInt("-krr_p", "Number of features (hyperparameters: p + 1)", "", krr->p, &krr->p, NULL));
+  PetscCall(HGOptionsInt("-krr_ntrain", "Training examples (= lower-level dimension)", "", krr->ntr, &krr->ntr, NULL));
+  PetscCall(HGOptionsInt("-krr_nval", "Validation examples", "", krr->nval, &krr->nval, NULL));
+  PetscCall(HGOptionsInt("-krr_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsReal("-krr_offset", "Constant added to every synthetic feature (a shift the kernel is invariant to; targets change)", "", krr->offset, &krr->offset, NULL));
   PetscCall(PetscOptionsBool("-krr_lambda_constants", "L and mu at every lambda (row-sum bound on K, mu = beta) instead of the eigenvalues of K at the initial lambda", "", krr->lambdaconst, &krr->lambdaconst, NULL));
   PetscCall(PetscOptionsBool("-krr_exp", "Hyperparameters are log(beta), log(gamma)", "", krr->useexp, &krr->useexp, NULL));
   PetscOptionsHeadEnd();

@@ -736,12 +736,12 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Logistic regression with per-feature l2 weights (Grazzi et al.)");
-  PetscCall(PetscOptionsInt("-lr_p", "Number of features (= hyperparameters)", "", lr->p, &lr->p, NULL));
-  PetscCall(PetscOptionsInt("-lr_ntrain", "Training examples", "", lr->ntr, &lr->ntr, NULL));
-  PetscCall(PetscOptionsInt("-lr_nval", "Validation examples", "", lr->nval, &lr->nval, NULL));
-  PetscCall(PetscOptionsInt("-lr_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsInt("-lr_p", "Number of features (= hyperparameters)", "", lr->p, &lr->p, NULL));
+  PetscCall(HGOptionsInt("-lr_ntrain", "Training examples", "", lr->ntr, &lr->ntr, NULL));
+  PetscCall(HGOptionsInt("-lr_nval", "Validation examples", "", lr->nval, &lr->nval, NULL));
+  PetscCall(HGOptionsInt("-lr_seed", "Random seed", "", seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-lr_sparse", "Sparse data matrices (MPIAIJ)", "", lr->sparse, &lr->sparse, NULL));
-  PetscCall(PetscOptionsInt("-lr_nnz_per_row", "Nonzeros per row with -lr_sparse", "", lr->nnz, &lr->nnz, &nnzset));
+  PetscCall(HGOptionsInt("-lr_nnz_per_row", "Nonzeros per row with -lr_sparse", "", lr->nnz, &lr->nnz, &nnzset));
   PetscCall(PetscOptionsBool("-lr_exp", "Regularization weights exp(lambda) instead of lambda", "", lr->useexp, &lr->useexp, NULL));
   {
     PetscBool fused = lr->fz >= 0 ? PETSC_TRUE : PETSC_FALSE;

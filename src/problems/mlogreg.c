@@ -319,17 +319,17 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Multinomial logistic regression, one weight per feature (Grazzi et al. 3.2, 20 Newsgroups)");
-  PetscCall(PetscOptionsInt("-mlr_p", "Number of features (= hyperparameters; synthetic data)", "", ml->sy.p, &ml->sy.p, NULL));
-  PetscCall(PetscOptionsInt("-mlr_c", "Number of classes (synthetic data)", "", ml->sy.c, &ml->sy.c, NULL));
-  PetscCall(PetscOptionsInt("-mlr_ntrain", "Training examples (synthetic data)", "", ml->ntr, &ml->ntr, NULL));
-  PetscCall(PetscOptionsInt("-mlr_nval", "Validation examples (synthetic data)", "", ml->nval, &ml->nval, NULL));
-  PetscCall(PetscOptionsInt("-mlr_ntest", "Test examples (synthetic data; 0: none)", "", ml->ntest, &ml->ntest, NULL));
-  PetscCall(PetscOptionsInt("-mlr_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsInt("-mlr_p", "Number of features (= hyperparameters; synthetic data)", "", ml->sy.p, &ml->sy.p, NULL));
+  PetscCall(HGOptionsInt("-mlr_c", "Number of classes (synthetic data)", "", ml->sy.c, &ml->sy.c, NULL));
+  PetscCall(HGOptionsInt("-mlr_ntrain", "Training examples (synthetic data)", "", ml->ntr, &ml->ntr, NULL));
+  PetscCall(HGOptionsInt("-mlr_nval", "Validation examples (synthetic data)", "", ml->nval, &ml->nval, NULL));
+  PetscCall(HGOptionsInt("-mlr_ntest", "Test examples (synthetic data; 0: none)", "", ml->ntest, &ml->ntest, NULL));
+  PetscCall(HGOptionsInt("-mlr_seed", "Random seed", "", seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-mlr_sparse", "Sparse synthetic data (MPIAIJ)", "", ml->sparse, &ml->sparse, NULL));
-  PetscCall(PetscOptionsInt("-mlr_nnz_per_row", "Nonzeros per row with -mlr_sparse", "", ml->sy.nnz, &ml->sy.nnz, &nnzset));
-  PetscCall(PetscOptionsReal("-mlr_noise", "Label noise of the synthetic teacher", "", ml->sy.noise, &ml->sy.noise, NULL));
+  PetscCall(HGOptionsInt("-mlr_nnz_per_row", "Nonzeros per row with -mlr_sparse", "", ml->sy.nnz, &ml->sy.nnz, &nnzset));
+  PetscCall(HGOptionsReal("-mlr_noise", "Label noise of the synthetic teacher", "", ml->sy.noise, &ml->sy.noise, NULL));
   PetscCall(PetscOptionsBool("-mlr_exp", "Regularization weights exp(lambda) (the paper) instead of lambda", "", ml->useexp, &ml->useexp, NULL));
-  PetscCall(PetscOptionsReal("-mlr_reg0", "Initial effective ridge r_j/(c p) (times uniform [0.5,1.5])", "", ml->reg0, &ml->reg0, NULL));
+  PetscCall(HGOptionsReal("-mlr_reg0", "Initial effective ridge r_j/(c p) (times uniform [0.5,1.5])", "", ml->reg0, &ml->reg0, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(ml->sy.p > 0 && ml->ntr > 0 && ml->nval > 0 && ml->ntest >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-mlr_p, -mlr_ntrain and -mlr_nval must be positive and -mlr_ntest >= 0");
   PetscCheck(ml->sy.c >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-mlr_c must be at least 2 classes; got %" PetscInt_FMT, ml->sy.c);

@@ -219,11 +219,11 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "Quadratic test problem (Ehrhardt & Roberts)");
-  PetscCall(PetscOptionsInt("-quad_n", "Number of hyperparameters", "", q->n, &q->n, NULL));
-  PetscCall(PetscOptionsInt("-quad_d", "Lower-level dimension", "", q->d, &q->d, NULL));
-  PetscCall(PetscOptionsInt("-quad_m", "Rows of C and D", "", q->m, &q->m, NULL));
-  PetscCall(PetscOptionsInt("-quad_p", "Rows of A", "", q->p, &q->p, NULL));
-  PetscCall(PetscOptionsInt("-quad_seed", "Random seed", "", seed, &seed, NULL));
+  PetscCall(HGOptionsInt("-quad_n", "Number of hyperparameters", "", q->n, &q->n, NULL));
+  PetscCall(HGOptionsInt("-quad_d", "Lower-level dimension", "", q->d, &q->d, NULL));
+  PetscCall(HGOptionsInt("-quad_m", "Rows of C and D", "", q->m, &q->m, NULL));
+  PetscCall(HGOptionsInt("-quad_p", "Rows of A", "", q->p, &q->p, NULL));
+  PetscCall(HGOptionsInt("-quad_seed", "Random seed", "", seed, &seed, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(q->n > 0 && q->d > 0 && q->m > 0 && q->p > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "-quad_n, -quad_d, -quad_m and -quad_p must be positive");
   q->seed = seed;

@@ -577,7 +577,7 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 . -outer_checkpoint <file>            - HDF5 checkpoint file (written at the end and on signals)
 . -outer_checkpoint_every <0>         - also every n iterations
 . -outer_checkpoint_overwrite         - allow a new run to replace an existing checkpoint file
-- -outer_signals <true>               - SIGTERM/SIGINT stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
+- -outer_signals <true>               - SIGTERM/SIGINT/SIGUSR2 stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
 
   Level: beginner
 
@@ -585,10 +585,10 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 @*/
 PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
 {
-  char      type[256], file[PETSC_MAX_PATH_LEN];
-  PetscBool flg, mon = PETSC_FALSE;
-  PetscInt  n;
-  PetscReal r;
+  char      type[256], file[PETSC_MAX_PATH_LEN], ckfile[PETSC_MAX_PATH_LEN];
+  PetscBool flg, mon = PETSC_FALSE, fevery, fck, fmaxit, fmaxtime, fgatol, fstep, fmom;
+  PetscInt  n, maxit;
+  PetscReal maxtime, gatol, step, mom;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(outer, HGOUTER_CLASSID, 1);
@@ -596,16 +596,12 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
   PetscCall(PetscOptionsFList("-outer_type", "Outer optimizer", "HGOuterSetType", HGOuterList, ((PetscObject)outer)->type_name ? ((PetscObject)outer)->type_name : HGOUTERGD, type, sizeof(type), &flg));
   if (flg) PetscCall(HGOuterSetType(outer, type));
   else if (!((PetscObject)outer)->type_name) PetscCall(HGOuterSetType(outer, HGOUTERGD));
-  PetscCall(PetscOptionsInt("-outer_max_it", "Outer iterations", "HGOuterSetMaxIterations", outer->max_it, &n, &flg));
-  if (flg) PetscCall(HGOuterSetMaxIterations(outer, n));
-  PetscCall(PetscOptionsReal("-outer_max_time", "Stop after this many seconds (0: no limit)", "HGOuterSetMaxTime", outer->max_time, &r, &flg));
-  if (flg) PetscCall(HGOuterSetMaxTime(outer, r));
-  PetscCall(PetscOptionsReal("-outer_gatol", "Stop when ||h|| <= gatol", "HGOuterSetTolerance", outer->gatol, &r, &flg));
-  if (flg) PetscCall(HGOuterSetTolerance(outer, r));
-  PetscCall(PetscOptionsReal("-outer_step", "Outer step size", "HGOuterSetStepSize", outer->step, &r, &flg));
-  if (flg) PetscCall(HGOuterSetStepSize(outer, r));
-  PetscCall(PetscOptionsReal("-outer_momentum", "Constant Nesterov momentum (default k/(k+3))", "HGOuterSetMomentum", outer->momentum, &r, &flg));
-  if (flg) PetscCall(HGOuterSetMomentum(outer, r));
+  PetscCall(HGOptionsInt("-outer_max_it", "Outer iterations", "HGOuterSetMaxIterations", outer->max_it, &maxit, &fmaxit));
+  PetscCall(HGOptionsReal("-outer_max_time", "Stop after this many seconds (0: no limit)", "HGOuterSetMaxTime", outer->max_time, &maxtime, &fmaxtime));
+  PetscCall(HGOptionsReal("-outer_gatol", "Stop when ||h|| <= gatol", "HGOuterSetTolerance", outer->gatol, &gatol, &fgatol));
+  PetscCall(HGOptionsReal("-outer_step", "Outer step size", "HGOuterSetStepSize", outer->step, &step, &fstep));
+  if (outer->momentum == (PetscReal)PETSC_DEFAULT) PetscCall(HGOptionsRealDefault("-outer_momentum", "Constant Nesterov momentum", "HGOuterSetMomentum", "k/(k+3)", &mom, &fmom));
+  else PetscCall(HGOptionsReal("-outer_momentum", "Constant Nesterov momentum", "HGOuterSetMomentum", outer->momentum, &mom, &fmom));
   PetscCall(PetscOptionsBool("-outer_warm_start", "Warm-start w and v", "HGOuterSetWarmStart", outer->warm, &outer->warm, NULL));
   {
     const char *sched[] = {"none", "geometric", "power"};
@@ -613,46 +609,67 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
     PetscCall(PetscOptionsEList("-outer_tol_schedule", "Lower/adjoint tolerance schedule of gd and nesterov (HOAG)", "HGOUTERGD", sched, 3, sched[is], &is, NULL));
     outer->tol_schedule = is;
     if (is) {
-      PetscCall(PetscOptionsReal("-outer_tol0", "Tolerance of the first iteration", "HGOUTERGD", outer->tol0, &outer->tol0, NULL));
-      PetscCall(PetscOptionsReal("-outer_tol_decay", "Ratio (geometric) or power (power) of the schedule", "HGOUTERGD", outer->tol_decay, &outer->tol_decay, NULL));
-      PetscCall(PetscOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERGD", outer->tol_min, &outer->tol_min, NULL));
-      PetscCheck(outer->tol0 > 0 && outer->tol_min > 0 && outer->tol_decay > 0 && (is != 1 || outer->tol_decay < 1), PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_schedule: need -outer_tol0 > 0, -outer_tol_min > 0 and -outer_tol_decay in (0,1) (geometric) or > 0 (power); got %g, %g, %g", (double)outer->tol0, (double)outer->tol_min, (double)outer->tol_decay);
-      PetscCheck(outer->tol_min <= outer->tol0, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_min %g is larger than -outer_tol0 %g: the smallest tolerance of the schedule must not exceed the first one", (double)outer->tol_min, (double)outer->tol0);
+      PetscCall(HGOptionsReal("-outer_tol0", "Tolerance of the first iteration", "HGOUTERGD", outer->tol0, &outer->tol0, NULL));
+      PetscCall(HGOptionsReal("-outer_tol_decay", "Ratio (geometric) or power (power) of the schedule", "HGOUTERGD", outer->tol_decay, &outer->tol_decay, NULL));
+      PetscCall(HGOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERGD", outer->tol_min, &outer->tol_min, NULL));
     }
   }
   PetscCall(PetscOptionsBool("-outer_monitor", "Print one line per outer iteration", "HGOuterMonitorDefault", mon, &mon, NULL));
-  PetscCall(PetscOptionsInt("-outer_monitor_every", "Print every n-th iteration", "HGOuterMonitorDefault", outer->monitor_every, &outer->monitor_every, NULL));
-  PetscCheck(outer->monitor_every >= 1, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_monitor_every must be >= 1; got %" PetscInt_FMT, outer->monitor_every);
-  PetscCall(PetscOptionsString("-outer_checkpoint", "HDF5 checkpoint file", "HGOuterSetCheckpoint", outer->ckfile, file, sizeof(file), &flg));
+  PetscCall(HGOptionsInt("-outer_monitor_every", "Print every n-th iteration", "HGOuterMonitorDefault", outer->monitor_every, &outer->monitor_every, NULL));
+  PetscCall(PetscStrncpy(ckfile, outer->ckfile, sizeof(ckfile)));
+  PetscCall(PetscOptionsString("-outer_checkpoint", "HDF5 checkpoint file", "HGOuterSetCheckpoint", outer->ckfile, file, sizeof(file), &fck));
   n = outer->ckevery;
-  PetscCall(PetscOptionsInt("-outer_checkpoint_every", "Checkpoint every n iterations (0: at the end only)", "HGOuterSetCheckpoint", n, &n, NULL));
-  PetscCall(HGOuterSetCheckpoint(outer, flg ? file : outer->ckfile, n));
+  PetscCall(HGOptionsInt("-outer_checkpoint_every", "Checkpoint every n iterations (0: at the end only)", "HGOuterSetCheckpoint", n, &n, &fevery));
+  if (fck) PetscCall(PetscStrncpy(ckfile, file, sizeof(ckfile)));
   PetscCall(PetscOptionsBool("-outer_checkpoint_overwrite", "A new run may replace an existing checkpoint file", "HGOuterSetCheckpoint", outer->ckoverwrite, &outer->ckoverwrite, NULL));
-  outer->signals = outer->ckfile[0] ? PETSC_TRUE : outer->signals;
-  PetscCall(PetscOptionsBool("-outer_signals", "SIGTERM/SIGINT stop cleanly after writing a checkpoint", "HGOuterSetSignalHandling", outer->signals, &outer->signals, NULL));
+  outer->signals = ckfile[0] ? PETSC_TRUE : outer->signals;
+  PetscCall(PetscOptionsBool("-outer_signals", "SIGTERM/SIGINT/SIGUSR2 stop cleanly after writing a checkpoint", "HGOuterSetSignalHandling", outer->signals, &outer->signals, NULL));
   PetscTryTypeMethod(outer, setfromoptions, PetscOptionsObject);
   PetscOptionsEnd();
+  /* the checks after PetscOptionsEnd(): an error inside the block would leak it */
+  if (outer->tol_schedule) {
+    PetscCheck(outer->tol0 > 0 && outer->tol_min > 0 && outer->tol_decay > 0 && (outer->tol_schedule != 1 || outer->tol_decay < 1), PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_schedule: need -outer_tol0 > 0, -outer_tol_min > 0 and -outer_tol_decay in (0,1) (geometric) or > 0 (power); got %g, %g, %g", (double)outer->tol0, (double)outer->tol_min, (double)outer->tol_decay);
+    PetscCheck(outer->tol_min <= outer->tol0, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol_min %g is larger than -outer_tol0 %g: the smallest tolerance of the schedule must not exceed the first one", (double)outer->tol_min, (double)outer->tol0);
+  }
+  PetscCheck(outer->monitor_every >= 1, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_monitor_every must be >= 1; got %" PetscInt_FMT, outer->monitor_every);
+  if (fmaxit) PetscCall(HGOuterSetMaxIterations(outer, maxit));
+  if (fmaxtime) PetscCall(HGOuterSetMaxTime(outer, maxtime));
+  if (fgatol) PetscCall(HGOuterSetTolerance(outer, gatol));
+  if (fstep) PetscCall(HGOuterSetStepSize(outer, step));
+  if (fmom) PetscCall(HGOuterSetMomentum(outer, mom));
+  PetscCheck(!fck || file[0], PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_WRONG, "-outer_checkpoint needs a file name, e.g. -outer_checkpoint run.h5");
+  PetscCheck(!fevery || ckfile[0], PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_INCOMP, "-outer_checkpoint_every %" PetscInt_FMT " needs a checkpoint file: give -outer_checkpoint FILE as well", n);
+  PetscCall(HGOuterSetCheckpoint(outer, ckfile, n));
   if (mon && !outer->nmonitors) PetscCall(HGOuterMonitorSet(outer, HGOuterMonitorDefault, NULL, NULL));
   PetscFunctionReturn(0);
 }
 
 /*@
-  HGOuterSetSignalHandling - SIGTERM and SIGINT (what schedulers send before they kill a
-  job) make HGOuterSolve() finish the current iteration, write the checkpoint and return
-  with HG_OUTER_STOPPED_SIGNAL; a second signal ends the process at once
+  HGOuterSetSignalHandling - SIGTERM, SIGINT (what schedulers send before they kill a job) and
+  SIGUSR2 make HGOuterSolve() finish the current iteration, write the checkpoint and return
+  with HG_OUTER_STOPPED_SIGNAL; a second signal ends the process at once.  SIGUSR1 writes a
+  checkpoint after the current iteration and the run goes on.
 
   Logically Collective
 
   Input Parameters:
 + outer - the outer driver
-- flg - PETSC_TRUE to handle the signals
+- flg   - handle the signals (default: on when a checkpoint file is set)
 
   Options Database Key:
-. -outer_signals - on by default with a checkpoint file
+. -outer_signals <bool> - the same
+
+  Notes:
+  Only rank 0 prints the message.  Under Open MPI's mpiexec, send SIGUSR2 (or SIGUSR1) to
+  mpiexec: it forwards them to every rank and the job ends with the ranks' exit status (0).
+  SIGTERM sent to mpiexec itself makes Open MPI abort the job: it forwards SIGTERM, kills the
+  ranks odls_base_sigkill_timeout seconds later (default 1) and exits 1; give
+  --mca odls_base_sigkill_timeout 60 to leave the ranks time to write the checkpoint.  A
+  scheduler that signals the ranks themselves (srun, SLURM's --signal) gets exit 0.
 
   Level: intermediate
 
-.seealso: HGOuterSetCheckpoint()
+.seealso: HGOuterSetCheckpoint(), HGOuterSolve()
 @*/
 PetscErrorCode HGOuterSetSignalHandling(HGOuter outer, PetscBool flg)
 {

@@ -43,6 +43,7 @@ M*/
 typedef struct {
   PetscReal tol0, tol_min, theta, c, rho, step_max;
   PetscInt  max_ls;
+  Vec       lt, ht, dl; /* work vectors, kept with the object so that an error on the way leaks none */
 } HGOuter_Adaptive;
 
 static PetscErrorCode SetTolerance(HGOuter outer, PetscReal eps)
@@ -98,9 +99,12 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   /* a new run starts from -outer_tol0; a resumed one from the tolerance in the checkpoint */
   eps = outer->resumed && outer->tol > 0 ? PetscMin(PetscMax(outer->tol, a->tol_min), a->tol0) : a->tol0;
   outer->tol = eps;
-  PetscCall(VecDuplicate(lambda, &lt));
-  PetscCall(VecDuplicate(lambda, &ht));
-  PetscCall(VecDuplicate(lambda, &dl));
+  if (!a->lt) {
+    PetscCall(VecDuplicate(lambda, &a->lt));
+    PetscCall(VecDuplicate(lambda, &a->ht));
+    PetscCall(VecDuplicate(lambda, &a->dl));
+  }
+  lt = a->lt, ht = a->ht, dl = a->dl;
   PetscCall(SetTolerance(outer, eps));
   PetscCall(Eval(outer, eps, lambda, outer->h, &cur, &ef));
   pend_lower   = cur.lower_its; /* counted in the first record */
@@ -174,9 +178,6 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
       PetscCall(HGOuterEndIteration(outer, &rec, &stop));
     }
   }
-  PetscCall(VecDestroy(&lt));
-  PetscCall(VecDestroy(&ht));
-  PetscCall(VecDestroy(&dl));
   PetscFunctionReturn(0);
 }
 
@@ -187,13 +188,13 @@ static PetscErrorCode HGOuterSetFromOptions_Adaptive(HGOuter outer, PetscOptionI
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "HGOuter adaptive-accuracy options");
-  PetscCall(PetscOptionsReal("-outer_tol0", "Initial (and largest) lower/adjoint tolerance", "HGOUTERADAPTIVE", a->tol0, &a->tol0, NULL));
-  PetscCall(PetscOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERADAPTIVE", a->tol_min, &a->tol_min, NULL));
-  PetscCall(PetscOptionsReal("-outer_theta", "Required bound / ||h||", "HGOUTERADAPTIVE", a->theta, &a->theta, NULL));
-  PetscCall(PetscOptionsReal("-outer_ls_c", "Sufficient-decrease constant", "HGOUTERADAPTIVE", a->c, &a->c, NULL));
-  PetscCall(PetscOptionsReal("-outer_ls_rho", "Backtracking factor", "HGOUTERADAPTIVE", a->rho, &a->rho, NULL));
-  PetscCall(PetscOptionsInt("-outer_ls_max", "Backtracking steps before the tolerance is tightened", "HGOUTERADAPTIVE", a->max_ls, &a->max_ls, NULL));
-  PetscCall(PetscOptionsReal("-outer_step_max", "Largest step", "HGOUTERADAPTIVE", a->step_max, &a->step_max, NULL));
+  PetscCall(HGOptionsReal("-outer_tol0", "Initial (and largest) lower/adjoint tolerance", "HGOUTERADAPTIVE", a->tol0, &a->tol0, NULL));
+  PetscCall(HGOptionsReal("-outer_tol_min", "Smallest tolerance", "HGOUTERADAPTIVE", a->tol_min, &a->tol_min, NULL));
+  PetscCall(HGOptionsReal("-outer_theta", "Required bound / ||h||", "HGOUTERADAPTIVE", a->theta, &a->theta, NULL));
+  PetscCall(HGOptionsReal("-outer_ls_c", "Sufficient-decrease constant", "HGOUTERADAPTIVE", a->c, &a->c, NULL));
+  PetscCall(HGOptionsReal("-outer_ls_rho", "Backtracking factor", "HGOUTERADAPTIVE", a->rho, &a->rho, NULL));
+  PetscCall(HGOptionsInt("-outer_ls_max", "Backtracking steps before the tolerance is tightened", "HGOUTERADAPTIVE", a->max_ls, &a->max_ls, NULL));
+  PetscCall(HGOptionsReal("-outer_step_max", "Largest step", "HGOUTERADAPTIVE", a->step_max, &a->step_max, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(!outer->tol_schedule, comm, PETSC_ERR_ARG_INCOMP, "-outer_tol_schedule is the fixed schedule of gd and nesterov; -outer_type adaptive sets the tolerances itself: remove one of them");
   PetscCheck(a->tol0 > 0 && a->tol_min > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-outer_tol0 and -outer_tol_min must be positive (absolute residual tolerances); got %g and %g", (double)a->tol0, (double)a->tol_min);
@@ -208,7 +209,12 @@ static PetscErrorCode HGOuterSetFromOptions_Adaptive(HGOuter outer, PetscOptionI
 
 static PetscErrorCode HGOuterDestroy_Adaptive(HGOuter outer)
 {
+  HGOuter_Adaptive *a = (HGOuter_Adaptive *)outer->data;
+
   PetscFunctionBegin;
+  PetscCall(VecDestroy(&a->lt));
+  PetscCall(VecDestroy(&a->ht));
+  PetscCall(VecDestroy(&a->dl));
   PetscCall(PetscFree(outer->data));
   PetscFunctionReturn(0);
 }

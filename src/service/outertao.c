@@ -82,8 +82,8 @@ static PetscErrorCode HGOuterSetFromOptions_Tao(HGOuter outer, PetscOptionItems 
 
   PetscFunctionBegin;
   PetscOptionsHeadBegin(PetscOptionsObject, "HGOuter tao options");
-  PetscCall(PetscOptionsReal("-outer_lb", "Lower bound on every lambda_j", "HGOUTERTAO", t->lb, &t->lb, NULL));
-  PetscCall(PetscOptionsReal("-outer_ub", "Upper bound on every lambda_j", "HGOUTERTAO", t->ub, &t->ub, NULL));
+  PetscCall(HGOptionsReal("-outer_lb", "Lower bound on every lambda_j", "HGOUTERTAO", t->lb, &t->lb, NULL));
+  PetscCall(HGOptionsReal("-outer_ub", "Upper bound on every lambda_j", "HGOUTERTAO", t->ub, &t->ub, NULL));
   PetscOptionsHeadEnd();
   PetscCheck(t->lb < t->ub, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_OUTOFRANGE, "-outer_lb %g must be below -outer_ub %g", (double)t->lb, (double)t->ub);
   PetscCall(TaoSetFromOptions(t->tao));
