@@ -92,6 +92,15 @@ PETSC_EXTERN PetscErrorCode HGOuterWriteCheckpoint(HGOuter, const char file[]);
 /* Resume: restores lambda, w, v, the outer state and the history from file (checked
    against the problem and sizes); the next HGOuterSolve() continues from there */
 PETSC_EXTERN PetscErrorCode HGOuterLoadCheckpoint(HGOuter, const char file[], Vec lambda);
+/* Resume although the data fingerprint or trajectory options differ (-outer_resume_force) */
+PETSC_EXTERN PetscErrorCode HGOuterSetResumeForce(HGOuter, PetscBool);
+/* The fingerprint of a problem's data, stored in run files and compared on resume; the
+   hashes of Vecs and Mats are the same on any number of ranks */
+typedef PetscErrorCode (*HGProblemFingerprintFn)(HGProblem, char fp[], size_t len, void *ctx);
+PETSC_EXTERN PetscErrorCode HGProblemSetFingerprint(HGProblem, HGProblemFingerprintFn, void *ctx);
+PETSC_EXTERN PetscErrorCode HGProblemGetFingerprint(HGProblem, char fp[], size_t len);
+PETSC_EXTERN PetscErrorCode HGVecHash(Vec, PetscInt64 *);
+PETSC_EXTERN PetscErrorCode HGMatHash(Mat, PetscInt64 *);
 /* SIGTERM/SIGINT: finish the iteration, checkpoint, stop (HG_OUTER_STOPPED_SIGNAL); a second
    signal ends the process at once (the last checkpoint stays intact) */
 PETSC_EXTERN PetscErrorCode HGOuterSetSignalHandling(HGOuter, PetscBool);
