@@ -87,7 +87,8 @@ static void WriterFail(RunWriter *w, const char what[], const char path[])
 {
   if (w->failed) return;
   w->failed = 1;
-  snprintf(w->msg, sizeof(w->msg), "writing %s %s failed", what, path);
+  if (errno) snprintf(w->msg, sizeof(w->msg), "writing %s %s failed: %s", what, path, strerror(errno));
+  else snprintf(w->msg, sizeof(w->msg), "writing %s %s failed", what, path);
 }
 
 /* the object at path, creating the groups up to it (rank 0) */
@@ -186,7 +187,11 @@ static PetscErrorCode WriterOpen(MPI_Comm comm, const char path[], RunWriter *w)
   if (!w->rank) {
     H5Eget_auto2(H5E_DEFAULT, &w->efunc, &w->edata);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    w->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    errno      = 0;
+    /* the first bytes hold the checksum record (HGRunFileSeal()) */
+    if (fcpl >= 0 && H5Pset_userblock(fcpl, HG_RUNFILE_USERBLOCK) >= 0) w->file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (fcpl >= 0) H5Pclose(fcpl);
     if (w->file < 0) WriterFail(w, "the file", path);
   }
   PetscFunctionReturn(0);
@@ -204,6 +209,16 @@ static PetscErrorCode WriterClose(RunWriter *w, const char path[])
   PetscFunctionReturn(0);
 }
 
+/* the shortest of %.15g, %.16g, %.17g that reads back as v */
+static const char *Num(char buf[32], PetscReal v)
+{
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, 32, "%.*g", prec, (double)v);
+    if (strtod(buf, NULL) == (double)v) break;
+  }
+  return buf;
+}
+
 /* The options that define the trajectory, one "-name value" per line: the outer, method and
    lower-solver settings as the objects hold them (set by options or by calls; not the lower
    tolerances, which tolerance schedules change as they go), then every
@@ -212,7 +227,7 @@ static PetscErrorCode WriterClose(RunWriter *w, const char path[])
 static PetscErrorCode TrajectoryText(HGOuter outer, char **text)
 {
   HG          hg = outer->hg;
-  char       *opts = NULL, *t, line[PETSC_MAX_PATH_LEN + 64];
+  char       *opts = NULL, *t, line[PETSC_MAX_PATH_LEN + 64], nb[32];
   size_t      cap;
   PetscBool   adaptive;
   const char *skip[] = {"outer_max_it", "outer_max_time", "outer_gatol", "outer_checkpoint", "outer_resume_force", "outer_signals", "outer_view", "resume", "log", "info", "help", "malloc", "options_", "history", "viewer", "fp_trap", "on_error", "no_signal_handler", "error_output", "check_pointer", "memory_view", "objects_dump", "nox", "use_gpu_aware_mpi", "mpi", "start_in_debugger", "debugger", "stop_for_debugger", "skip_petscrc", "saws", "display", "hg_test", "hg_view", "outer_type", "problem", "hg_type", "lower_type"};
@@ -228,21 +243,21 @@ static PetscErrorCode TrajectoryText(HGOuter outer, char **text)
     PetscCall(PetscSNPrintf(line, sizeof(line), __VA_ARGS__)); \
     PetscCall(PetscStrlcat(t, line, cap)); \
   } while (0)
-  if (!adaptive) ADDLINE("-outer_step %.17g\n", (double)outer->step); /* the adaptive step is state */
-  ADDLINE("-outer_momentum %.17g\n", (double)outer->momentum);
+  if (!adaptive) ADDLINE("-outer_step %s\n", Num(nb, outer->step)); /* the adaptive step is state */
+  ADDLINE("-outer_momentum %s\n", Num(nb, outer->momentum));
   ADDLINE("-outer_warm_start %d\n", (int)outer->warm);
   ADDLINE("-outer_tol_schedule %" PetscInt_FMT "\n", outer->tol_schedule);
   if (outer->tol_schedule) {
-    ADDLINE("-outer_tol0 %.17g\n", (double)outer->tol0);
-    ADDLINE("-outer_tol_decay %.17g\n", (double)outer->tol_decay);
-    ADDLINE("-outer_tol_min %.17g\n", (double)outer->tol_min);
+    ADDLINE("-outer_tol0 %s\n", Num(nb, outer->tol0));
+    ADDLINE("-outer_tol_decay %s\n", Num(nb, outer->tol_decay));
+    ADDLINE("-outer_tol_min %s\n", Num(nb, outer->tol_min));
   }
   if (hg) {
     ADDLINE("-hg_k %" PetscInt_FMT "\n", hg->k);
     if (hg->lower) {
       ADDLINE("-lower_max_it %" PetscInt_FMT "\n", hg->lower->max_it);
-      ADDLINE("-lower_step %.17g\n", (double)hg->lower->step);
-      ADDLINE("-lower_momentum %.17g\n", (double)hg->lower->momentum);
+      ADDLINE("-lower_step %s\n", Num(nb, hg->lower->step));
+      ADDLINE("-lower_momentum %s\n", Num(nb, hg->lower->momentum));
     }
   }
   /* the database: " -name value -flag -name value"; a value never starts with '-' and a letter */
@@ -475,7 +490,7 @@ PetscErrorCode HGOuterWriteCheckpoint(HGOuter outer, const char file[])
   if (!rank) {
     if (w.failed) {
       err = EIO;
-      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: disk full, quota or I/O error?", w.msg));
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s", w.msg));
     } else {
       /* seal: checksums of everything written, read back from the file, then 'complete' */
       PetscCall(HGRunFileSeal(tmp, msg, sizeof(msg)));

@@ -61,6 +61,8 @@ PETSC_INTERN PetscErrorCode HGOuterCheckpointCurrent(HGOuter, Vec lambda);
 PETSC_INTERN PetscErrorCode HGOuterHistoryReserve(HGOuter, PetscInt);
 PETSC_INTERN PetscErrorCode HGOuterHistoryAppend(HGOuter, const HGOuterRecord *);
 PETSC_INTERN PetscErrorCode HGOuterCheckpointCheckDirectory(HGOuter);
+/* Run files begin with an HDF5 user block of this size holding the checksum record */
+#define HG_RUNFILE_USERBLOCK 16384
 /* src/service/runfile.c: the checksum table (rank 0, serial HDF5; msg empty on success) and the lock */
 PETSC_INTERN PetscErrorCode HGRunFileSeal(const char file[], char msg[], size_t len);
 PETSC_INTERN PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len);

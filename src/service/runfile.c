@@ -168,21 +168,28 @@ typedef struct {
   size_t len, cap;
   int    failed;
   char   msg[PETSC_MAX_PATH_LEN + 256];
+  char  *regions; /* "path offset size\n" of the raw data of each contiguous dataset */
+  size_t rlen, rcap;
 } Table;
+
+static int Append(char **text, size_t *len, size_t *cap, const char *line)
+{
+  size_t n = strlen(line);
+  if (*len + n + 1 > *cap) {
+    size_t c = 2 * (*cap + n + 1024);
+    char  *p = (char *)realloc(*text, c);
+    if (!p) return -1;
+    *text = p;
+    *cap  = c;
+  }
+  memcpy(*text + *len, line, n + 1);
+  *len += n;
+  return 0;
+}
 
 static int TableAppend(Table *t, const char *line)
 {
-  size_t n = strlen(line);
-  if (t->len + n + 1 > t->cap) {
-    size_t cap = 2 * (t->cap + n + 1024);
-    char  *p   = (char *)realloc(t->text, cap);
-    if (!p) return -1;
-    t->text = p;
-    t->cap  = cap;
-  }
-  memcpy(t->text + t->len, line, n + 1);
-  t->len += n;
-  return 0;
+  return Append(&t->text, &t->len, &t->cap, line);
 }
 
 /* hash of the raw bytes of a dataset or an attribute, read in its own file type (no conversion) */
@@ -327,6 +334,14 @@ static herr_t ObjectVisit(hid_t file, const char *name, const H5O_info_t *info, 
       t->failed = 1;
       return -1;
     }
+    {
+      haddr_t off = H5Dget_offset(d);
+      hsize_t sz  = H5Dget_storage_size(d);
+      if (off != HADDR_UNDEF && sz > 0) {
+        snprintf(line, sizeof(line), "%s %" PRIu64 " %" PRIu64 "\n", path, (uint64_t)off, (uint64_t)sz);
+        if (Append(&t->regions, &t->rlen, &t->rcap, line)) return -1;
+      }
+    }
     H5Dclose(d);
     snprintf(line, sizeof(line), "D %s %016" PRIx64 "\n", path, h);
     if (TableAppend(t, line)) return -1;
@@ -369,44 +384,6 @@ static int ComputeTable(hid_t file, Table *t)
   HasherAdd(&s, t->text, t->len);
   snprintf(line, sizeof(line), "T %016" PRIx64 "\n", HasherEnd(&s));
   return TableAppend(t, line);
-}
-
-/* Rank 0, serial: seals a just-written run file: the table and then 'complete' */
-PetscErrorCode HGRunFileSeal(const char file[], char msg[], size_t len)
-{
-  H5E_auto2_t func;
-  void       *data;
-  hid_t       f, space = -1, type = -1, attr = -1;
-  Table       t;
-  int         ok = 0, one = 1;
-
-  PetscFunctionBegin;
-  msg[0] = 0;
-  H5Eget_auto2(H5E_DEFAULT, &func, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  memset(&t, 0, sizeof(t));
-  f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
-  if (f < 0) snprintf(msg, len, "reopening %s to seal it failed", file);
-  else if (ComputeTable(f, &t)) snprintf(msg, len, "reading %s back failed: %s", file, t.msg[0] ? t.msg : "out of memory");
-  else if ((space = H5Screate(H5S_SCALAR)) < 0 || (type = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(type, t.len + 1) < 0 || (attr = H5Acreate2(f, "integrity", type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 || H5Awrite(attr, type, t.text) < 0)
-    snprintf(msg, len, "writing the checksums into %s failed (disk full?)", file);
-  else {
-    H5Aclose(attr);
-    attr = H5Acreate2(f, "complete", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, H5T_NATIVE_INT, &one) < 0) snprintf(msg, len, "writing into %s failed (disk full?)", file);
-    else ok = 1;
-  }
-  if (attr >= 0) H5Aclose(attr);
-  if (type >= 0) H5Tclose(type);
-  if (space >= 0) H5Sclose(space);
-  if (f >= 0 && H5Fclose(f) < 0 && ok) {
-    ok = 0;
-    snprintf(msg, len, "closing %s failed (disk full?)", file);
-  }
-  H5Eset_auto2(H5E_DEFAULT, func, data);
-  free(t.text);
-  if (!ok && !msg[0]) snprintf(msg, len, "sealing %s failed", file);
-  PetscFunctionReturn(0);
 }
 
 static const char *NextLine(const char *p, char line[], size_t len)
@@ -508,6 +485,255 @@ static void CompareTables(const char *stored, const char *now, char msg[], size_
   snprintf(msg, len, "its checksum table does not match its content");
 }
 
+/* ---------------------------------------------------------------- the checksum record in the user block */
+/* The first HG_RUNFILE_USERBLOCK bytes of a run file are an HDF5 user block (HDF5 skips them)
+   holding a record of checksums over the raw bytes of the file: one per dataset's data and
+   one for everything else (the metadata: attributes, groups, headers).  It is checked with
+   plain reads before HDF5 parses anything, so a damaged file never reaches HDF5's parser. */
+#define HG_RAW_HEADER "hypergrad-run-checksums 1\n"
+
+typedef struct {
+  uint64_t off, size;
+  char     path[512];
+} Region;
+
+static int HashRange(int fd, uint64_t off, uint64_t n, Hasher *s)
+{
+  unsigned char buf[65536];
+  while (n) {
+    size_t  k = n < sizeof(buf) ? (size_t)n : sizeof(buf);
+    ssize_t r = pread(fd, buf, k, (off_t)off);
+    if (r <= 0) return -1;
+    HasherAdd(s, buf, (size_t)r);
+    off += (uint64_t)r;
+    n -= (uint64_t)r;
+  }
+  return 0;
+}
+
+static int CompareRegions(const void *a, const void *b)
+{
+  const Region *x = (const Region *)a, *y = (const Region *)b;
+  return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The record of fd (size bytes) with the data regions given as "path offset size" lines */
+static int RawRecord(int fd, uint64_t size, const char *regions, char rec[], size_t reclen, char msg[], size_t len)
+{
+  Region     *r = NULL;
+  int         n = 0, cap = 0, ret = -1;
+  const char *p = regions;
+  char        line[1200];
+  uint64_t    pos = HG_RUNFILE_USERBLOCK;
+  Hasher      meta, s;
+  size_t      used;
+
+  while (p && *p) {
+    const char *e = strchr(p, '\n');
+    size_t      k = e ? (size_t)(e - p) : strlen(p);
+    Region      g;
+    if (k >= sizeof(line)) k = sizeof(line) - 1;
+    memcpy(line, p, k);
+    line[k] = 0;
+    p       = e ? e + 1 : NULL;
+    if (sscanf(line, "%511s %" SCNu64 " %" SCNu64, g.path, &g.off, &g.size) != 3) continue;
+    if (n == cap) {
+      Region *q = (Region *)realloc(r, (size_t)(cap = 2 * cap + 16) * sizeof(Region));
+      if (!q) goto done;
+      r = q;
+    }
+    r[n++] = g;
+  }
+  if (n) qsort(r, (size_t)n, sizeof(Region), CompareRegions);
+  snprintf(rec, reclen, "%ssize %" PRIu64 "\n", HG_RAW_HEADER, size);
+  HasherInit(&meta, 0x4D455441ULL);
+  for (int i = 0; i < n; i++) {
+    if (r[i].off < pos || r[i].off + r[i].size > size) {
+      snprintf(msg, len, "the data of %s lie outside the file or overlap", r[i].path);
+      goto done;
+    }
+    if (HashRange(fd, pos, r[i].off - pos, &meta)) goto ioerr;
+    HasherInit(&s, 0x52415744ULL);
+    if (HashRange(fd, r[i].off, r[i].size, &s)) goto ioerr;
+    used = strlen(rec);
+    snprintf(rec + used, reclen - used, "R %" PRIu64 " %" PRIu64 " %016" PRIx64 " %s\n", r[i].off, r[i].size, HasherEnd(&s), r[i].path);
+    pos = r[i].off + r[i].size;
+  }
+  if (HashRange(fd, pos, size - pos, &meta)) goto ioerr;
+  used = strlen(rec);
+  snprintf(rec + used, reclen - used, "M %016" PRIx64 "\n", HasherEnd(&meta));
+  used = strlen(rec);
+  HasherInit(&s, 0x53454C46ULL);
+  HasherAdd(&s, rec, used);
+  snprintf(rec + used, reclen - used, "T %016" PRIx64 "\n", HasherEnd(&s));
+  if (strlen(rec) + 1 >= reclen) {
+    snprintf(msg, len, "too many datasets for the checksum record (%d)", n);
+    goto done;
+  }
+  ret = 0;
+  goto done;
+ioerr:
+  snprintf(msg, len, "the file cannot be read (truncated?)");
+done:
+  free(r);
+  return ret;
+}
+
+/* Rank 0, after HDF5 has closed the file: writes the record into the user block */
+static int RawSeal(const char file[], const char *regions, char msg[], size_t len)
+{
+  int         fd = open(file, O_RDWR), ret = -1;
+  struct stat st;
+  char       *rec = (char *)calloc(HG_RUNFILE_USERBLOCK, 1);
+
+  if (fd < 0 || !rec || fstat(fd, &st)) snprintf(msg, len, "reopening %s failed", file);
+  else if (!RawRecord(fd, (uint64_t)st.st_size, regions, rec, HG_RUNFILE_USERBLOCK, msg, len)) {
+    errno = 0;
+    if (pwrite(fd, rec, HG_RUNFILE_USERBLOCK, 0) != HG_RUNFILE_USERBLOCK) snprintf(msg, len, "writing the checksums into %s failed: %s", file, errno ? strerror(errno) : "short write");
+    else ret = 0;
+  }
+  if (fd >= 0 && close(fd) && !ret) {
+    ret = -1;
+    snprintf(msg, len, "closing %s failed: %s", file, strerror(errno));
+  }
+  free(rec);
+  return ret;
+}
+
+/* Rank 0: checks the record; 0 intact, 1 no record (not ours, or older), -1 damaged (msg) */
+static int RawVerify(const char file[], char msg[], size_t len)
+{
+  int         fd = open(file, O_RDONLY), ret = -1;
+  struct stat st;
+  char       *stored = (char *)calloc(HG_RUNFILE_USERBLOCK + 1, 1), *now = (char *)calloc(HG_RUNFILE_USERBLOCK, 1), *regions = NULL, *tline;
+  size_t      rlen = 0, rcap = 0;
+  uint64_t    size = 0;
+  Hasher      s;
+
+  if (fd < 0 || !stored || !now || fstat(fd, &st)) {
+    snprintf(msg, len, "cannot be read");
+    goto done;
+  }
+  if (pread(fd, stored, HG_RUNFILE_USERBLOCK, 0) <= 0 || strncmp(stored, HG_RAW_HEADER, strlen(HG_RAW_HEADER))) {
+    ret = 1;
+    goto done;
+  }
+  stored[HG_RUNFILE_USERBLOCK] = 0;
+  /* the record itself: its last line is the hash of the lines before */
+  tline = strstr(stored, "\nT ");
+  if (!tline) {
+    snprintf(msg, len, "is corrupt: its checksum record is damaged");
+    goto done;
+  }
+  HasherInit(&s, 0x53454C46ULL);
+  HasherAdd(&s, stored, (size_t)(tline + 1 - stored));
+  {
+    char t[64];
+    snprintf(t, sizeof(t), "T %016" PRIx64 "\n", HasherEnd(&s));
+    if (strncmp(tline + 1, t, strlen(t))) {
+      snprintf(msg, len, "is corrupt: its checksum record is damaged");
+      goto done;
+    }
+  }
+  /* nothing but zeros after the record */
+  {
+    const char *end = strchr(tline + 1, '\n');
+    for (const char *q = end ? end + 1 : stored + HG_RUNFILE_USERBLOCK; q < stored + HG_RUNFILE_USERBLOCK; q++)
+      if (*q) {
+        snprintf(msg, len, "is corrupt: its checksum record is damaged");
+        goto done;
+      }
+  }
+  if (sscanf(stored + strlen(HG_RAW_HEADER), "size %" SCNu64, &size) != 1) {
+    snprintf(msg, len, "is corrupt: its checksum record is damaged");
+    goto done;
+  }
+  if ((uint64_t)st.st_size != size) {
+    snprintf(msg, len, "is truncated or corrupt: %" PRIu64 " bytes, but %" PRIu64 " were written", (uint64_t)st.st_size, size);
+    goto done;
+  }
+  /* recompute with the regions of the record, then compare line by line */
+  {
+    const char *p = stored;
+    char        line[1200], path[600];
+    uint64_t    off, sz;
+    while ((p = NextLine(p, line, sizeof(line)))) {
+      if (line[0] != 'R' || sscanf(line, "R %" SCNu64 " %" SCNu64 " %*s %599s", &off, &sz, path) != 3) continue;
+      snprintf(line, sizeof(line), "%s %" PRIu64 " %" PRIu64 "\n", path, off, sz);
+      if (Append(&regions, &rlen, &rcap, line)) goto done;
+    }
+  }
+  if (RawRecord(fd, size, regions ? regions : "", now, HG_RUNFILE_USERBLOCK, msg, len)) {
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), "%s", msg);
+    snprintf(msg, len, "is truncated or corrupt (%s)", tmp);
+    goto done;
+  }
+  {
+    const char *p = stored;
+    char        line[1200], other[1200];
+    while ((p = NextLine(p, line, sizeof(line)))) {
+      if (line[0] == 'R' && !TableHas(now, line)) {
+        const char *path = strrchr(line, ' ');
+        snprintf(msg, len, "is corrupt: the data of dataset %s do not match their checksum (changed after the file was written)", path ? path + 1 : "?");
+        goto done;
+      }
+      if (line[0] == 'M' && !TableHas(now, line)) {
+        snprintf(msg, len, "is corrupt: its metadata (attributes, dataset headers or groups) do not match their checksum (changed after the file was written)");
+        goto done;
+      }
+    }
+    (void)other;
+  }
+  ret = 0;
+done:
+  if (fd >= 0) close(fd);
+  free(stored);
+  free(now);
+  free(regions);
+  return ret;
+}
+
+/* Rank 0, serial: seals a just-written run file: the table and then 'complete' */
+PetscErrorCode HGRunFileSeal(const char file[], char msg[], size_t len)
+{
+  H5E_auto2_t func;
+  void       *data;
+  hid_t       f, space = -1, type = -1, attr = -1;
+  Table       t;
+  int         ok = 0, one = 1;
+
+  PetscFunctionBegin;
+  msg[0] = 0;
+  H5Eget_auto2(H5E_DEFAULT, &func, &data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  memset(&t, 0, sizeof(t));
+  f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+  if (f < 0) snprintf(msg, len, "reopening %s to seal it failed", file);
+  else if (ComputeTable(f, &t)) snprintf(msg, len, "reading %s back failed: %s", file, t.msg[0] ? t.msg : "out of memory");
+  else if ((space = H5Screate(H5S_SCALAR)) < 0 || (type = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(type, t.len + 1) < 0 || (attr = H5Acreate2(f, "integrity", type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 || H5Awrite(attr, type, t.text) < 0)
+    snprintf(msg, len, "writing the checksums into %s failed (disk full?)", file);
+  else {
+    H5Aclose(attr);
+    attr = H5Acreate2(f, "complete", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (attr < 0 || H5Awrite(attr, H5T_NATIVE_INT, &one) < 0) snprintf(msg, len, "writing into %s failed (disk full?)", file);
+    else ok = 1;
+  }
+  if (attr >= 0) H5Aclose(attr);
+  if (type >= 0) H5Tclose(type);
+  if (space >= 0) H5Sclose(space);
+  if (f >= 0 && H5Fclose(f) < 0 && ok) {
+    ok = 0;
+    snprintf(msg, len, "closing %s failed (disk full?)", file);
+  }
+  H5Eset_auto2(H5E_DEFAULT, func, data);
+  if (ok && RawSeal(file, t.regions ? t.regions : "", msg, len)) ok = 0;
+  free(t.text);
+  free(t.regions);
+  if (!ok && !msg[0]) snprintf(msg, len, "sealing %s failed", file);
+  PetscFunctionReturn(0);
+}
+
 /* Rank 0, serial: opens file and checks it completely.  msg empty: intact */
 PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len)
 {
@@ -517,6 +743,7 @@ PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len)
   Table       t;
   char       *stored = NULL;
   struct stat st;
+  int         raw;
 
   PetscFunctionBegin;
   msg[0] = 0;
@@ -529,9 +756,13 @@ PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len)
     snprintf(msg, len, "does not exist or is not readable");
     PetscFunctionReturn(0);
   }
+  /* first the raw bytes against the record in the user block, without HDF5 */
+  raw = RawVerify(file, msg, len);
+  if (raw < 0) PetscFunctionReturn(0);
   H5Eget_auto2(H5E_DEFAULT, &func, &data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (H5Fis_hdf5(file) <= 0) snprintf(msg, len, "is not an HDF5 file (corrupt or not a checkpoint)");
+  else if (raw == 1) snprintf(msg, len, "has no checksum record: it was written by an older hypergrad, or damaged");
   else if ((f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) snprintf(msg, len, "cannot be opened as HDF5 (truncated or corrupt)");
   else if (H5Aexists(f, "complete") <= 0) snprintf(msg, len, "is not a complete hypergrad run file (no 'complete' attribute)");
   else if (H5Aexists(f, "integrity") <= 0) snprintf(msg, len, "has no checksum table ('integrity' attribute): it was written by an older hypergrad or damaged");
@@ -557,6 +788,7 @@ PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len)
   H5Eset_auto2(H5E_DEFAULT, func, data);
   free(stored);
   free(t.text);
+  free(t.regions);
   PetscFunctionReturn(0);
 }
 
