@@ -29,3 +29,4 @@ if(HG_SERVICE_PYTHON3)
   set_tests_properties(t850-corrupt PROPERTIES TIMEOUT 300 PROCESSORS 2 SKIP_RETURN_CODE 77 LABELS "service;np2"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endif()
+hg_add_test(NAME t840-fingerprint SOURCE t840-fingerprint.c NPROCS 1 2 3 LABELS service)

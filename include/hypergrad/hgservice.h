@@ -2,7 +2,8 @@
    hypergrad service: the outer hypergradient descent (HGOuter), its HDF5 checkpoints and
    run history.  Included by <hypergrad.h> (after the HG declarations).
 
-   A run file (checkpoint) is one HDF5 file written collectively with PetscViewerHDF5:
+   A run file (checkpoint) is one HDF5 file, written by rank 0 (the other ranks send it their
+   parts of the vectors) and read back in parallel with PetscViewerHDF5:
 
      /lambda, /w, /v            the current hyperparameters, lower solution, adjoint solution
      /outer/lambda_prev         the previous iterate (Nesterov momentum state)
@@ -13,9 +14,15 @@
                                 bound (a-posteriori error bound; NaN when not computed)
      attributes of /            format = "hypergrad-run", version, problem, hg_type, lower_type,
                                 outer_type, nranks, iteration, dim_lambda, dim_w, elapsed,
-                                step, reason, options (the options database as one string)
+                                step, reason, options (the options database as one string),
+                                trajectory (the options that define the trajectory, one per
+                                line), fingerprint_data (HGProblemSetFingerprint(), or "none"),
+                                integrity (a checksum per dataset and attribute), complete
+     user block (16 KiB)        the checksum record: file size, a checksum of the data of each
+                                dataset and one of all other bytes, checked before HDF5 opens it
 
-   Writing goes to FILE.tmp, which replaces FILE (rename) only when complete.
+   Writing goes to FILE.tmp, which replaces FILE (rename) only when complete and checksummed.
+   While a run uses FILE, rank 0 holds an fcntl() lock on FILE.lock.
 */
 #pragma once
 

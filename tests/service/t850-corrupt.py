@@ -69,7 +69,14 @@ SIZE = os.path.getsize("base.h5")
 with h5py.File("base.h5", "r") as f:
     dsets = []
     f.visititems(lambda n, o: dsets.append(n) if isinstance(o, h5py.Dataset) else None)
-    regions = {n: (f[n].id.get_offset(), f[n].id.get_storage_size()) for n in dsets}
+    regions = {}
+    for n in dsets:  # where the data of each dataset lie (contiguous, or a single chunk)
+        off = f[n].id.get_offset()
+        if off is None:
+            ci = f[n].id.get_chunk_info(0)
+            regions[n] = (ci.byte_offset, ci.size)
+        else:
+            regions[n] = (off, f[n].id.get_storage_size())
     attrs = [("/", a) for a in f.attrs] + [("/" + n, a) for n in dsets for a in f[n].attrs]
     attrs += [("/" + n, a) for n in ("history",) for a in f[n].attrs]
 
