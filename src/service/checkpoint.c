@@ -716,7 +716,7 @@ static PetscErrorCode TrajectoryDiff(const char file_t[], const char now_t[], ch
 static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const char file[])
 {
   MPI_Comm comm = PetscObjectComm((PetscObject)outer);
-  char    *ffp = NULL, *ftraj = NULL, *traj = NULL, fp[256], what[PETSC_MAX_PATH_LEN + 64] = "";
+  char    *ffp = NULL, *ftraj = NULL, *traj = NULL, fp[256], what[2 * PETSC_MAX_PATH_LEN + 512] = "";
   PetscBool same;
 
   PetscFunctionBegin;
@@ -724,17 +724,17 @@ static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const
   PetscCall(ReadString(viewer, file, "trajectory", &ftraj));
   PetscCall(DataFingerprint(outer->hg->problem, fp, sizeof(fp)));
   PetscCall(PetscStrcmp(ffp, fp, &same));
-  if (!same) PetscCall(PetscSNPrintf(what, sizeof(what), "the data differ: fingerprint %s in the run file, %s of this run's data", ffp, fp));
-  else {
-    PetscCall(TrajectoryText(outer, &traj));
-    PetscCall(TrajectoryDiff(ftraj, traj, what, sizeof(what)));
-    PetscCall(PetscFree(traj));
-    if (what[0]) {
-      char tmp[sizeof(what)];
-      PetscCall(PetscStrncpy(tmp, what, sizeof(tmp)));
-      PetscCall(PetscSNPrintf(what, sizeof(what), "an option that defines the trajectory differs (%s)", tmp));
+  if (!same) PetscCall(PetscSNPrintf(what, sizeof(what), "the data differ (fingerprint \"%s\" in the run file, \"%s\" of this run's data)", ffp, fp));
+  PetscCall(TrajectoryText(outer, &traj));
+  {
+    char diff[PETSC_MAX_PATH_LEN];
+    PetscCall(TrajectoryDiff(ftraj, traj, diff, sizeof(diff)));
+    if (diff[0]) {
+      size_t l = strlen(what);
+      PetscCall(PetscSNPrintf(what + l, sizeof(what) - l, "%san option that defines the trajectory differs (%s)", l ? "; " : "", diff));
     }
   }
+  PetscCall(PetscFree(traj));
   PetscCall(PetscFree(ffp));
   PetscCall(PetscFree(ftraj));
   if (!what[0]) PetscFunctionReturn(0);
