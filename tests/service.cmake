@@ -29,3 +29,24 @@ foreach(np 2 3)
   set_tests_properties(t840-signals_np${np} PROPERTIES TIMEOUT 300 PROCESSORS ${np} LABELS "service;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# t830-runfile.sh HGRUN FAULTFS NP: disk full during a checkpoint write (LD_PRELOAD shim), the
+# lock, a directory as checkpoint path, resume with other data or options
+add_library(hgfaultfs MODULE ${CMAKE_CURRENT_SOURCE_DIR}/service/faultfs.c)
+target_link_libraries(hgfaultfs PRIVATE ${CMAKE_DL_LIBS})
+set_target_properties(hgfaultfs PROPERTIES PREFIX "")
+foreach(np 1 2 3)
+  add_test(NAME t830-runfile_np${np}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t830-runfile.sh $<TARGET_FILE:hgrun> $<TARGET_FILE:hgfaultfs> ${np})
+  set_tests_properties(t830-runfile_np${np} PROPERTIES TIMEOUT 300 PROCESSORS ${np} LABELS "service;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
+# t850-corrupt.py: ~150 damaged copies of a run file given to hgrun -resume: all refused or
+# harmless, no crash, no wrong state (skips, 77, without python3-h5py)
+find_program(HG_SERVICE_PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(HG_SERVICE_PYTHON3)
+  add_test(NAME t850-corrupt
+           COMMAND ${HG_SERVICE_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/service/t850-corrupt.py $<TARGET_FILE:hgrun> ${MPIEXEC_EXECUTABLE} ${HG_MPIEXEC_FLAGS})
+  set_tests_properties(t850-corrupt PROPERTIES TIMEOUT 300 PROCESSORS 2 SKIP_RETURN_CODE 77 LABELS "service;np2"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endif()
+hg_add_test(NAME t840-fingerprint SOURCE t840-fingerprint.c NPROCS 1 2 3 LABELS service)

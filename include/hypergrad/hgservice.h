@@ -2,7 +2,8 @@
    hypergrad service: the outer hypergradient descent (HGOuter), its HDF5 checkpoints and
    run history.  Included by <hypergrad.h> (after the HG declarations).
 
-   A run file (checkpoint) is one HDF5 file written collectively with PetscViewerHDF5:
+   A run file (checkpoint) is one HDF5 file, written by rank 0 (the other ranks send it their
+   parts of the vectors) and read back in parallel with PetscViewerHDF5:
 
      /lambda, /w, /v            the current hyperparameters, lower solution, adjoint solution
      /outer/lambda_prev         the previous iterate (Nesterov momentum state)
@@ -15,12 +16,18 @@
                                 the constants estimated, and bound is an estimate)
      attributes of /            format = "hypergrad-run", version, problem, hg_type, lower_type,
                                 outer_type, nranks, iteration, dim_lambda, dim_w, elapsed,
-                                step, reason, options (the options database as one string)
+                                step, reason, options (the options database as one string),
+                                trajectory (the options that define the trajectory, one per
+                                line), fingerprint_data (HGProblemSetFingerprint(), or "none"),
+                                integrity (a checksum per dataset and attribute), complete
+     user block (16 KiB)        the checksum record: file size, a checksum of the data of each
+                                dataset and one of all other bytes, checked before HDF5 opens it
 
    A run that diverged (a failed hypergradient) leaves the checkpoint of the last iterate whose
    hypergradient converged, with reason DIVERGED_HG or DIVERGED_NANORINF (HGOuterSolve()).
 
-   Writing goes to FILE.tmp, which replaces FILE (rename) only when complete.
+   Writing goes to FILE.tmp, which replaces FILE (rename) only when complete and checksummed.
+   While a run uses FILE, rank 0 holds an fcntl() lock on FILE.lock.
 */
 #pragma once
 
@@ -116,6 +123,15 @@ PETSC_EXTERN PetscErrorCode HGOuterWriteCheckpoint(HGOuter, const char file[]);
 /* Resume: restores lambda, w, v, the outer state and the history from file (checked
    against the problem and sizes); the next HGOuterSolve() continues from there */
 PETSC_EXTERN PetscErrorCode HGOuterLoadCheckpoint(HGOuter, const char file[], Vec lambda);
+/* Resume although the data fingerprint or trajectory options differ (-outer_resume_force) */
+PETSC_EXTERN PetscErrorCode HGOuterSetResumeForce(HGOuter, PetscBool);
+/* The fingerprint of a problem's data, stored in run files and compared on resume; the
+   hashes of Vecs and Mats are the same on any number of ranks */
+typedef PetscErrorCode (*HGProblemFingerprintFn)(HGProblem, char fp[], size_t len, void *ctx);
+PETSC_EXTERN PetscErrorCode HGProblemSetFingerprint(HGProblem, HGProblemFingerprintFn, void *ctx);
+PETSC_EXTERN PetscErrorCode HGProblemGetFingerprint(HGProblem, char fp[], size_t len);
+PETSC_EXTERN PetscErrorCode HGVecHash(Vec, PetscInt64 *);
+PETSC_EXTERN PetscErrorCode HGMatHash(Mat, PetscInt64 *);
 /* SIGTERM/SIGINT: finish the iteration, checkpoint, stop (HG_OUTER_STOPPED_SIGNAL); a second
    signal ends the process at once (the last checkpoint stays intact) */
 PETSC_EXTERN PetscErrorCode HGOuterSetSignalHandling(HGOuter, PetscBool);

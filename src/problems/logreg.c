@@ -791,6 +791,23 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscFunctionReturn(0);
 }
 
+/* The data fingerprint stored in run files: the training and validation data and labels */
+static PetscErrorCode Fingerprint(HGProblem prob, char fp[], size_t len, void *ctx)
+{
+  LR        *lr = (LR *)prob->data;
+  PetscInt64 h[4];
+
+  PetscFunctionBegin;
+  fp[0] = 0;
+  if (!lr->X || !lr->Xv || !lr->y || !lr->yv) PetscFunctionReturn(0);
+  PetscCall(HGMatHash(lr->X, &h[0]));
+  PetscCall(HGVecHash(lr->y, &h[1]));
+  PetscCall(HGMatHash(lr->Xv, &h[2]));
+  PetscCall(HGVecHash(lr->yv, &h[3]));
+  PetscCall(PetscSNPrintf(fp, len, "logreg %016llx %016llx %016llx %016llx", (unsigned long long)h[0], (unsigned long long)h[1], (unsigned long long)h[2], (unsigned long long)h[3]));
+  PetscFunctionReturn(0);
+}
+
 PETSC_INTERN PetscErrorCode HGProblemCreate_LogReg(HGProblem prob)
 {
   LR *lr;
@@ -803,5 +820,6 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_LogReg(HGProblem prob)
   prob->ops->setfromoptions = SetFromOptions;
   prob->ops->view           = View;
   prob->ops->destroy        = Destroy;
+  PetscCall(HGProblemSetFingerprint(prob, Fingerprint, NULL));
   PetscFunctionReturn(0);
 }

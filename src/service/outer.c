@@ -100,6 +100,7 @@ PetscErrorCode HGOuterCreate(MPI_Comm comm, HGOuter *outer)
   o->tol_decay     = 0.9;
   o->tol_min       = 1e-12;
   o->reason        = HG_OUTER_ITERATING;
+  o->lockfd        = -1;
   *outer           = o;
   PetscFunctionReturn(0);
 }
@@ -577,6 +578,7 @@ PetscErrorCode HGOuterMonitorDefault(HGOuter outer, const HGOuterRecord *r, void
 . -outer_checkpoint <file>            - HDF5 checkpoint file (written at the end and on signals)
 . -outer_checkpoint_every <0>         - also every n iterations
 . -outer_checkpoint_overwrite         - allow a new run to replace an existing checkpoint file
+. -outer_resume_force                 - resume a run file although its data or trajectory options differ from this run's (HGOuterSetResumeForce())
 - -outer_signals <true>               - SIGTERM/SIGINT/SIGUSR2 stop cleanly with a checkpoint; SIGUSR1 writes one and goes on
 
   Level: beginner
@@ -622,6 +624,7 @@ PetscErrorCode HGOuterSetFromOptions(HGOuter outer)
   PetscCall(HGOptionsInt("-outer_checkpoint_every", "Checkpoint every n iterations (0: at the end only)", "HGOuterSetCheckpoint", n, &n, &fevery));
   if (fck) PetscCall(PetscStrncpy(ckfile, file, sizeof(ckfile)));
   PetscCall(PetscOptionsBool("-outer_checkpoint_overwrite", "A new run may replace an existing checkpoint file", "HGOuterSetCheckpoint", outer->ckoverwrite, &outer->ckoverwrite, NULL));
+  PetscCall(PetscOptionsBool("-outer_resume_force", "Resume a run file although its data fingerprint or trajectory options differ", "HGOuterSetResumeForce", outer->resume_force, &outer->resume_force, NULL));
   outer->signals = ckfile[0] ? PETSC_TRUE : outer->signals;
   PetscCall(PetscOptionsBool("-outer_signals", "SIGTERM/SIGINT/SIGUSR2 stop cleanly after writing a checkpoint", "HGOuterSetSignalHandling", outer->signals, &outer->signals, NULL));
   PetscTryTypeMethod(outer, setfromoptions, PetscOptionsObject);
@@ -883,6 +886,9 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
   PetscCall(HGOuterSetUp(outer));
   PetscCall(HGProblemCheckVec(outer->hg->problem, lambda, PETSC_TRUE, "lambda"));
   PetscCall(HGOuterCheckpointCheckDirectory(outer));
+  /* one run per run file: held until the end of the solve */
+  if (outer->ckfile[0]) PetscCall(HGOuterLockAcquire(outer, outer->ckfile));
+  else PetscCall(HGOuterLockRelease(outer));
   if (outer->ckfile[0] && !outer->resumed && !outer->ckoverwrite) {
     PetscBool exists = PETSC_FALSE;
     PetscCall(PetscTestFile(outer->ckfile, '\0', &exists));
@@ -929,6 +935,7 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
   }
   outer->resumed = PETSC_FALSE;
   outer->lambda  = NULL;
+  PetscCall(HGOuterLockRelease(outer));
   PetscFunctionReturn(0);
 }
 
@@ -984,6 +991,7 @@ PetscErrorCode HGOuterDestroy(HGOuter *outer)
     PetscFunctionReturn(0);
   }
   PetscTryTypeMethod(*outer, destroy);
+  PetscCall(HGOuterLockRelease(*outer));
   for (PetscInt i = 0; i < (*outer)->nmonitors; i++)
     if ((*outer)->monitordestroy[i]) PetscCall((*(*outer)->monitordestroy[i])(&(*outer)->monitorctx[i]));
   PetscCall(HGDestroy(&(*outer)->hg));

@@ -38,6 +38,10 @@ struct _p_HGOuter {
   char                   ckfile[PETSC_MAX_PATH_LEN];
   PetscInt               ckevery;
   PetscBool              ckoverwrite, resumed;
+  PetscBool              resume_force; /* -outer_resume_force: resume despite other data or options */
+  int                    lockfd;       /* rank 0: the fd of ckfile.lock, -1 when none */
+  PetscBool              locked;       /* all ranks: lockfile is locked by this run */
+  char                   lockfile[PETSC_MAX_PATH_LEN];
   PetscBool              signals;
   PetscInt               monitor_every;
   HGOuterMonitorFn       monitor[HG_OUTER_MAXMONITORS];
@@ -62,3 +66,10 @@ PETSC_INTERN PetscErrorCode HGOuterCheckpointCurrent(HGOuter, Vec lambda);
 PETSC_INTERN PetscErrorCode HGOuterHistoryReserve(HGOuter, PetscInt);
 PETSC_INTERN PetscErrorCode HGOuterHistoryAppend(HGOuter, const HGOuterRecord *);
 PETSC_INTERN PetscErrorCode HGOuterCheckpointCheckDirectory(HGOuter);
+/* Run files begin with an HDF5 user block of this size holding the checksum record */
+#define HG_RUNFILE_USERBLOCK 16384
+/* src/service/runfile.c: the checksum table (rank 0, serial HDF5; msg empty on success) and the lock */
+PETSC_INTERN PetscErrorCode HGRunFileSeal(const char file[], char msg[], size_t len);
+PETSC_INTERN PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len);
+PETSC_INTERN PetscErrorCode HGOuterLockAcquire(HGOuter, const char file[]);
+PETSC_INTERN PetscErrorCode HGOuterLockRelease(HGOuter);
