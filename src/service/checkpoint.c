@@ -777,8 +777,6 @@ static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const
   Level: beginner
 
 .seealso: HGOuterWriteCheckpoint(), HGOuterSetCheckpoint(), HGOuterSetResumeForce()
-
-  Level: beginner
 @*/
 PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambda)
 {
