@@ -125,8 +125,30 @@ PETSC_EXTERN PetscErrorCode HGOuterWriteCheckpoint(HGOuter, const char file[]);
 PETSC_EXTERN PetscErrorCode HGOuterLoadCheckpoint(HGOuter, const char file[], Vec lambda);
 /* Resume although the data fingerprint or trajectory options differ (-outer_resume_force) */
 PETSC_EXTERN PetscErrorCode HGOuterSetResumeForce(HGOuter, PetscBool);
-/* The fingerprint of a problem's data, stored in run files and compared on resume; the
-   hashes of Vecs and Mats are the same on any number of ranks */
+/*S
+  HGProblemFingerprintFn - writes a fingerprint of the data that define a problem
+
+  Collective
+
+  Calling Sequence:
+$ PetscErrorCode fn(HGProblem prob, char fp[], size_t len, void *ctx)
+
+  Input Parameters:
++ prob - the problem
+. len  - the size of fp in bytes
+- ctx  - the context given to HGProblemSetFingerprint()
+
+  Output Parameter:
+. fp - a NUL-terminated string of at most len - 1 characters (overwritten), for example a hash
+       in hex from HGVecHash() and HGMatHash(); the same on every rank and for any number of ranks
+
+  Notes:
+  Run files store it and HGOuterLoadCheckpoint() refuses a run file whose fingerprint differs.
+
+  Level: intermediate
+
+.seealso: HGProblemSetFingerprint(), HGProblemGetFingerprint(), HGVecHash(), HGMatHash()
+S*/
 typedef PetscErrorCode (*HGProblemFingerprintFn)(HGProblem, char fp[], size_t len, void *ctx);
 PETSC_EXTERN PetscErrorCode HGProblemSetFingerprint(HGProblem, HGProblemFingerprintFn, void *ctx);
 PETSC_EXTERN PetscErrorCode HGProblemGetFingerprint(HGProblem, char fp[], size_t len);

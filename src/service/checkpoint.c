@@ -719,12 +719,16 @@ static PetscErrorCode TrajectoryDiff(const char file_t[], const char now_t[], ch
 static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const char file[])
 {
   MPI_Comm comm = PetscObjectComm((PetscObject)outer);
-  char    *ffp = NULL, *ftraj = NULL, *traj = NULL, fp[256], what[2 * PETSC_MAX_PATH_LEN + 512] = "";
-  PetscBool same;
+  char    *ffp = NULL, *ftraj = NULL, *freason = NULL, *traj = NULL, fp[256], what[2 * PETSC_MAX_PATH_LEN + 512] = "";
+  PetscBool same, diverged;
 
   PetscFunctionBegin;
   PetscCall(ReadString(viewer, file, "fingerprint_data", &ffp));
   PetscCall(ReadString(viewer, file, "trajectory", &ftraj));
+  PetscCall(ReadString(viewer, file, "reason", &freason));
+  /* a run that diverged is continued with other options (a smaller -outer_step): that is what
+     its message advises, so only its data must match */
+  diverged = freason && !strncmp(freason, "DIVERGED_", 9) ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(DataFingerprint(outer->hg->problem, fp, sizeof(fp)));
   PetscCall(PetscStrcmp(ffp, fp, &same));
   if (!same) PetscCall(PetscSNPrintf(what, sizeof(what), "the data differ (fingerprint \"%s\" in the run file, \"%s\" of this run's data)", ffp, fp));
@@ -732,7 +736,8 @@ static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const
   {
     char diff[PETSC_MAX_PATH_LEN];
     PetscCall(TrajectoryDiff(ftraj, traj, diff, sizeof(diff)));
-    if (diff[0]) {
+    if (diff[0] && diverged) PetscCall(PetscPrintf(comm, "Resuming %s, a run that ended %s, with other options: %s\n", file, freason, diff));
+    else if (diff[0]) {
       size_t l = strlen(what);
       PetscCall(PetscSNPrintf(what + l, sizeof(what) - l, "%san option that defines the trajectory differs (%s)", l ? "; " : "", diff));
     }
@@ -740,6 +745,7 @@ static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const
   PetscCall(PetscFree(traj));
   PetscCall(PetscFree(ffp));
   PetscCall(PetscFree(ftraj));
+  PetscCall(PetscFree(freason));
   if (!what[0]) PetscFunctionReturn(0);
   if (outer->resume_force) {
     PetscCall(PetscPrintf(comm, "Warning: resuming %s although %s (-outer_resume_force)\n", file, what));

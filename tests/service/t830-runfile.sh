@@ -45,15 +45,15 @@ done
 
 # 2. the lock
 OL="-problem logreg -lr_p 40 -lr_ntrain 200 -lr_nval 200 -outer_type nesterov -outer_step 0.05 -lower_max_it 400 -hg_k 20"
-$MPI -n $NP $R $OL -outer_max_it 400 -outer_checkpoint $W/l.h5 -outer_checkpoint_every 1 > l1.log 2>&1 &
+$MPI -n $NP $R $OL -outer_max_it 1000000 -outer_checkpoint $W/l.h5 -outer_checkpoint_every 1 > l1.log 2>&1 &
 pid=$!
 for i in $(seq 1 400); do [ -f l.h5 ] && break; sleep 0.05; done
 [ -f l.h5 ] || { cat l1.log; fail "the first run wrote no checkpoint"; }
-$MPI -n $NP $R $OL -outer_max_it 400 -outer_checkpoint $W/l.h5 -outer_checkpoint_overwrite > l2.log 2>&1 && fail "a second run on a run file in use was accepted"
+$MPI -n $NP $R $OL -outer_max_it 1000000 -outer_checkpoint $W/l.h5 -outer_checkpoint_overwrite > l2.log 2>&1 && fail "a second run on a run file in use was accepted"
 grep -q "is in use by another run (pid [0-9]*, host $(hostname))" l2.log || { cat l2.log; fail "no clear message for a run file in use"; }
-$MPI -n $NP $R $OL -outer_max_it 400 -resume $W/l.h5 > l3.log 2>&1 && fail "-resume of a run file in use was accepted"
+$MPI -n $NP $R $OL -outer_max_it 1000000 -resume $W/l.h5 > l3.log 2>&1 && fail "-resume of a run file in use was accepted"
 grep -q "is in use by another run" l3.log || { cat l3.log; fail "no clear message for -resume of a run file in use"; }
-kill -9 $pid 2>/dev/null; pkill -9 -f "$R $OL -outer_max_it 400 -outer_checkpoint $W/l.h5 -outer_checkpoint_every 1"; wait 2>/dev/null
+kill -9 $pid 2>/dev/null; pkill -9 -f "$R $OL -outer_max_it 1000000 -outer_checkpoint $W/l.h5 -outer_checkpoint_every 1"; wait 2>/dev/null
 echo "in use: $(grep -m1 -o "$W/l.h5 is in use[^:]*" l2.log | sed "s|$W/||")"
 # killed: the lock file is left, but no process holds it any more, so the resume goes on
 [ -e l.h5.lock ] || fail "kill -9 removed the lock file?"
