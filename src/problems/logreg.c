@@ -19,8 +19,8 @@
    needed with -lr_exp).
 
    The constants L = ||X||_2^2 / 4 + max_j r_j and mu = min_j r_j depend on lambda: the problem
-   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 from 50 power
-   iterations on X^T X, times 1.01, once), so the default gd step follows lambda.
+   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 bounded by 20 Lanczos
+   steps on X^T X times a safety factor, HGMatNormSquaredEstimate(), once), so the default gd step follows lambda.
 
    The weights s depend on w only: they are cached, keyed on the id, address and state of the
    w Vec, so repeated Hessian products at the same w cost one MatMult and one MatMultTranspose.
@@ -46,7 +46,7 @@ typedef struct {
   PetscInt64       seed;
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
-  PetscReal        normX2; /* ||X||_2^2 estimate (times 1.01) */
+  PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredEstimate) */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
   Vec              z, zv;       /* work: X w and X' w, then weights */
