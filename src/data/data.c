@@ -343,12 +343,18 @@ static PetscErrorCode CountClasses(Vec y, PetscInt *nclasses)
 . data - X (MPIAIJ for LIBSVM and CSR HDF5 groups, MPIDENSE otherwise) and y
 
   Notes:
-  Rank 0 reads the whole file and scatters the rows: the result is the same on any number
-  of ranks.  A bad file is a PETSc error (code `PETSC_ERR_FILE_OPEN`, `PETSC_ERR_FILE_READ`
-  or `PETSC_ERR_FILE_UNEXPECTED`) on every rank whose message names the file, the line or
-  record, and what is wrong.
+  The rows are laid out PETSC_DECIDE and no rank holds more than its share plus a bounded
+  buffer: every rank reads its own rows of an HDF5 file (collective hyperslab reads through
+  HDF5's MPI-IO driver; every rank must see the file), while text and IDX files are parsed by
+  rank 0, which sends each rank its rows in chunks as they are parsed.  The result is the same
+  on any number of ranks.  A bad file is a PETSc error (code `PETSC_ERR_FILE_OPEN`,
+  `PETSC_ERR_FILE_READ` or `PETSC_ERR_FILE_UNEXPECTED`) on every rank whose message names the
+  file, the line or record (or the rank that cannot open it), and what is wrong.  The load is
+  logged as the event HGDataLoad.
 
-.seealso: `HGDataLoad()`, `HGDataGetFromOptions()`, `HGDataDestroy()`
+  Level: beginner
+
+.seealso: `HGDataLoad()`, `HGDataGetFromOptions()`, `HGDataDestroy()`, `HGDataWriteHDF5()`
 @*/
 PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const char labels[], HGDataFormat format, const HGDataLoadOptions *opts, HGData *data)
 {
@@ -424,9 +430,21 @@ PetscErrorCode HGDataDestroy(HGData *data)
 
   Collective
 
+  Input Parameter:
+. data - the data set
+
   Output Parameters:
 + nclasses - their number
 - values   - the values (PetscMalloc1; the caller PetscFree()s them)
+
+  Notes:
+  Each rank sorts its own labels (the C library's qsort: n log n even when there are only two
+  values, where PetscSortReal's quicksort is quadratic) and the ranks' distinct values are
+  merged; no rank gathers the labels.  Logged as the event HGDataClasses.
+
+  Level: intermediate
+
+.seealso: `HGDataLoad()`, `HGData`
 @*/
 PetscErrorCode HGDataGetClasses(HGData *data, PetscInt *nclasses, PetscReal **values)
 {
@@ -677,7 +695,9 @@ static PetscErrorCode IsSparse(Mat X, PetscBool *sparse)
   Notes:
   Constant columns are only centered.  Sparse (MPIAIJ) data are only scaled, x -> x / std,
   so that they stay sparse (the std is still that of the full column, zeros included).
-  The sums are reduced across ranks: results agree across rank counts to rounding.
+  The statistics take one pass over the data (sums of x - K and (x - K)^2 with K the first
+  row, so that the variance does not cancel) and one reduction across ranks: results agree
+  across rank counts to rounding.  Logged as the event HGDataStandardiz.
 @*/
 PetscErrorCode HGDataStandardize(HGData *ref, PetscInt nothers, HGData others[])
 {

@@ -265,15 +265,17 @@ static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hi
     herr_t   e  = ds < 0 ? -1 : ReadPart(ds, dxpl, 2, (hsize_t)(lo + r0), (hsize_t)nr, (hsize_t)N, H5T_NATIVE_DOUBLE, buf);
     if (e < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X (not numeric, or the file is damaged)", path);
     if (err->code || !nr) continue;
-    for (PetscInt i = 0; i < nr && !err->code; i++)
-      for (PetscInt j = 0; j < N; j++) {
-        PetscScalar v = buf[(size_t)i * N + j];
-        if (PetscIsInfOrNanScalar(v)) {
-          SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /X, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, lo + r0 + i, j);
-          break;
-        }
-        a[r0 + i + (size_t)j * lda] = v;
+    for (size_t k = 0; k < (size_t)nr * N; k++)
+      if (PetscIsInfOrNanScalar(buf[k])) {
+        SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /X, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, lo + r0 + (PetscInt)(k / N), (PetscInt)(k % N));
+        break;
       }
+    if (err->code) continue;
+    /* row major piece -> column major local rows, in 32 x 32 tiles */
+    for (PetscInt i0 = 0; i0 < nr; i0 += 32)
+      for (PetscInt j0 = 0; j0 < N; j0 += 32)
+        for (PetscInt j = j0; j < PetscMin(j0 + 32, N); j++)
+          for (PetscInt i = i0; i < PetscMin(i0 + 32, nr); i++) a[r0 + i + (size_t)j * lda] = buf[(size_t)i * N + j];
   }
   PetscCall(MatDenseRestoreArrayWrite(X, &a));
   PetscCall(PetscFree(buf));
