@@ -283,13 +283,27 @@ static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hi
   PetscFunctionReturn(0);
 }
 
-/* CSR rows [lo, lo + m): indptr slice, then indices and data in pieces cut at row ends */
+static PetscErrorCode FreeArrays(void *ctx)
+{
+  void **v = (void **)ctx;
+
+  PetscFunctionBegin;
+  for (int k = 0; k < 6; k++) PetscCall(PetscFree(v[k]));
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
+/* CSR rows [lo, lo + m): the indptr slice, then indices and data in pieces cut at row ends,
+   checked and sorted straight into the diagonal and off-diagonal blocks of an MPIAIJ matrix
+   (MatCreateMPIAIJWithSplitArrays: no copy; a container frees the arrays with X).  With
+   several ranks a first pass over the indices counts each row's diagonal-block entries. */
 static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_t dxpl, const H5Header *h, PetscInt lo, PetscInt m, Mat *X, LocalError *err)
 {
   hid_t        dp = H5Dopen2(file, "X/indptr", H5P_DEFAULT), di = H5Dopen2(file, "X/indices", H5P_DEFAULT), dd = H5Dopen2(file, "X/data", H5P_DEFAULT);
-  long long   *ip, *ib;
-  PetscInt    *dnz, *onz, *cols, *cstart, nchunk = 0, nchunks, N = (PetscInt)h->N, clo, chi, nc = PETSC_DECIDE, cap;
-  PetscScalar *vb;
+  hid_t        itype = sizeof(PetscInt) == 8 ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
+  long long   *ip;
+  PetscInt    *ib, *cstart, nchunk = 0, nchunks, N = (PetscInt)h->N, clo, chi, nc = PETSC_DECIDE, cap, *Ai, *Aj, *Bi, *Bj;
+  PetscScalar *vb, *Aa, *Ba;
   PetscMPIInt  size;
 
   PetscFunctionBegin;
@@ -310,8 +324,9 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
       PetscCall(ierr);
     }
   }
+  PetscCheck(ip[m] - ip[0] < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: %lld nonzeros on one rank: too many for PETSc's 32-bit indices; use more ranks", path, ip[m] - ip[0]);
   /* pieces: row ranges holding at most cap nonzeros (or one longer row) */
-  cap = (PetscInt)(HG_H5_BUFFER / (sizeof(long long) + sizeof(PetscScalar)));
+  cap = (PetscInt)(HG_H5_BUFFER / (sizeof(PetscInt) + sizeof(PetscScalar)));
   PetscCall(PetscMalloc1(m + 1, &cstart));
   cstart[0] = 0;
   for (PetscInt i = 0; i < m;) {
@@ -324,58 +339,83 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
   {
     long long big = 0;
     for (PetscInt c = 0; c < nchunk; c++) big = PetscMax(big, ip[cstart[c + 1]] - ip[cstart[c]]);
-    PetscCall(PetscMalloc3(PetscMax(big, 1), &ib, PetscMax(big, 1), &vb, PetscMax(big, 1), &cols));
+    PetscCall(PetscMalloc2(PetscMax(big, 1), &ib, PetscMax(big, 1), &vb));
   }
   PetscCall(PetscSplitOwnership(comm, &nc, &N));
   PetscCallMPI(MPI_Scan(&nc, &chi, 1, MPIU_INT, MPI_SUM, comm));
   clo = chi - nc;
-  PetscCall(PetscCalloc2(m, &dnz, m, &onz));
-  /* pass 1 (several ranks): diagonal and off-diagonal counts per row, for the preallocation */
+  /* row pointers of the two blocks: Ai counts the entries in [clo, chi), Bi the others */
+  PetscCall(PetscCalloc1(m + 1, &Ai));
+  PetscCall(PetscCalloc1(m + 1, &Bi));
   for (PetscInt c = 0; c < (size > 1 ? nchunks : 0); c++) {
     PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
-    if (ReadPart(di, dxpl, 1, (hsize_t)ip[r0], (hsize_t)(ip[r1] - ip[r0]), 1, H5T_NATIVE_LLONG, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
-    for (PetscInt i = r0; i < r1 && !err->code; i++)
+    if (ReadPart(di, dxpl, 1, (hsize_t)ip[r0], (hsize_t)(ip[r1] - ip[r0]), 1, itype, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
+    if (err->code) continue;
+    for (PetscInt i = r0; i < r1; i++)
       for (long long k = ip[i]; k < ip[i + 1]; k++) {
-        long long col = ib[k - ip[r0]];
-        if (col >= clo && col < chi) dnz[i]++;
-        else onz[i]++;
+        PetscInt col = ib[k - ip[r0]];
+        if (col >= clo && col < chi) Ai[i + 1]++;
       }
   }
-  if (size == 1)
-    for (PetscInt i = 0; i < m; i++) dnz[i] = (PetscInt)(ip[i + 1] - ip[i]);
-  for (PetscInt i = 0; i < m; i++) dnz[i] = PetscMin(dnz[i], nc), onz[i] = PetscMin(onz[i], N - nc);
-  PetscCall(MatCreate(comm, X));
-  PetscCall(MatSetSizes(*X, m, nc, PETSC_DETERMINE, N));
-  PetscCall(MatSetType(*X, MATMPIAIJ));
-  PetscCall(MatMPIAIJSetPreallocation(*X, 0, dnz, 0, onz));
-  PetscCall(MatSetOption(*X, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
-  PetscCall(MatSetOption(*X, MAT_SORTED_FULL, PETSC_TRUE));
-  PetscCall(PetscFree2(dnz, onz));
-  /* pass 2: check every row and insert it */
+  for (PetscInt i = 0; i < m; i++) {
+    PetscInt len = (PetscInt)(ip[i + 1] - ip[i]), d = size > 1 ? Ai[i + 1] : len;
+    Ai[i + 1] = Ai[i] + d;
+    Bi[i + 1] = Bi[i] + len - d;
+  }
+  PetscCall(PetscMalloc1(PetscMax(Ai[m], 1), &Aj));
+  PetscCall(PetscMalloc1(PetscMax(Ai[m], 1), &Aa));
+  PetscCall(PetscMalloc1(PetscMax(Bi[m], 1), &Bj));
+  PetscCall(PetscMalloc1(PetscMax(Bi[m], 1), &Ba));
+  /* pass 2: check every row and sort its entries into the blocks */
   for (PetscInt c = 0; c < nchunks; c++) {
-    PetscInt  r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
-    hsize_t   off = (hsize_t)ip[r0], cnt = (hsize_t)(ip[r1] - ip[r0]);
-    if (ReadPart(di, dxpl, 1, off, cnt, 1, H5T_NATIVE_LLONG, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
+    PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
+    hsize_t  off = (hsize_t)ip[r0], cnt = (hsize_t)(ip[r1] - ip[r0]);
+    if (ReadPart(di, dxpl, 1, off, cnt, 1, itype, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
     if (ReadPart(dd, dxpl, 1, off, cnt, 1, H5T_NATIVE_DOUBLE, vb) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/data (not numeric, or the file is damaged)", path);
     for (PetscInt i = r0; i < r1 && !err->code; i++) {
-      PetscInt row = lo + i, len = (PetscInt)(ip[i + 1] - ip[i]);
+      PetscInt row = lo + i, na = Ai[i], nb = Bi[i];
       for (long long k = ip[i]; k < ip[i + 1] && !err->code; k++) {
-        long long q = k - ip[r0], col = ib[q];
-        if (col < 0 || col >= N) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %lld is out of range 0..%" PetscInt_FMT " (0-based)", path, row, col, N - 1);
-        else if (k > ip[i] && col == ib[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": duplicate column index %lld", path, row, col);
-        else if (k > ip[i] && col < ib[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %lld follows %lld: indices are unsorted (sort them, e.g. scipy's sort_indices())", path, row, col, ib[q - 1]);
-        else if (PetscIsInfOrNanScalar(vb[q])) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data, record (row) %" PetscInt_FMT ", column %lld: the value is NaN or Inf: remove or fix this sample", path, row, col);
-        else cols[q] = (PetscInt)col;
+        long long q = k - ip[r0];
+        PetscInt  col = ib[q];
+        if (col < 0 || col >= N) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " is out of range 0..%" PetscInt_FMT " (0-based)", path, row, col, N - 1);
+        else if (k > ip[i] && col == ib[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": duplicate column index %" PetscInt_FMT, path, row, col);
+        else if (k > ip[i] && col < ib[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " follows %" PetscInt_FMT ": indices are unsorted (sort them, e.g. scipy's sort_indices())", path, row, col, ib[q - 1]);
+        else if (PetscIsInfOrNanScalar(vb[q])) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, row, col);
+        else if (col >= clo && col < chi) Aj[na] = col - clo, Aa[na++] = vb[q];
+        else Bj[nb] = col, Ba[nb++] = vb[q];
       }
-      if (!err->code) PetscCall(MatSetValues(*X, 1, &row, len, cols + (ip[i] - ip[r0]), vb + (ip[i] - ip[r0]), INSERT_VALUES));
     }
   }
-  PetscCall(PetscFree3(ib, vb, cols));
+  PetscCall(PetscFree2(ib, vb));
   PetscCall(PetscFree(cstart));
   PetscCall(PetscFree(ip));
   H5Dclose(dp);
   H5Dclose(di);
   H5Dclose(dd);
+  {
+    PetscErrorCode ierr = HGDataAgree(comm, err->code, err->msg);
+    if (ierr) {
+      PetscCall(PetscFree(Ai));
+      PetscCall(PetscFree(Bi));
+      PetscCall(PetscFree(Aj));
+      PetscCall(PetscFree(Aa));
+      PetscCall(PetscFree(Bj));
+      PetscCall(PetscFree(Ba));
+      PetscCall(ierr);
+    }
+  }
+  PetscCall(MatCreateMPIAIJWithSplitArrays(comm, m, nc, PETSC_DETERMINE, N, Ai, Aj, Aa, Bi, Bj, Ba, X));
+  {
+    PetscContainer cont;
+    void         **v;
+    PetscCall(PetscMalloc1(6, &v));
+    v[0] = Ai, v[1] = Bi, v[2] = Aj, v[3] = Bj, v[4] = Aa, v[5] = Ba;
+    PetscCall(PetscContainerCreate(comm, &cont));
+    PetscCall(PetscContainerSetPointer(cont, v));
+    PetscCall(PetscContainerSetUserDestroy(cont, FreeArrays));
+    PetscCall(PetscObjectCompose((PetscObject)*X, "HGData_csr", (PetscObject)cont));
+    PetscCall(PetscContainerDestroy(&cont));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -490,8 +530,10 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
     PetscCall(HGDataDestroy(data));
     PetscCall(ierr);
   }
-  PetscCall(MatAssemblyBegin(data->X, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(data->X, MAT_FINAL_ASSEMBLY));
+  if (!h.sparse) { /* (the CSR matrix is assembled by MatCreateMPIAIJWithSplitArrays) */
+    PetscCall(MatAssemblyBegin(data->X, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(data->X, MAT_FINAL_ASSEMBLY));
+  }
   PetscFunctionReturn(0);
 }
 
