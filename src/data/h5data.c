@@ -246,10 +246,12 @@ static herr_t ReadPart(hid_t dset, hid_t dxpl, int rank, hsize_t start, hsize_t 
   return err;
 }
 
-static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hid_t dxpl, const H5Header *h, PetscInt lo, PetscInt m, Mat X, LocalError *err)
+/* Dense rows [lo, lo + m) into *a (column major, lda = m; PetscMalloc1, not zeroed: the
+   reads fill every entry, and zeroing would touch every page once more) */
+static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hid_t dxpl, const H5Header *h, PetscInt lo, PetscInt m, PetscScalar **a_out, LocalError *err)
 {
   hid_t        ds = H5Dopen2(file, "X", H5P_DEFAULT);
-  PetscInt     N  = (PetscInt)h->N, lda, cr, mine, nchunks;
+  PetscInt     N  = (PetscInt)h->N, lda = m, cr, mine, nchunks;
   PetscScalar *a, *buf;
 
   PetscFunctionBegin;
@@ -258,18 +260,20 @@ static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hi
   mine = (m + cr - 1) / cr;
   PetscCall(MPIU_Allreduce(&mine, &nchunks, 1, MPIU_INT, MPI_MAX, comm));
   PetscCall(PetscMalloc1((size_t)PetscMin(cr, PetscMax(m, 1)) * N, &buf));
-  PetscCall(MatDenseGetLDA(X, &lda));
-  PetscCall(MatDenseGetArrayWrite(X, &a));
+  PetscCall(PetscMalloc1((size_t)PetscMax(m, 1) * N, &a));
   for (PetscInt c = 0; c < nchunks; c++) {
-    PetscInt r0 = c * cr, nr = c < mine ? PetscMin(cr, m - r0) : 0;
-    herr_t   e  = ds < 0 ? -1 : ReadPart(ds, dxpl, 2, (hsize_t)(lo + r0), (hsize_t)nr, (hsize_t)N, H5T_NATIVE_DOUBLE, buf);
+    PetscInt  r0 = c * cr, nr = c < mine ? PetscMin(cr, m - r0) : 0;
+    herr_t    e  = ds < 0 ? -1 : ReadPart(ds, dxpl, 2, (hsize_t)(lo + r0), (hsize_t)nr, (hsize_t)N, H5T_NATIVE_DOUBLE, buf);
+    PetscReal nan = 0;
     if (e < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X (not numeric, or the file is damaged)", path);
     if (err->code || !nr) continue;
-    for (size_t k = 0; k < (size_t)nr * N; k++)
-      if (PetscIsInfOrNanScalar(buf[k])) {
-        SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /X, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, lo + r0 + (PetscInt)(k / N), (PetscInt)(k % N));
-        break;
-      }
+    for (size_t k = 0; k < (size_t)nr * N; k++) nan += PetscRealPart(buf[k]) * 0.0; /* NaN when any value is NaN or Inf */
+    if (nan != 0)
+      for (size_t k = 0; k < (size_t)nr * N; k++)
+        if (PetscIsInfOrNanScalar(buf[k])) {
+          SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /X, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, lo + r0 + (PetscInt)(k / N), (PetscInt)(k % N));
+          break;
+        }
     if (err->code) continue;
     /* row major piece -> column major local rows, in 32 x 32 tiles */
     for (PetscInt i0 = 0; i0 < nr; i0 += 32)
@@ -277,9 +281,9 @@ static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hi
         for (PetscInt j = j0; j < PetscMin(j0 + 32, N); j++)
           for (PetscInt i = i0; i < PetscMin(i0 + 32, nr); i++) a[r0 + i + (size_t)j * lda] = buf[(size_t)i * N + j];
   }
-  PetscCall(MatDenseRestoreArrayWrite(X, &a));
   PetscCall(PetscFree(buf));
   if (ds >= 0) H5Dclose(ds);
+  *a_out = a;
   PetscFunctionReturn(0);
 }
 
@@ -519,8 +523,18 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
   /* X */
   if (h.sparse) ierr = ReadCSRX(comm, r->path, file, dxpl, &h, lo, m, &data->X, &err);
   else {
-    ierr = MatCreateDense(comm, m, PETSC_DECIDE, M, (PetscInt)h.N, NULL, &data->X);
-    if (!ierr) ierr = ReadDenseX(comm, r->path, file, dxpl, &h, lo, m, data->X, &err);
+    PetscScalar *a = NULL;
+    ierr = ReadDenseX(comm, r->path, file, dxpl, &h, lo, m, &a, &err);
+    /* the rows become the matrix's array (no copy); a container frees it with X */
+    if (!ierr) ierr = MatCreateDense(comm, m, PETSC_DECIDE, M, (PetscInt)h.N, a, &data->X);
+    if (!ierr) {
+      PetscContainer c;
+      ierr = PetscContainerCreate(comm, &c);
+      if (!ierr) ierr = PetscContainerSetPointer(c, a);
+      if (!ierr) ierr = PetscContainerSetUserDestroy(c, PetscContainerUserDestroyDefault);
+      if (!ierr) ierr = PetscObjectCompose((PetscObject)data->X, "HGData_rows", (PetscObject)c);
+      if (!ierr) ierr = PetscContainerDestroy(&c);
+    } else PetscFree(a);
   }
   H5Pclose(dxpl);
   H5Fclose(file);
