@@ -3,6 +3,7 @@
 hg_add_test(NAME t600-data-bad SOURCE t600-data-bad.c NPROCS 1 3 LABELS data errors TIMEOUT 60)
 hg_add_test(NAME t600-data-formats SOURCE t600-data-formats.c NPROCS 1 3 LABELS data TIMEOUT 60)
 hg_add_test(NAME t600-data-split SOURCE t600-data-split.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
+hg_add_test(NAME t600-data-setup SOURCE t600-data-setup.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
 hg_add_test(NAME t600-data-real SOURCE t600-data-real.c NPROCS 2 LABELS data realdata TIMEOUT 120)
 
 # hgsolve one-shot mode: a run on 2 ranks writes /hypergradient, /w, /lambda over a garbage file

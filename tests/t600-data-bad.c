@@ -95,6 +95,35 @@ int main(int argc, char **argv)
   PetscCall(PetscSNPrintf(dir, sizeof(dir), "%s/tests/data", getenv("HG_SOURCE_DIR")));
   for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) PetscCall(Check(dir, &cases[k], verbose));
 
+  /* HDF5 files are read by every rank: a file that ranks other than 0 cannot open, or see as
+     another file (paths that are not on a shared file system), is an error on every rank */
+  {
+    PetscMPIInt rank, size;
+    PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+    PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+    if (size > 1) {
+      /* (another HDF5 file on ranks > 0 is caught too, but opening different files in one
+         collective MPI-IO call is outside the MPI standard, so no test does it) */
+      const char *other[2]  = {"bad/not-on-this-rank.h5", "bad/text.h5"};
+      const char *expect[2] = {"cannot open the HDF5 file on rank 1 of", "not an HDF5 file, while rank 0 reads one"};
+      for (int k = 0; k < 2; k++) {
+        char     path[PETSC_MAX_PATH_LEN];
+        HGData   d;
+        PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", dir, rank == 0 ? "good_dense.h5" : other[k]));
+        PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+        ierr = HGDataLoad(PETSC_COMM_WORLD, path, NULL, HG_DATA_AUTO, &d);
+        PetscCall(PetscPopErrorHandler());
+        HGTEST_CHECK(ierr != 0, "rank %d: %s on ranks > 0: loading succeeded, an error was expected", rank, other[k]);
+        PetscCall(PetscErrorMessage(ierr, NULL, &msg));
+        if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%-40s -> [%d] %s\n", other[k], (int)ierr, msg));
+        PetscCall(PetscStrstr(msg, expect[k], &has));
+        HGTEST_CHECK(has, "rank %d: %s on ranks > 0: the message \"%s\" does not say \"%s\"", rank, other[k], msg, expect[k]);
+        PetscCall(PetscStrstr(msg, "rank", &has));
+        HGTEST_CHECK(has, "rank %d: the message \"%s\" does not name the rank", rank, msg);
+      }
+    }
+  }
+
   /* a labels file whose count differs, given explicitly; and logreg refusing a multi-class set */
   {
     Case c = {"bad/count-images-idx3-ubyte", "bad/count-labels-idx1-ubyte", HG_DATA_IDX, 0, NULL, "label count must equal the sample count", "count-labels-idx1-ubyte"};

@@ -7,8 +7,9 @@
    communicator: MPIAIJ for sparse formats and CSR HDF5 groups, MPIDENSE otherwise) and a
    Vec y of labels or targets with the same row layout.  Rows are split with PETSC_DECIDE
    and columns like a VecCreateMPI(comm, PETSC_DECIDE, nfeatures) Vec, so X multiplies a w
-   created that way.  Files are read on rank 0 and scattered: the result is identical on any
-   number of ranks.
+   created that way.  Every rank reads its own rows of an HDF5 file (parallel HDF5); text and
+   IDX files are parsed by rank 0 and streamed to the ranks in bounded chunks.  The result is
+   identical on any number of ranks.
 */
 #pragma once
 

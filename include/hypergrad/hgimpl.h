@@ -10,6 +10,7 @@
 
 PETSC_INTERN PetscBool      HGPackageInitialized;
 PETSC_INTERN PetscLogEvent  HG_Compute, HG_LowerSolve, HG_Adjoint, HG_Test;
+PETSC_INTERN PetscLogEvent  HGData_Load, HGData_Classes, HGData_Standardize, HGData_Split, HG_NormEstimate;
 PETSC_INTERN PetscLogEvent  HGProblem_LowerGradient, HGProblem_HessianMult, HGProblem_MixedMult, HGProblem_Map, HGProblem_MapJacT, HGProblem_Upper;
 PETSC_INTERN PetscErrorCode HGProblemRegisterAll(void);
 

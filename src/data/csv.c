@@ -87,7 +87,7 @@ PetscErrorCode HGDataRead_CSV(HGReader *r)
   Fields                   fs   = {NULL, 0, 0};
   char                   **names = NULL, *hdr = NULL, cols[512];
   PetscInt                 H = -1, lab, *role = NULL, N = 0; /* role: -1 skipped, -2 label, else feature index */
-  PetscInt64               lineno = 0;
+  PetscInt64               lineno = 0, count = 0;
   size_t                   len;
   PetscBool                eof, pending = PETSC_FALSE;
 
@@ -95,6 +95,14 @@ PetscErrorCode HGDataRead_CSV(HGReader *r)
   raw->sparse = PETSC_FALSE;
   r->gz       = gzopen(path, "rb");
   PetscCheck(r->gz, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open the data file: %s", path, strerror(errno));
+  /* first pass: the number of non-blank lines (samples, and the header) */
+  for (;;) {
+    PetscCall(HGReaderGetLine(r, &eof, &len));
+    if (eof) break;
+    if (Trim(r->line)[0]) count++;
+  }
+  if (o->csv_header && count > 0) count--;
+  PetscCheck(gzrewind(r->gz) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot rewind the file", path);
   /* first non-blank line: the header, or the first sample */
   for (;;) {
     PetscCall(HGReaderGetLine(r, &eof, &len));
@@ -103,16 +111,20 @@ PetscErrorCode HGDataRead_CSV(HGReader *r)
     if (Trim(r->line)[0]) break;
   }
   PetscCall(PetscStrallocpy(r->line, &hdr));
+  r->tmp[0] = hdr; /* the work arrays are freed with the reader, also on errors */
   PetscCall(Split(hdr, o->csv_delimiter, &fs));
-  H = fs.n;
+  r->tmp[1] = fs.f;
+  H         = fs.n;
   if (o->csv_header) {
     PetscCall(PetscMalloc1(H, &names));
+    r->tmp[2] = names;
     for (PetscInt k = 0; k < H; k++) names[k] = fs.f[k];
   } else pending = PETSC_TRUE; /* the line just read is a sample */
   PetscCheck(H >= 2, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: line %" PetscInt64_FMT ": only one column: a CSV data file needs features and a label separated by '%c' (-data_csv_delimiter)", path, lineno, o->csv_delimiter);
   PetscCall(ColumnList(names, H, cols, sizeof(cols)));
   /* roles of the columns */
   PetscCall(PetscMalloc1(H, &role));
+  r->tmp[3] = role;
   for (PetscInt k = 0; k < H; k++) role[k] = 0;
   lab = o->csv_label[0] ? FindColumn(o->csv_label, names, H) : H - 1;
   PetscCheck(lab >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: -data_csv_label_column \"%s\" is neither a column name nor an index 0..%" PetscInt_FMT "; the columns are: %s", path, o->csv_label, H - 1, cols);
@@ -126,16 +138,17 @@ PetscErrorCode HGDataRead_CSV(HGReader *r)
   for (PetscInt k = 0; k < H; k++)
     if (role[k] >= 0) role[k] = N++;
   PetscCheck(N > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no feature columns are left after the label and the dropped columns", path);
-  raw->N = N;
+  PetscCall(HGReaderStart(r, o->max_samples > 0 ? PetscMin(count, (PetscInt64)o->max_samples) : count, N, PETSC_FALSE));
   for (;;) {
     PetscReal *row;
-    if (o->max_samples > 0 && raw->M >= o->max_samples) break;
+    if (r->emitted >= r->M) break;
     if (!pending) {
       PetscCall(HGReaderGetLine(r, &eof, &len));
       if (eof) break;
       lineno++;
       if (!Trim(r->line)[0]) continue;
       PetscCall(Split(r->line, o->csv_delimiter, &fs));
+      r->tmp[1] = fs.f;
     } else pending = PETSC_FALSE; /* no header: hdr holds the first sample, already split */
     PetscCheck(fs.n == H, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: line %" PetscInt64_FMT ": %" PetscInt_FMT " fields, but %s has %" PetscInt_FMT ": every line needs the same number of fields (ragged rows)", path, lineno, fs.n, o->csv_header ? "the header" : "the first line", H);
     PetscCall(HGRawReserve(raw, (size_t)raw->M + 1, (size_t)(raw->M + 1) * N));
@@ -152,10 +165,7 @@ PetscErrorCode HGDataRead_CSV(HGReader *r)
       else row[role[k]] = v;
     }
     raw->M++;
+    PetscCall(HGReaderRowDone(r));
   }
-  PetscCall(PetscFree(role));
-  PetscCall(PetscFree(names));
-  PetscCall(PetscFree(hdr));
-  PetscCall(PetscFree(fs.f));
   PetscFunctionReturn(0);
 }

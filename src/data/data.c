@@ -88,7 +88,7 @@ PetscErrorCode HGReaderGetLine(HGReader *r, PetscBool *eof, size_t *len)
   PetscFunctionReturn(0);
 }
 
-static void CloseReader(HGReader *r)
+void HGReaderClose(HGReader *r)
 {
   if (r->gz) gzclose(r->gz);
   if (r->gzl) gzclose(r->gzl);
@@ -98,6 +98,7 @@ static void CloseReader(HGReader *r)
   r->fp          = NULL;
   r->h5          = H5I_INVALID_HID;
   PetscFree(r->line);
+  for (int k = 0; k < 4; k++) PetscFree(r->tmp[k]);
 }
 
 /* Runs fn on rank 0 with errors returned rather than printed, then raises the same error
@@ -117,7 +118,7 @@ PetscErrorCode HGDataRunOnRoot(MPI_Comm comm, PetscErrorCode (*fn)(HGReader *), 
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = fn(r);
     PetscCall(PetscPopErrorHandler());
-    CloseReader(r);
+    HGReaderClose(r);
     if (ierr) {
       char *specific = NULL;
       PetscCall(PetscErrorMessage(ierr, NULL, &specific));
@@ -131,6 +132,25 @@ PetscErrorCode HGDataRunOnRoot(MPI_Comm comm, PetscErrorCode (*fn)(HGReader *), 
     SETERRQ(comm, (PetscErrorCode)code, "%s", msg);
   }
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGDataAgree(MPI_Comm comm, PetscErrorCode ierr, const char *msg)
+{
+  PetscMPIInt rank, size, mine, first;
+  int         code = (int)ierr;
+  char        buf[1024];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  mine = ierr ? rank : size;
+  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm));
+  if (first == size) PetscFunctionReturn(0);
+  buf[0] = 0;
+  if (rank == first) PetscCall(PetscStrncpy(buf, msg && msg[0] ? msg : "error while reading the file", sizeof(buf)));
+  PetscCallMPI(MPI_Bcast(&code, 1, MPI_INT, first, comm));
+  PetscCallMPI(MPI_Bcast(buf, sizeof(buf), MPI_CHAR, first, comm));
+  SETERRQ(comm, (PetscErrorCode)code, "%s", buf);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -195,11 +215,17 @@ static PetscErrorCode DetectFormat(HGReader *r)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadAny(HGReader *r)
+static PetscErrorCode Detect(HGReader *r)
 {
   PetscFunctionBegin;
   PetscCall(DetectFormat(r));
   PetscCheck(!r->labels || r->format == HG_DATA_IDX, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "%s: a separate labels file (%s) is read only for IDX data; %s files carry their labels (drop the *_labels option)", r->path, r->labels, HGDataFormats[r->format]);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReadAny(HGReader *r)
+{
+  PetscFunctionBegin;
   switch (r->format) {
   case HG_DATA_LIBSVM:
     PetscCall(HGDataRead_LIBSVM(r));
@@ -210,132 +236,101 @@ static PetscErrorCode ReadAny(HGReader *r)
   case HG_DATA_IDX:
     PetscCall(HGDataRead_IDX(r));
     break;
-  case HG_DATA_HDF5:
-    PetscCall(HGDataRead_HDF5(r));
-    break;
   default:
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: unknown data format %d", r->path, (int)r->format);
   }
-  PetscCheck(r->raw->M > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the file contains no samples (is it empty?)", r->path);
-  PetscCheck(r->raw->N > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the samples have no features (a LIBSVM file with no index:value pairs needs -data_nfeatures)", r->path);
   PetscFunctionReturn(0);
 }
 
-/* Number of distinct values when all are integers and there are at most 1000, else 0 */
-static PetscErrorCode CountClasses(PetscInt n, const PetscScalar *y, PetscInt *nclasses)
+/* Distinct values of a local array in ascending order, by insertion into a sorted list of at
+   most cap values (binary search): O(n log cap).  *k = cap + 1 when there are more than cap. */
+static PetscErrorCode DistinctBounded(PetscInt n, const PetscScalar *y, PetscInt cap, PetscReal *vals, PetscInt *k)
 {
-  PetscReal *v;
-  PetscInt   k = n;
+  PetscFunctionBegin;
+  *k = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal v  = PetscRealPart(y[i]);
+    PetscInt  lo = 0, hi = *k;
+    while (lo < hi) {
+      PetscInt mid = (lo + hi) / 2;
+      if (vals[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < *k && vals[lo] == v) continue;
+    if (*k == cap) {
+      *k = cap + 1;
+      break;
+    }
+    PetscCall(PetscArraymove(vals + lo + 1, vals + lo, *k - lo));
+    vals[lo] = v;
+    (*k)++;
+  }
+  PetscFunctionReturn(0);
+}
+
+#define HG_MAX_CLASSES 1000
+
+static int CompareReal(const void *a, const void *b)
+{
+  PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* Sort and drop repeated values.  The C library's qsort, not PetscSortReal: PETSc's quicksort
+   takes quadratic time on arrays with few distinct values (labels). */
+static PetscErrorCode SortRemoveDups(PetscInt *n, PetscReal *v)
+{
+  PetscInt k = 0;
+
+  PetscFunctionBegin;
+  if (*n > 1) qsort(v, (size_t)*n, sizeof(PetscReal), CompareReal);
+  for (PetscInt i = 0; i < *n; i++)
+    if (!k || v[i] != v[k - 1]) v[k++] = v[i];
+  *n = k;
+  PetscFunctionReturn(0);
+}
+
+/* Number of distinct labels of y (collective) when all are integers and there are at most
+   1000, else 0: each rank lists its distinct values (at most 1000, by counting), the lists
+   are gathered and merged.  Linear in the number of samples. */
+static PetscErrorCode CountClasses(Vec y, PetscInt *nclasses)
+{
+  MPI_Comm           comm = PetscObjectComm((PetscObject)y);
+  const PetscScalar *a;
+  PetscReal         *vals, *all;
+  PetscInt           n, k, ok = 1, okall, kall;
+  PetscMPIInt        size, *counts, *displs, kk;
 
   PetscFunctionBegin;
   *nclasses = 0;
-  for (PetscInt i = 0; i < n; i++)
-    if (PetscRealPart(y[i]) != PetscFloorReal(PetscRealPart(y[i]))) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc1(n, &v));
-  for (PetscInt i = 0; i < n; i++) v[i] = PetscRealPart(y[i]);
-  PetscCall(PetscSortRemoveDupsReal(&k, v));
-  PetscCall(PetscFree(v));
-  if (k <= 1000) *nclasses = k;
-  PetscFunctionReturn(0);
-}
-
-/* Scatter rank 0's raw data to the row layout PETSC_DECIDE */
-static PetscErrorCode ScatterRaw(MPI_Comm comm, HGRaw *raw, HGData *data)
-{
-  PetscMPIInt     rank, size;
-  PetscInt64      hdr[4] = {0, 0, 0, 0};
-  PetscInt        M, N, m, nl, lo, hi;
-  PetscBool       sparse;
-  PetscLayout     rmap;
-  const PetscInt *ranges;
-  PetscMPIInt    *counts = NULL, *displs = NULL;
-  PetscScalar    *ly;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  if (rank == 0) {
-    hdr[0] = raw->M;
-    hdr[1] = raw->N;
-    hdr[2] = raw->sparse;
-    PetscCall(CountClasses(raw->M, raw->y, &data->nclasses));
-    hdr[3] = data->nclasses;
+  PetscCall(VecGetLocalSize(y, &n));
+  PetscCall(VecGetArrayRead(y, &a));
+  for (PetscInt i = 0; i < n && ok; i++)
+    if (PetscRealPart(a[i]) != PetscFloorReal(PetscRealPart(a[i]))) ok = 0;
+  PetscCall(PetscMalloc1(HG_MAX_CLASSES + 1, &vals));
+  k = 0;
+  if (ok) PetscCall(DistinctBounded(n, a, HG_MAX_CLASSES, vals, &k));
+  PetscCall(VecRestoreArrayRead(y, &a));
+  if (k > HG_MAX_CLASSES) ok = 0;
+  PetscCall(MPIU_Allreduce(&ok, &okall, 1, MPIU_INT, MPI_MIN, comm));
+  if (!okall) {
+    PetscCall(PetscFree(vals));
+    PetscFunctionReturn(0);
   }
-  PetscCallMPI(MPI_Bcast(hdr, 4, MPIU_INT64, 0, comm));
-  M              = (PetscInt)hdr[0];
-  N              = (PetscInt)hdr[1];
-  sparse         = hdr[2] ? PETSC_TRUE : PETSC_FALSE;
-  data->nsamples = M, data->nfeatures = N, data->nclasses = (PetscInt)hdr[3];
-  PetscCall(PetscLayoutCreateFromSizes(comm, PETSC_DECIDE, M, 1, &rmap));
-  PetscCall(PetscLayoutGetRanges(rmap, &ranges));
-  PetscCall(PetscLayoutGetLocalSize(rmap, &m));
-  PetscCall(PetscLayoutGetRange(rmap, &lo, &hi));
-  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  /* labels */
-  PetscCall(VecCreateMPI(comm, m, M, &data->y));
-  if (rank == 0)
-    for (PetscMPIInt r = 0; r < size; r++) counts[r] = (PetscMPIInt)(ranges[r + 1] - ranges[r]), displs[r] = (PetscMPIInt)ranges[r];
-  PetscCall(VecGetArrayWrite(data->y, &ly));
-  PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->y : NULL, counts, displs, MPIU_SCALAR, ly, (PetscMPIInt)m, MPIU_SCALAR, 0, comm));
-  PetscCall(VecRestoreArrayWrite(data->y, &ly));
-  if (sparse) {
-    PetscInt    *rl, *ii, *jj;
-    PetscScalar *aa;
-    PetscInt64   nnzl = 0;
-
-    /* row lengths, then columns and values */
-    PetscCall(PetscMalloc1(m + 1, &ii));
-    {
-      PetscInt *len = NULL;
-      if (rank == 0) {
-        PetscCall(PetscMalloc1(M, &len));
-        for (PetscInt i = 0; i < M; i++) len[i] = raw->rowptr[i + 1] - raw->rowptr[i];
-      }
-      PetscCall(PetscMalloc1(m, &rl));
-      PetscCallMPI(MPI_Scatterv(len, counts, displs, MPIU_INT, rl, (PetscMPIInt)m, MPIU_INT, 0, comm));
-      PetscCall(PetscFree(len));
-    }
-    ii[0] = 0;
-    for (PetscInt i = 0; i < m; i++) ii[i + 1] = ii[i] + rl[i];
-    nnzl = ii[m];
-    PetscCall(PetscFree(rl));
-    if (rank == 0)
-      for (PetscMPIInt r = 0; r < size; r++) {
-        PetscInt64 c = (PetscInt64)raw->rowptr[ranges[r + 1]] - raw->rowptr[ranges[r]];
-        PetscCheck(c < PETSC_MPI_INT_MAX && raw->rowptr[ranges[r]] < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "data set too large to scatter from one rank (%" PetscInt64_FMT " nonzeros for one rank)", c);
-        counts[r] = (PetscMPIInt)c, displs[r] = (PetscMPIInt)raw->rowptr[ranges[r]];
-      }
-    PetscCall(PetscMalloc2(nnzl, &jj, nnzl, &aa));
-    PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->cols : NULL, counts, displs, MPIU_INT, jj, (PetscMPIInt)nnzl, MPIU_INT, 0, comm));
-    PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->vals : NULL, counts, displs, MPIU_SCALAR, aa, (PetscMPIInt)nnzl, MPIU_SCALAR, 0, comm));
-    PetscCall(MatCreateMPIAIJWithArrays(comm, m, PETSC_DECIDE, M, N, ii, jj, aa, &data->X));
-    PetscCall(PetscFree(ii));
-    PetscCall(PetscFree2(jj, aa));
-  } else {
-    PetscScalar *rows, *a;
-    PetscInt     lda;
-
-    PetscCheck((PetscInt64)m * N < PETSC_MPI_INT_MAX, comm, PETSC_ERR_SUP, "data set too large to scatter from one rank: %" PetscInt_FMT " x %" PetscInt_FMT " values for one rank; use more ranks", m, N);
-    if (rank == 0)
-      for (PetscMPIInt r = 0; r < size; r++) {
-        PetscCheck((PetscInt64)ranges[r] * N < PETSC_MPI_INT_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "dense data set too large to scatter from one rank (%" PetscInt_FMT " x %" PetscInt_FMT ")", M, N);
-        counts[r] = (PetscMPIInt)((ranges[r + 1] - ranges[r]) * N), displs[r] = (PetscMPIInt)(ranges[r] * N);
-      }
-    PetscCall(PetscMalloc1((size_t)m * N, &rows));
-    PetscCallMPI(MPI_Scatterv(rank == 0 ? raw->vals : NULL, counts, displs, MPIU_SCALAR, rows, (PetscMPIInt)(m * N), MPIU_SCALAR, 0, comm));
-    PetscCall(VecGetLocalSize(data->y, &nl));
-    PetscCall(MatCreateDense(comm, m, PETSC_DECIDE, M, N, NULL, &data->X));
-    PetscCall(MatDenseGetLDA(data->X, &lda));
-    PetscCall(MatDenseGetArrayWrite(data->X, &a));
-    for (PetscInt i = 0; i < m; i++)
-      for (PetscInt j = 0; j < N; j++) a[i + (size_t)j * lda] = rows[(size_t)i * N + j];
-    PetscCall(MatDenseRestoreArrayWrite(data->X, &a));
-    PetscCall(MatAssemblyBegin(data->X, MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(data->X, MAT_FINAL_ASSEMBLY));
-    PetscCall(PetscFree(rows));
-  }
-  if (rank == 0) PetscCall(PetscFree2(counts, displs));
-  PetscCall(PetscLayoutDestroy(&rmap));
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  kk = (PetscMPIInt)k;
+  PetscCallMPI(MPI_Allgather(&kk, 1, MPI_INT, counts, 1, MPI_INT, comm));
+  displs[0] = 0;
+  for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  kall = displs[size - 1] + counts[size - 1];
+  PetscCall(PetscMalloc1(PetscMax(kall, 1), &all));
+  PetscCallMPI(MPI_Allgatherv(vals, kk, MPIU_REAL, all, counts, displs, MPIU_REAL, comm));
+  PetscCall(SortRemoveDups(&kall, all));
+  if (kall <= HG_MAX_CLASSES) *nclasses = kall;
+  PetscCall(PetscFree(all));
+  PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscFree(vals));
   PetscFunctionReturn(0);
 }
 
@@ -355,14 +350,18 @@ static PetscErrorCode ScatterRaw(MPI_Comm comm, HGRaw *raw, HGData *data)
 . data - X (MPIAIJ for LIBSVM and CSR HDF5 groups, MPIDENSE otherwise) and y
 
   Notes:
-  Rank 0 reads the whole file and scatters the rows: the result is the same on any number
-  of ranks.  A bad file is a PETSc error (code `PETSC_ERR_FILE_OPEN`, `PETSC_ERR_FILE_READ`
-  or `PETSC_ERR_FILE_UNEXPECTED`) on every rank whose message names the file, the line or
-  record, and what is wrong.
+  The rows are laid out PETSC_DECIDE and no rank holds more than its share plus a bounded
+  buffer: every rank reads its own rows of an HDF5 file (collective hyperslab reads through
+  HDF5's MPI-IO driver; every rank must see the file), while text and IDX files are parsed by
+  rank 0, which sends each rank its rows in chunks as they are parsed.  The result is the same
+  on any number of ranks.  A bad file is a PETSc error (code `PETSC_ERR_FILE_OPEN`,
+  `PETSC_ERR_FILE_READ` or `PETSC_ERR_FILE_UNEXPECTED`) on every rank whose message names the
+  file, the line or record (or the rank that cannot open it), and what is wrong.  The load is
+  logged as the event HGDataLoad.
 
-.seealso: `HGDataLoad()`, `HGDataGetFromOptions()`, `HGDataDestroy()`
+  Level: beginner
 
-  Level: intermediate
+.seealso: `HGDataLoad()`, `HGDataGetFromOptions()`, `HGDataDestroy()`, `HGDataWriteHDF5()`
 @*/
 PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const char labels[], HGDataFormat format, const HGDataLoadOptions *opts, HGData *data)
 {
@@ -377,6 +376,7 @@ PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const cha
     PetscCall(HGDataLoadOptionsDefault(&defaults));
     opts = &defaults;
   }
+  PetscCall(HGInitializePackage());
   PetscCall(PetscMemzero(data, sizeof(*data)));
   PetscCall(PetscMemzero(&r, sizeof(r)));
   PetscCall(PetscMemzero(&raw, sizeof(raw)));
@@ -386,15 +386,21 @@ PetscErrorCode HGDataLoadWithOptions(MPI_Comm comm, const char path[], const cha
   r.opts   = opts;
   r.raw    = &raw;
   r.h5     = H5I_INVALID_HID;
+  PetscCall(PetscLogEventBegin(HGData_Load, 0, 0, 0, 0));
+  PetscCall(HGDataRunOnRoot(comm, Detect, &r));
   {
-    PetscErrorCode ierr = HGDataRunOnRoot(comm, ReadAny, &r);
-    if (ierr) {
-      PetscCall(HGRawFree(&raw));
-      PetscCall(ierr);
-    }
+    int f = (int)r.format;
+    PetscCallMPI(MPI_Bcast(&f, 1, MPI_INT, 0, comm));
+    r.format = (HGDataFormat)f;
   }
-  PetscCall(ScatterRaw(comm, &raw, data));
-  PetscCall(HGRawFree(&raw));
+  if (r.format == HG_DATA_HDF5) PetscCall(HGDataLoad_HDF5(comm, &r, data));
+  else {
+    PetscErrorCode ierr = HGDataStream(comm, ReadAny, &r, data);
+    PetscCall(HGRawFree(&raw));
+    PetscCall(ierr);
+  }
+  PetscCall(CountClasses(data->y, &data->nclasses));
+  PetscCall(PetscLogEventEnd(HGData_Load, 0, 0, 0, 0));
   PetscCall(PetscInfo(NULL, "%s: %" PetscInt_FMT " samples x %" PetscInt_FMT " features (%s), %" PetscInt_FMT " classes\n", path, data->nsamples, data->nfeatures, r.format == HG_DATA_AUTO ? "auto" : HGDataFormats[r.format], data->nclasses));
   PetscFunctionReturn(0);
 }
@@ -458,21 +464,50 @@ PetscErrorCode HGDataDestroy(HGData *data)
 + nclasses - their number
 - values   - the values (PetscMalloc1; the caller PetscFree()s them)
 
+  Notes:
+  Each rank sorts its own labels (the C library's qsort: n log n even when there are only two
+  values, where PetscSortReal's quicksort is quadratic) and the ranks' distinct values are
+  merged; no rank gathers the labels.  Logged as the event HGDataClasses.
+
   Level: intermediate
+
+.seealso: `HGDataLoad()`, `HGData`
 @*/
 PetscErrorCode HGDataGetClasses(HGData *data, PetscInt *nclasses, PetscReal **values)
 {
-  PetscScalar *all;
-  PetscInt     n = data->nsamples;
+  MPI_Comm           comm;
+  const PetscScalar *a;
+  PetscReal         *loc;
+  PetscInt           n, k, kall;
+  PetscMPIInt        size, *counts, *displs, kk;
 
   PetscFunctionBegin;
   PetscCheck(data->y, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "the data set has no labels (load it first)");
-  PetscCall(HGVecGatherAll(data->y, &all));
-  PetscCall(PetscMalloc1(PetscMax(n, 1), values));
-  for (PetscInt i = 0; i < n; i++) (*values)[i] = PetscRealPart(all[i]);
-  PetscCall(PetscFree(all));
-  PetscCall(PetscSortRemoveDupsReal(&n, *values));
-  *nclasses = n;
+  comm = PetscObjectComm((PetscObject)data->y);
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscLogEventBegin(HGData_Classes, 0, 0, 0, 0));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  /* this rank's distinct values, then the union of the ranks' lists */
+  PetscCall(VecGetLocalSize(data->y, &n));
+  PetscCall(PetscMalloc1(PetscMax(n, 1), &loc));
+  PetscCall(VecGetArrayRead(data->y, &a));
+  for (PetscInt i = 0; i < n; i++) loc[i] = PetscRealPart(a[i]);
+  PetscCall(VecRestoreArrayRead(data->y, &a));
+  k = n;
+  PetscCall(SortRemoveDups(&k, loc));
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  kk = (PetscMPIInt)k;
+  PetscCallMPI(MPI_Allgather(&kk, 1, MPI_INT, counts, 1, MPI_INT, comm));
+  displs[0] = 0;
+  for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  kall = displs[size - 1] + counts[size - 1];
+  PetscCall(PetscMalloc1(PetscMax(kall, 1), values));
+  PetscCallMPI(MPI_Allgatherv(loc, kk, MPIU_REAL, *values, counts, displs, MPIU_REAL, comm));
+  PetscCall(SortRemoveDups(&kall, *values));
+  *nclasses = kall;
+  PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscFree(loc));
+  PetscCall(PetscLogEventEnd(HGData_Classes, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -505,12 +540,7 @@ static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], H
   PetscCall(MatDestroy(&P));
   out->nsamples  = n;
   out->nfeatures = in->nfeatures;
-  {
-    PetscScalar *all;
-    PetscCall(HGVecGatherAll(out->y, &all));
-    PetscCall(CountClasses(n, all, &out->nclasses));
-    PetscCall(PetscFree(all));
-  }
+  PetscCall(CountClasses(out->y, &out->nclasses));
   PetscFunctionReturn(0);
 }
 
@@ -554,6 +584,16 @@ PetscErrorCode HGDataSplit(HGData *data, PetscInt nparts, const PetscReal fracti
     sum += fractions[k];
   }
   PetscCheck(PetscAbsReal(sum - 1.0) < 1e-3, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_split: the fractions sum to %g, not 1", (double)sum);
+  for (PetscInt k = 0; k < nparts; k++) { /* every part non-empty, checked before anything is allocated */
+    PetscInt end;
+    cum += fractions[k] / sum;
+    end = k == nparts - 1 ? M : (PetscInt)PetscFloorReal(cum * M + 0.5);
+    PetscCheck(end - start > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "HGDataSplit: part %" PetscInt_FMT " of the %" PetscInt_FMT " samples would be empty (fraction %g): use larger fractions or more data", k, M, (double)fractions[k]);
+    start = end;
+  }
+  start = 0, cum = 0;
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscLogEventBegin(HGData_Split, 0, 0, 0, 0));
   PetscCall(PetscMalloc2(M, &perm, M, &keys));
   for (PetscInt i = 0; i < M; i++) perm[i] = i, keys[i] = HGHashUniform(seed, STREAM_SPLIT, i);
   PetscCall(PetscSortRealWithArrayInt(M, keys, perm));
@@ -562,73 +602,80 @@ PetscErrorCode HGDataSplit(HGData *data, PetscInt nparts, const PetscReal fracti
     cum += fractions[k] / sum;
     end = k == nparts - 1 ? M : (PetscInt)PetscFloorReal(cum * M + 0.5);
     n   = end - start;
-    PetscCheck(n > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "HGDataSplit: part %" PetscInt_FMT " of the %" PetscInt_FMT " samples would be empty (fraction %g): use larger fractions or more data", k, M, (double)fractions[k]);
     PetscCall(PetscSortInt(n, perm + start));
     PetscCall(SelectRows(data, n, perm + start, &parts[k]));
     start = end;
   }
   PetscCall(PetscFree2(perm, keys));
+  PetscCall(PetscLogEventEnd(HGData_Split, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
-/* Column means and scales (1/std, 1 for constant columns) of X over all its rows */
+/* Column means and scales (1/std, 1 for constant columns) of X over all its rows, in one
+   pass over the data: sums of x - K_j and (x - K_j)^2 with a shift K_j = X(0, j) (broadcast
+   from the rank that owns row 0), so that the variance does not cancel when |mean| >> std. */
 static PetscErrorCode ColumnStats(Mat X, PetscInt M, PetscInt N, PetscBool sparse, PetscReal *mean, PetscReal *scale)
 {
   MPI_Comm   comm = PetscObjectComm((PetscObject)X);
   PetscInt   lo, hi;
-  PetscReal *loc, *var, *cnt = NULL;
+  PetscReal *K, *loc, *glob; /* loc/glob: [0, N) sums, [N, 2N) sums of squares, [2N, 3N) counts */
 
   PetscFunctionBegin;
   PetscCall(MatGetOwnershipRange(X, &lo, &hi));
-  PetscCall(PetscCalloc2(N, &loc, N, &var));
-  if (sparse) PetscCall(PetscCalloc1(N, &cnt));
-  for (PetscInt pass = 0; pass < 2; pass++) {
-    PetscCall(PetscArrayzero(loc, N));
-    if (sparse) {
-      for (PetscInt i = lo; i < hi; i++) {
-        PetscInt           nc;
-        const PetscInt    *c;
-        const PetscScalar *v;
-        PetscCall(MatGetRow(X, i, &nc, &c, &v));
-        for (PetscInt k = 0; k < nc; k++) {
-          PetscReal x = PetscRealPart(v[k]);
-          if (pass == 0) loc[c[k]] += x;
-          else loc[c[k]] += (x - mean[c[k]]) * (x - mean[c[k]]);
-          if (pass == 0) cnt[c[k]] += 1;
-        }
-        PetscCall(MatRestoreRow(X, i, &nc, &c, &v));
-      }
-    } else {
-      const PetscScalar *a;
-      PetscInt           lda;
-      PetscCall(MatDenseGetLDA(X, &lda));
-      PetscCall(MatDenseGetArrayRead(X, &a));
-      for (PetscInt j = 0; j < N; j++)
-        for (PetscInt i = 0; i < hi - lo; i++) {
-          PetscReal x = PetscRealPart(a[i + (size_t)j * lda]);
-          loc[j] += pass == 0 ? x : (x - mean[j]) * (x - mean[j]);
-        }
-      PetscCall(MatDenseRestoreArrayRead(X, &a));
-    }
-    if (pass == 0) {
-      PetscCall(MPIU_Allreduce(loc, mean, N, MPIU_REAL, MPIU_SUM, comm));
-      for (PetscInt j = 0; j < N; j++) mean[j] /= M;
-      if (sparse) {
-        PetscCall(MPIU_Allreduce(cnt, var, N, MPIU_REAL, MPIU_SUM, comm));
-        PetscCall(PetscArraycpy(cnt, var, N));
-      }
-    } else {
-      PetscCall(MPIU_Allreduce(loc, var, N, MPIU_REAL, MPIU_SUM, comm));
-      for (PetscInt j = 0; j < N; j++) {
-        PetscReal v = var[j], sd;
-        if (sparse) v += (M - cnt[j]) * mean[j] * mean[j]; /* the implicit zeros */
-        sd       = PetscSqrtReal(v / M);
-        scale[j] = (sd > 0 && sd > 64 * PETSC_MACHINE_EPSILON * PetscAbsReal(mean[j])) ? 1.0 / sd : 1.0;
-      }
-    }
+  PetscCall(PetscCalloc3(N, &K, 3 * N, &loc, 3 * N, &glob));
+  if (lo == 0 && hi > 0) { /* the shift: row 0 */
+    PetscInt           nc;
+    const PetscInt    *c;
+    const PetscScalar *v;
+    PetscCall(MatGetRow(X, 0, &nc, &c, &v));
+    for (PetscInt k = 0; k < nc; k++) K[c[k]] = PetscRealPart(v[k]);
+    PetscCall(MatRestoreRow(X, 0, &nc, &c, &v));
   }
-  PetscCall(PetscFree2(loc, var));
-  PetscCall(PetscFree(cnt));
+  PetscCall(MPIU_Allreduce(K, loc, N, MPIU_REAL, MPIU_SUM, comm)); /* only the owner of row 0 contributes */
+  PetscCall(PetscArraycpy(K, loc, N));
+  PetscCall(PetscArrayzero(loc, N));
+  if (sparse) {
+    for (PetscInt i = lo; i < hi; i++) {
+      PetscInt           nc;
+      const PetscInt    *c;
+      const PetscScalar *v;
+      PetscCall(MatGetRow(X, i, &nc, &c, &v));
+      for (PetscInt k = 0; k < nc; k++) {
+        PetscReal d = PetscRealPart(v[k]) - K[c[k]];
+        loc[c[k]] += d;
+        loc[N + c[k]] += d * d;
+        loc[2 * N + c[k]] += 1;
+      }
+      PetscCall(MatRestoreRow(X, i, &nc, &c, &v));
+    }
+  } else {
+    const PetscScalar *a;
+    PetscInt           lda;
+    PetscCall(MatDenseGetLDA(X, &lda));
+    PetscCall(MatDenseGetArrayRead(X, &a));
+    for (PetscInt j = 0; j < N; j++) {
+      PetscReal s1 = 0, s2 = 0;
+      for (PetscInt i = 0; i < hi - lo; i++) {
+        PetscReal d = PetscRealPart(a[i + (size_t)j * lda]) - K[j];
+        s1 += d;
+        s2 += d * d;
+      }
+      loc[j] = s1, loc[N + j] = s2, loc[2 * N + j] = hi - lo;
+    }
+    PetscCall(MatDenseRestoreArrayRead(X, &a));
+  }
+  PetscCall(MPIU_Allreduce(loc, glob, 3 * N, MPIU_REAL, MPIU_SUM, comm));
+  for (PetscInt j = 0; j < N; j++) {
+    PetscReal s1 = glob[j], s2 = glob[N + j], zeros = M - glob[2 * N + j], v, sd;
+    /* the implicit zeros of sparse data: x - K = -K each */
+    s1 += zeros * (-K[j]);
+    s2 += zeros * K[j] * K[j];
+    mean[j]  = K[j] + s1 / M;
+    v        = PetscMax(s2 / M - (s1 / M) * (s1 / M), 0.0);
+    sd       = PetscSqrtReal(v);
+    scale[j] = (sd > 0 && sd > 64 * PETSC_MACHINE_EPSILON * PetscAbsReal(mean[j])) ? 1.0 / sd : 1.0;
+  }
+  PetscCall(PetscFree3(K, loc, glob));
   PetscFunctionReturn(0);
 }
 
@@ -684,7 +731,9 @@ static PetscErrorCode IsSparse(Mat X, PetscBool *sparse)
   Notes:
   Constant columns are only centered.  Sparse (MPIAIJ) data are only scaled, x -> x / std,
   so that they stay sparse (the std is still that of the full column, zeros included).
-  The sums are reduced across ranks: results agree across rank counts to rounding.
+  The statistics take one pass over the data (sums of x - K and (x - K)^2 with K the first
+  row, so that the variance does not cancel) and one reduction across ranks: results agree
+  across rank counts to rounding.  Logged as the event HGDataStandardiz.
 
   Level: intermediate
 
@@ -702,6 +751,8 @@ PetscErrorCode HGDataStandardize(HGData *ref, PetscInt nothers, HGData others[])
     if (!others[k].X) continue;
     PetscCheck(others[k].nfeatures == ref->nfeatures, PetscObjectComm((PetscObject)ref->X), PETSC_ERR_ARG_SIZ, "HGDataStandardize: data set %" PetscInt_FMT " has %" PetscInt_FMT " features, the reference set %" PetscInt_FMT, k, others[k].nfeatures, ref->nfeatures);
   }
+  PetscCall(HGInitializePackage());
+  PetscCall(PetscLogEventBegin(HGData_Standardize, 0, 0, 0, 0));
   PetscCall(PetscMalloc2(ref->nfeatures, &mean, ref->nfeatures, &scale));
   PetscCall(ColumnStats(ref->X, ref->nsamples, ref->nfeatures, sparse, mean, scale));
   PetscCall(ApplyAffine(ref, sparse, mean, scale));
@@ -711,6 +762,7 @@ PetscErrorCode HGDataStandardize(HGData *ref, PetscInt nothers, HGData others[])
     PetscCall(ApplyAffine(&others[k], (PetscBool)(sparse || osparse), mean, scale));
   }
   PetscCall(PetscFree2(mean, scale));
+  PetscCall(PetscLogEventEnd(HGData_Standardize, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 

@@ -23,6 +23,8 @@ typedef struct {
   size_t       capnnz, caprows; /* allocated lengths while reading */
 } HGRaw;
 
+typedef struct _HGStreamLocal HGStreamLocal;
+
 /* What a reader holds open: closed by HGDataRunOnRoot whether the reader failed or not */
 typedef struct {
   const char              *path, *labels;
@@ -34,9 +36,21 @@ typedef struct {
   hid_t                    h5;
   char                    *line;
   size_t                   linecap;
+  void                    *tmp[4];  /* work arrays of the reader, freed with the reader (also on errors) */
+  /* streaming (HGDataStream): rows go to their ranks as they are read */
+  MPI_Comm                 comm;
+  PetscMPIInt              size, dest;
+  PetscInt64               M, emitted;
+  HGStreamLocal           *local;
 } HGReader;
 
 PETSC_INTERN PetscErrorCode HGDataRunOnRoot(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *);
+PETSC_INTERN void           HGReaderClose(HGReader *);
+/* Text and IDX readers run through HGDataStream: they call HGReaderStart once they know the
+   number of samples, append each row to r->raw and call HGReaderRowDone after it */
+PETSC_INTERN PetscErrorCode HGDataStream(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *, HGData *);
+PETSC_INTERN PetscErrorCode HGReaderStart(HGReader *, PetscInt64 M, PetscInt N, PetscBool sparse);
+PETSC_INTERN PetscErrorCode HGReaderRowDone(HGReader *);
 PETSC_INTERN PetscErrorCode HGRawFree(HGRaw *);
 PETSC_INTERN PetscErrorCode HGRawReserve(HGRaw *, size_t rows, size_t nnz);
 /* The whole data set on rank 0 (other ranks get sizes only), for writing */
@@ -45,7 +59,10 @@ PETSC_INTERN PetscErrorCode HGDataGatherRoot(HGData *, HGRaw *);
 PETSC_INTERN PetscErrorCode HGDataRead_LIBSVM(HGReader *);
 PETSC_INTERN PetscErrorCode HGDataRead_CSV(HGReader *);
 PETSC_INTERN PetscErrorCode HGDataRead_IDX(HGReader *);
-PETSC_INTERN PetscErrorCode HGDataRead_HDF5(HGReader *);
+/* HDF5 files: every rank reads its own rows (parallel HDF5) */
+PETSC_INTERN PetscErrorCode HGDataLoad_HDF5(MPI_Comm, HGReader *, HGData *);
+/* Every rank passes its own error (0, or a code and message); all raise that of the lowest failing rank */
+PETSC_INTERN PetscErrorCode HGDataAgree(MPI_Comm, PetscErrorCode, const char *msg);
 
 /* One text line into r->line without the end of line (\n or \r\n); *eof when none is left */
 PETSC_INTERN PetscErrorCode HGReaderGetLine(HGReader *, PetscBool *eof, size_t *len);

@@ -8,6 +8,7 @@
 */
 #include "dataimpl.h"
 #include <errno.h>
+#include <stdarg.h>
 #include <petscviewerhdf5.h>
 
 /* Open dataset name (under loc) of rank 1 or 2; dims[0] is the length of the first dimension,
@@ -64,6 +65,8 @@ static PetscErrorCode CheckFinite(const char *path, const char *name, const Pets
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode Quietly(PetscErrorCode (*)(HGReader *), HGReader *);
+
 static PetscErrorCode OpenFile(const char *path, hid_t *file)
 {
   FILE  *fp = fopen(path, "rb");
@@ -83,14 +86,31 @@ static PetscErrorCode OpenFile(const char *path, hid_t *file)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadCSR(HGReader *r, hid_t grp, hsize_t *nrows)
+/* Read count entries from start of a 1-D dataset (rank 0, serial); does not close dset */
+static herr_t ReadAt(hid_t dset, hsize_t start, hsize_t count, hid_t memtype, void *buf)
 {
-  HGRaw      *raw  = r->raw;
+  hid_t  fspace = H5Dget_space(dset), mspace = H5Screate_simple(1, &count, NULL);
+  herr_t err    = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL);
+
+  if (err >= 0) err = H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf);
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  return err;
+}
+
+/* What rank 0 finds in the file's metadata, broadcast to every rank before the parallel read */
+typedef struct {
+  PetscInt64 sparse, M, N, nall; /* CSR or dense; samples read (max_samples applied); features; samples in the file */
+  PetscInt64 ncols;              /* dense: columns of /X */
+} H5Header;
+
+static PetscErrorCode HeaderCSR(HGReader *r, hid_t grp, H5Header *h)
+{
   const char *path = r->path;
   hid_t       ds, attr, aspace;
   int         rank, arank;
   hsize_t     dims[2], adim[2] = {0, 0}, n, nnz, ndata;
-  long long   shape[2] = {0, 0}, *ip, *ix;
+  long long   shape[2] = {0, 0}, ip0 = 0, ipn = 0;
 
   PetscFunctionBegin;
   PetscCheck(H5Aexists(grp, "shape") > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the CSR group /X has no attribute \"shape\" (number of samples, number of features)", path);
@@ -108,60 +128,46 @@ static PetscErrorCode ReadCSR(HGReader *r, hid_t grp, hsize_t *nrows)
   }
   n = (hsize_t)shape[0];
   if (r->opts->max_samples > 0) n = PetscMin(n, (hsize_t)r->opts->max_samples);
-  *nrows = n;
-  raw->sparse = PETSC_TRUE;
-  raw->N      = (PetscInt)shape[1];
+  h->sparse = 1, h->M = (PetscInt64)n, h->nall = shape[0], h->N = shape[1];
   if (r->opts->nfeatures) {
-    PetscCheck(r->opts->nfeatures >= raw->N, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X has %" PetscInt_FMT " features, more than -data_nfeatures %" PetscInt_FMT, path, raw->N, r->opts->nfeatures);
-    raw->N = r->opts->nfeatures;
+    PetscCheck(r->opts->nfeatures >= h->N, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X has %" PetscInt64_FMT " features, more than -data_nfeatures %" PetscInt_FMT, path, h->N, r->opts->nfeatures);
+    h->N = r->opts->nfeatures;
   }
-  /* indptr */
+  /* indptr: its length, first and last offsets (the ranks check the rest of it) */
   PetscCall(OpenDataset(grp, path, "indptr", &ds, &rank, dims));
   if (rank != 1 || dims[0] != (hsize_t)shape[0] + 1) H5Dclose(ds);
   PetscCheck(rank == 1 && dims[0] == (hsize_t)shape[0] + 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indptr has %llu entries; shape says %lld samples, so it needs %lld", path, (unsigned long long)dims[0], shape[0], shape[0] + 1);
-  PetscCall(PetscMalloc1(n + 1, &ip));
-  PetscCall(ReadRows(ds, path, "/X/indptr", 1, n + 1, 1, H5T_NATIVE_LLONG, ip));
-  PetscCheck(ip[0] == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indptr starts at %lld, not 0", path, ip[0]);
-  for (hsize_t i = 0; i < n; i++) PetscCheck(ip[i + 1] >= ip[i], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indptr, record (row) %llu: the offsets decrease (%lld then %lld)", path, (unsigned long long)i, ip[i], ip[i + 1]);
-  nnz = (hsize_t)ip[n];
+  {
+    herr_t e = ReadAt(ds, 0, 1, H5T_NATIVE_LLONG, &ip0);
+    if (e >= 0) e = ReadAt(ds, n, 1, H5T_NATIVE_LLONG, &ipn);
+    H5Dclose(ds);
+    PetscCheck(e >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indptr (not numeric, or the file is damaged)", path);
+  }
+  PetscCheck(ip0 == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indptr starts at %lld, not 0", path, ip0);
+  PetscCheck(ipn >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indptr, record (row) %llu: the offsets decrease (to %lld)", path, (unsigned long long)n, ipn);
+  nnz = (hsize_t)ipn;
   PetscCheck(nnz < (hsize_t)PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: %llu nonzeros: too many for PETSc's 32-bit indices", path, (unsigned long long)nnz);
   /* indices and data */
   PetscCall(OpenDataset(grp, path, "indices", &ds, &rank, dims));
+  H5Dclose(ds);
   ndata = dims[0] * dims[1];
-  if (ndata < nnz) H5Dclose(ds);
   PetscCheck(ndata >= nnz, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices has %llu entries, but /X/indptr needs %llu", path, (unsigned long long)ndata, (unsigned long long)nnz);
-  PetscCall(PetscMalloc1(nnz, &ix));
-  PetscCall(ReadRows(ds, path, "/X/indices", 1, nnz, 1, H5T_NATIVE_LLONG, ix));
   PetscCall(OpenDataset(grp, path, "data", &ds, &rank, dims));
-  if (dims[0] * dims[1] < nnz || dims[0] * dims[1] != ndata) H5Dclose(ds);
+  H5Dclose(ds);
   PetscCheck(dims[0] * dims[1] >= nnz && dims[0] * dims[1] == ndata, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data has %llu entries, /X/indices %llu: they must have the same length", path, (unsigned long long)(dims[0] * dims[1]), (unsigned long long)ndata);
-  PetscCall(HGRawReserve(raw, (size_t)n + 1, (size_t)nnz));
-  PetscCall(ReadRows(ds, path, "/X/data", 1, nnz, 1, H5T_NATIVE_DOUBLE, raw->vals));
   PetscCheck(r->opts->max_samples || ndata == nnz, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data has %llu entries, but /X/indptr ends at %llu", path, (unsigned long long)ndata, (unsigned long long)nnz);
-  for (hsize_t i = 0; i < n; i++) {
-    raw->rowptr[i] = (PetscInt)ip[i];
-    for (long long k = ip[i]; k < ip[i + 1]; k++) {
-      PetscCheck(ix[k] >= 0 && ix[k] < raw->N, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %llu: column index %lld is out of range 0..%" PetscInt_FMT " (0-based)", path, (unsigned long long)i, ix[k], raw->N - 1);
-      PetscCheck(k == ip[i] || ix[k] != ix[k - 1], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %llu: duplicate column index %lld", path, (unsigned long long)i, ix[k]);
-      PetscCheck(k == ip[i] || ix[k] > ix[k - 1], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %llu: column index %lld follows %lld: indices are unsorted (sort them, e.g. scipy's sort_indices())", path, (unsigned long long)i, ix[k], ix[k - 1]);
-      PetscCheck(!PetscIsInfOrNanScalar(raw->vals[k]), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data, record (row) %llu, column %lld: the value is NaN or Inf: remove or fix this sample", path, (unsigned long long)i, ix[k]);
-      raw->cols[k] = (PetscInt)ix[k];
-    }
-  }
-  raw->rowptr[n] = (PetscInt)nnz;
-  PetscCall(PetscFree(ip));
-  PetscCall(PetscFree(ix));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadInner(HGReader *r)
+/* Rank 0: the file opens (serial driver), its layout is that of a data file and the sizes agree */
+static PetscErrorCode HeaderInner(HGReader *r)
 {
-  HGRaw      *raw  = r->raw;
+  H5Header   *h    = (H5Header *)r->raw; /* carried in the raw slot */
   const char *path = r->path;
   hid_t       obj, ds;
   H5I_type_t  type;
   int         rank;
-  hsize_t     dims[2], n = 0;
+  hsize_t     dims[2];
 
   PetscFunctionBegin;
   PetscCall(OpenFile(path, &r->h5));
@@ -169,51 +175,379 @@ static PetscErrorCode ReadInner(HGReader *r)
   obj  = H5Oopen(r->h5, "X", H5P_DEFAULT);
   type = H5Iget_type(obj);
   if (type == H5I_GROUP) {
-    PetscErrorCode ierr = ReadCSR(r, obj, &n);
+    PetscErrorCode ierr = HeaderCSR(r, obj, h);
     H5Oclose(obj);
     PetscCall(ierr);
   } else {
     H5Oclose(obj);
     PetscCall(OpenDataset(r->h5, path, "X", &ds, &rank, dims));
-    if (rank != 2) H5Dclose(ds);
+    H5Dclose(ds);
     PetscCheck(rank == 2, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /X is 1-D: a dense /X must be samples x features", path);
     PetscCheck(dims[1] < (hsize_t)PETSC_MAX_INT && dims[0] < (hsize_t)PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: /X is too large", path);
-    n = dims[0];
-    if (r->opts->max_samples > 0) n = PetscMin(n, (hsize_t)r->opts->max_samples);
-    raw->sparse = PETSC_FALSE;
-    raw->N      = (PetscInt)dims[1];
-    PetscCall(HGRawReserve(raw, (size_t)n, (size_t)(n * dims[1])));
-    PetscCall(ReadRows(ds, path, "/X", 2, n, dims[1], H5T_NATIVE_DOUBLE, raw->vals));
-    PetscCall(CheckFinite(path, "/X", raw->vals, (size_t)(n * dims[1]), (size_t)dims[1], PETSC_TRUE));
+    h->sparse = 0, h->nall = (PetscInt64)dims[0], h->N = h->ncols = (PetscInt64)dims[1];
+    h->M      = h->nall;
+    if (r->opts->max_samples > 0) h->M = PetscMin(h->M, (PetscInt64)r->opts->max_samples);
   }
   /* labels */
   PetscCall(OpenDataset(r->h5, path, "y", &ds, &rank, dims));
-  {
-    hsize_t ny = dims[0] * dims[1];
-    hsize_t nx = type == H5I_GROUP ? n : n; /* samples read */
-    hsize_t nall;
-    if (type == H5I_GROUP) {
-      hid_t     g = H5Gopen2(r->h5, "X", H5P_DEFAULT), a = H5Aopen(g, "shape", H5P_DEFAULT);
-      long long shape[2];
-      H5Aread(a, H5T_NATIVE_LLONG, shape);
-      H5Aclose(a);
-      H5Gclose(g);
-      nall = (hsize_t)shape[0];
-    } else {
-      hid_t   d = H5Dopen2(r->h5, "X", H5P_DEFAULT), s = H5Dget_space(d);
-      hsize_t xd[2];
-      H5Sget_simple_extent_dims(s, xd, NULL);
-      H5Sclose(s);
-      H5Dclose(d);
-      nall = xd[0];
-    }
-    if ((rank == 2 && dims[1] != 1) || ny != nall) H5Dclose(ds);
-    PetscCheck(!(rank == 2 && dims[1] != 1), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /y is %llu x %llu: labels must be one value per sample", path, (unsigned long long)dims[0], (unsigned long long)dims[1]);
-    PetscCheck(ny == nall, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /y has %llu labels, but /X has %llu samples: the label count must equal the sample count", path, (unsigned long long)ny, (unsigned long long)nall);
-    PetscCall(ReadRows(ds, path, "/y", 1, nx, 1, H5T_NATIVE_DOUBLE, raw->y));
-    PetscCall(CheckFinite(path, "/y", raw->y, (size_t)nx, 1, PETSC_FALSE));
+  H5Dclose(ds);
+  PetscCheck(!(rank == 2 && dims[1] != 1), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /y is %llu x %llu: labels must be one value per sample", path, (unsigned long long)dims[0], (unsigned long long)dims[1]);
+  PetscCheck(dims[0] * dims[1] == (hsize_t)h->nall, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /y has %llu labels, but /X has %llu samples: the label count must equal the sample count", path, (unsigned long long)(dims[0] * dims[1]), (unsigned long long)h->nall);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode HeaderRoot(HGReader *r)
+{
+  PetscFunctionBegin;
+  PetscCall(Quietly(HeaderInner, r));
+  PetscFunctionReturn(0);
+}
+
+/* The first error a rank meets while the ranks read together: recorded, not raised, so that
+   the rank keeps taking part in the collective reads; HGDataAgree() raises it on every rank */
+typedef struct {
+  PetscErrorCode code;
+  char           msg[1024];
+} LocalError;
+
+static void SetError(LocalError *e, PetscErrorCode code, const char *fmt, ...)
+{
+  va_list ap;
+  if (e->code) return;
+  e->code = code;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+  va_end(ap);
+}
+
+/* Bytes of the buffer each rank reads through (X in pieces of at most this size) */
+#define HG_H5_BUFFER (32 * 1024 * 1024)
+
+/* Collective read of count entries from start of a 1-D or 2-D (rows start.., all ncols) dataset;
+   count = 0 takes part with an empty selection */
+static herr_t ReadPart(hid_t dset, hid_t dxpl, int rank, hsize_t start, hsize_t count, hsize_t ncols, hid_t memtype, void *buf)
+{
+  hid_t   fspace = H5Dget_space(dset), mspace;
+  hsize_t st[2] = {start, 0}, cnt[2] = {count, ncols}, mdim = count * ncols, one = 1;
+  herr_t  err;
+
+  if (mdim > 0) {
+    err    = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    mspace = H5Screate_simple(1, &mdim, NULL);
+  } else {
+    err    = H5Sselect_none(fspace);
+    mspace = H5Screate_simple(1, &one, NULL);
+    H5Sselect_none(mspace);
   }
-  raw->M = (PetscInt)n;
+  (void)rank;
+  if (err >= 0) err = H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  return err;
+}
+
+/* Dense rows [lo, lo + m) into *a (column major, lda = m; PetscMalloc1, not zeroed: the
+   reads fill every entry, and zeroing would touch every page once more) */
+static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hid_t dxpl, const H5Header *h, PetscInt lo, PetscInt m, PetscScalar **a_out, LocalError *err)
+{
+  hid_t        ds = H5Dopen2(file, "X", H5P_DEFAULT);
+  PetscInt     N  = (PetscInt)h->N, lda = m, cr, mine, nchunks;
+  PetscScalar *a, *buf;
+
+  PetscFunctionBegin;
+  if (ds < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot open /X with the MPI-IO driver", path);
+  cr   = (PetscInt)PetscMax(1, HG_H5_BUFFER / (sizeof(PetscScalar) * (size_t)PetscMax(N, 1)));
+  mine = (m + cr - 1) / cr;
+  PetscCall(MPIU_Allreduce(&mine, &nchunks, 1, MPIU_INT, MPI_MAX, comm));
+  PetscCall(PetscMalloc1((size_t)PetscMin(cr, PetscMax(m, 1)) * N, &buf));
+  PetscCall(PetscMalloc1((size_t)PetscMax(m, 1) * N, &a));
+  for (PetscInt c = 0; c < nchunks; c++) {
+    PetscInt  r0 = c * cr, nr = c < mine ? PetscMin(cr, m - r0) : 0;
+    herr_t    e  = ds < 0 ? -1 : ReadPart(ds, dxpl, 2, (hsize_t)(lo + r0), (hsize_t)nr, (hsize_t)N, H5T_NATIVE_DOUBLE, buf);
+    PetscReal nan = 0;
+    if (e < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X (not numeric, or the file is damaged)", path);
+    if (err->code || !nr) continue;
+    for (size_t k = 0; k < (size_t)nr * N; k++) nan += PetscRealPart(buf[k]) * 0.0; /* NaN when any value is NaN or Inf */
+    if (nan != 0)
+      for (size_t k = 0; k < (size_t)nr * N; k++)
+        if (PetscIsInfOrNanScalar(buf[k])) {
+          SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /X, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, lo + r0 + (PetscInt)(k / N), (PetscInt)(k % N));
+          break;
+        }
+    if (err->code) continue;
+    /* row major piece -> column major local rows, in 32 x 32 tiles */
+    for (PetscInt i0 = 0; i0 < nr; i0 += 32)
+      for (PetscInt j0 = 0; j0 < N; j0 += 32)
+        for (PetscInt j = j0; j < PetscMin(j0 + 32, N); j++)
+          for (PetscInt i = i0; i < PetscMin(i0 + 32, nr); i++) a[r0 + i + (size_t)j * lda] = buf[(size_t)i * N + j];
+  }
+  PetscCall(PetscFree(buf));
+  if (ds >= 0) H5Dclose(ds);
+  *a_out = a;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode FreeArrays(void *ctx)
+{
+  void **v = (void **)ctx;
+
+  PetscFunctionBegin;
+  for (int k = 0; k < 6; k++) PetscCall(PetscFree(v[k]));
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
+/* CSR rows [lo, lo + m): the indptr slice, then indices and data in pieces cut at row ends,
+   checked and sorted straight into the diagonal and off-diagonal blocks of an MPIAIJ matrix
+   (MatCreateMPIAIJWithSplitArrays: no copy; a container frees the arrays with X).  With
+   several ranks a first pass over the indices counts each row's diagonal-block entries. */
+static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_t dxpl, const H5Header *h, PetscInt lo, PetscInt m, Mat *X, LocalError *err)
+{
+  hid_t        dp = H5Dopen2(file, "X/indptr", H5P_DEFAULT), di = H5Dopen2(file, "X/indices", H5P_DEFAULT), dd = H5Dopen2(file, "X/data", H5P_DEFAULT);
+  hid_t        itype = sizeof(PetscInt) == 8 ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
+  long long   *ip;
+  PetscInt    *ib, *cstart, nchunk = 0, nchunks, N = (PetscInt)h->N, clo, chi, nc = PETSC_DECIDE, cap, *Ai, *Aj, *Bi, *Bj;
+  PetscScalar *vb, *Aa, *Ba;
+  PetscMPIInt  size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (dp < 0 || di < 0 || dd < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot open the CSR datasets of /X with the MPI-IO driver", path);
+  PetscCall(PetscMalloc1(m + 1, &ip));
+  if (ReadPart(dp, dxpl, 1, (hsize_t)lo, (hsize_t)(m + 1), 1, H5T_NATIVE_LLONG, ip) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indptr (not numeric, or the file is damaged)", path);
+  for (PetscInt i = 0; i < m && !err->code; i++)
+    if (ip[i + 1] < ip[i]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indptr, record (row) %" PetscInt_FMT ": the offsets decrease (%lld then %lld)", path, lo + i, ip[i], ip[i + 1]);
+  /* an error in indptr makes the pieces meaningless: agree now */
+  {
+    PetscErrorCode ierr = HGDataAgree(comm, err->code, err->msg);
+    if (ierr) {
+      PetscCall(PetscFree(ip));
+      if (dp >= 0) H5Dclose(dp);
+      if (di >= 0) H5Dclose(di);
+      if (dd >= 0) H5Dclose(dd);
+      PetscCall(ierr);
+    }
+  }
+  PetscCheck(ip[m] - ip[0] < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: %lld nonzeros on one rank: too many for PETSc's 32-bit indices; use more ranks", path, ip[m] - ip[0]);
+  /* pieces: row ranges holding at most cap nonzeros (or one longer row) */
+  cap = (PetscInt)(HG_H5_BUFFER / (sizeof(PetscInt) + sizeof(PetscScalar)));
+  PetscCall(PetscMalloc1(m + 1, &cstart));
+  cstart[0] = 0;
+  for (PetscInt i = 0; i < m;) {
+    PetscInt j = i + 1;
+    while (j < m && ip[j + 1] - ip[i] <= cap) j++;
+    cstart[++nchunk] = j;
+    i                = j;
+  }
+  PetscCall(MPIU_Allreduce(&nchunk, &nchunks, 1, MPIU_INT, MPI_MAX, comm));
+  {
+    long long big = 0;
+    for (PetscInt c = 0; c < nchunk; c++) big = PetscMax(big, ip[cstart[c + 1]] - ip[cstart[c]]);
+    PetscCall(PetscMalloc2(PetscMax(big, 1), &ib, PetscMax(big, 1), &vb));
+  }
+  PetscCall(PetscSplitOwnership(comm, &nc, &N));
+  PetscCallMPI(MPI_Scan(&nc, &chi, 1, MPIU_INT, MPI_SUM, comm));
+  clo = chi - nc;
+  /* row pointers of the two blocks: Ai counts the entries in [clo, chi), Bi the others */
+  PetscCall(PetscCalloc1(m + 1, &Ai));
+  PetscCall(PetscCalloc1(m + 1, &Bi));
+  for (PetscInt c = 0; c < (size > 1 ? nchunks : 0); c++) {
+    PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
+    if (ReadPart(di, dxpl, 1, (hsize_t)ip[r0], (hsize_t)(ip[r1] - ip[r0]), 1, itype, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
+    if (err->code) continue;
+    for (PetscInt i = r0; i < r1; i++)
+      for (long long k = ip[i]; k < ip[i + 1]; k++) {
+        PetscInt col = ib[k - ip[r0]];
+        if (col >= clo && col < chi) Ai[i + 1]++;
+      }
+  }
+  for (PetscInt i = 0; i < m; i++) {
+    PetscInt len = (PetscInt)(ip[i + 1] - ip[i]), d = size > 1 ? Ai[i + 1] : len;
+    Ai[i + 1] = Ai[i] + d;
+    Bi[i + 1] = Bi[i] + len - d;
+  }
+  PetscCall(PetscMalloc1(PetscMax(Ai[m], 1), &Aj));
+  PetscCall(PetscMalloc1(PetscMax(Ai[m], 1), &Aa));
+  PetscCall(PetscMalloc1(PetscMax(Bi[m], 1), &Bj));
+  PetscCall(PetscMalloc1(PetscMax(Bi[m], 1), &Ba));
+  /* pass 2: check every row and sort its entries into the blocks */
+  for (PetscInt c = 0; c < nchunks; c++) {
+    PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
+    hsize_t  off = (hsize_t)ip[r0], cnt = (hsize_t)(ip[r1] - ip[r0]);
+    if (ReadPart(di, dxpl, 1, off, cnt, 1, itype, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
+    if (ReadPart(dd, dxpl, 1, off, cnt, 1, H5T_NATIVE_DOUBLE, vb) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/data (not numeric, or the file is damaged)", path);
+    for (PetscInt i = r0; i < r1 && !err->code; i++) {
+      PetscInt row = lo + i, na = Ai[i], nb = Bi[i];
+      for (long long k = ip[i]; k < ip[i + 1] && !err->code; k++) {
+        long long q = k - ip[r0];
+        PetscInt  col = ib[q];
+        if (col < 0 || col >= N) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " is out of range 0..%" PetscInt_FMT " (0-based)", path, row, col, N - 1);
+        else if (k > ip[i] && col == ib[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": duplicate column index %" PetscInt_FMT, path, row, col);
+        else if (k > ip[i] && col < ib[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " follows %" PetscInt_FMT ": indices are unsorted (sort them, e.g. scipy's sort_indices())", path, row, col, ib[q - 1]);
+        else if (PetscIsInfOrNanScalar(vb[q])) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, row, col);
+        else if (col >= clo && col < chi) Aj[na] = col - clo, Aa[na++] = vb[q];
+        else Bj[nb] = col, Ba[nb++] = vb[q];
+      }
+    }
+  }
+  PetscCall(PetscFree2(ib, vb));
+  PetscCall(PetscFree(cstart));
+  PetscCall(PetscFree(ip));
+  H5Dclose(dp);
+  H5Dclose(di);
+  H5Dclose(dd);
+  {
+    PetscErrorCode ierr = HGDataAgree(comm, err->code, err->msg);
+    if (ierr) {
+      PetscCall(PetscFree(Ai));
+      PetscCall(PetscFree(Bi));
+      PetscCall(PetscFree(Aj));
+      PetscCall(PetscFree(Aa));
+      PetscCall(PetscFree(Bj));
+      PetscCall(PetscFree(Ba));
+      PetscCall(ierr);
+    }
+  }
+  PetscCall(MatCreateMPIAIJWithSplitArrays(comm, m, nc, PETSC_DETERMINE, N, Ai, Aj, Aa, Bi, Bj, Ba, X));
+  {
+    PetscContainer cont;
+    void         **v;
+    PetscCall(PetscMalloc1(6, &v));
+    v[0] = Ai, v[1] = Bi, v[2] = Aj, v[3] = Bj, v[4] = Aa, v[5] = Ba;
+    PetscCall(PetscContainerCreate(comm, &cont));
+    PetscCall(PetscContainerSetPointer(cont, v));
+    PetscCall(PetscContainerSetUserDestroy(cont, FreeArrays));
+    PetscCall(PetscObjectCompose((PetscObject)*X, "HGData_csr", (PetscObject)cont));
+    PetscCall(PetscContainerDestroy(&cont));
+  }
+  PetscFunctionReturn(0);
+}
+
+/*
+  Every rank reads its own rows [lo, lo + m) of the file (layout PETSC_DECIDE), X and y, with
+  collective hyperslab reads through HDF5's MPI-IO driver, X in pieces of at most
+  HG_H5_BUFFER bytes.  Rank 0 checks the layout first (serial driver) and every rank checks
+  that it can open the file, so that a file some ranks cannot see is a clear error on every
+  rank, not a hang in a collective call; errors met while reading are agreed after each
+  collective phase (HGDataAgree()).
+*/
+PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
+{
+  H5Header     h;
+  PetscMPIInt  rank, size;
+  LocalError   err;
+  PetscInt     M, lo, m = PETSC_DECIDE;
+  hid_t        fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  H5E_auto2_t  func;
+  void        *fdata;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMemzero(&h, sizeof(h)));
+  PetscCall(PetscMemzero(&err, sizeof(err)));
+  r->raw = (HGRaw *)&h;
+  PetscCall(HGDataRunOnRoot(comm, HeaderRoot, r));
+  r->raw = NULL;
+  PetscCallMPI(MPI_Bcast(&h, 5, MPIU_INT64, 0, comm));
+  PetscCheck(h.M > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the file contains no samples (is it empty?)", r->path);
+  PetscCheck(h.N > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the samples have no features (a LIBSVM file with no index:value pairs needs -data_nfeatures)", r->path);
+  /* every rank must see the file (a path that is not on a shared file system fails here) */
+  if (rank > 0) {
+    FILE *fp = fopen(r->path, "rb");
+    if (!fp) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: cannot open the HDF5 file on rank %d of %d (%s), although rank 0 can: every rank reads its own rows, so the file must be on a file system that all ranks see", r->path, rank, size, strerror(errno));
+    else fclose(fp);
+  }
+  H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!err.code && rank > 0 && H5Fis_hdf5(r->path) <= 0) SetError(&err, PETSC_ERR_FILE_UNEXPECTED, "%s: on rank %d of %d the file is not an HDF5 file, while rank 0 reads one: every rank must see the same file (a shared file system)", r->path, rank, size);
+  ierr = HGDataAgree(comm, err.code, err.msg);
+  if (ierr) H5Eset_auto2(H5E_DEFAULT, func, fdata);
+  PetscCall(ierr);
+  /* collective open with the MPI-IO driver */
+  fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) SetError(&err, PETSC_ERR_LIB, "%s: HDF5 has no MPI-IO driver (link against the parallel HDF5 library, libhdf5-openmpi)", r->path);
+  else {
+    file = H5Fopen(r->path, H5F_ACC_RDONLY, fapl);
+    if (file < 0) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: HDF5's MPI-IO driver cannot open the file on rank %d of %d (MPI-IO failure: check that the file system supports MPI-IO, e.g. ROMIO/OMPIO settings, and that all ranks see the same file)", r->path, rank, size);
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  ierr = HGDataAgree(comm, err.code, err.msg);
+  if (ierr) {
+    if (file >= 0) H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, func, fdata);
+    PetscCall(ierr);
+  }
+  /* the file each rank opened is the one rank 0 checked: /X of the same kind, /y of the same length */
+  {
+    hid_t      obj = H5Oopen(file, "X", H5P_DEFAULT), ds = H5Dopen2(file, "y", H5P_DEFAULT);
+    H5I_type_t type = obj >= 0 ? H5Iget_type(obj) : H5I_BADID;
+    hsize_t    dims[2] = {0, 1};
+    if (ds >= 0) {
+      hid_t sp = H5Dget_space(ds);
+      int   nd = H5Sget_simple_extent_ndims(sp);
+      if (nd >= 1 && nd <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+      if (nd == 1) dims[1] = 1;
+      H5Sclose(sp);
+      H5Dclose(ds);
+    }
+    if (obj >= 0) H5Oclose(obj);
+    if ((type == H5I_GROUP) != (h.sparse != 0) || (type != H5I_GROUP && type != H5I_DATASET) || dims[0] * dims[1] != (hsize_t)h.nall) SetError(&err, PETSC_ERR_FILE_UNEXPECTED, "%s: on rank %d of %d the file differs from the one rank 0 reads (/X or /y have another layout or size): every rank must see the same file (a shared file system)", r->path, rank, size);
+  }
+  ierr = HGDataAgree(comm, err.code, err.msg);
+  if (ierr) {
+    H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, func, fdata);
+    PetscCall(ierr);
+  }
+  dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  M = (PetscInt)h.M;
+  PetscCall(PetscSplitOwnership(comm, &m, &M));
+  PetscCallMPI(MPI_Scan(&m, &lo, 1, MPIU_INT, MPI_SUM, comm));
+  lo -= m;
+  data->nsamples = M, data->nfeatures = (PetscInt)h.N;
+  /* labels */
+  {
+    hid_t        ds = H5Dopen2(file, "y", H5P_DEFAULT);
+    PetscScalar *ly;
+    PetscCall(VecCreateMPI(comm, m, M, &data->y));
+    PetscCall(VecGetArrayWrite(data->y, &ly));
+    if (ds < 0 || ReadPart(ds, dxpl, 1, (hsize_t)lo, (hsize_t)m, 1, H5T_NATIVE_DOUBLE, ly) < 0) SetError(&err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /y (not numeric, or the file is damaged)", r->path);
+    for (PetscInt i = 0; i < m && !err.code; i++)
+      if (PetscIsInfOrNanScalar(ly[i])) SetError(&err, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset /y, entry %" PetscInt_FMT ": the value is NaN or Inf: remove or fix it", r->path, lo + i);
+    PetscCall(VecRestoreArrayWrite(data->y, &ly));
+    if (ds >= 0) H5Dclose(ds);
+  }
+  /* X */
+  if (h.sparse) ierr = ReadCSRX(comm, r->path, file, dxpl, &h, lo, m, &data->X, &err);
+  else {
+    PetscScalar *a = NULL;
+    ierr = ReadDenseX(comm, r->path, file, dxpl, &h, lo, m, &a, &err);
+    /* the rows become the matrix's array (no copy); a container frees it with X */
+    if (!ierr) ierr = MatCreateDense(comm, m, PETSC_DECIDE, M, (PetscInt)h.N, a, &data->X);
+    if (!ierr) {
+      PetscContainer c;
+      ierr = PetscContainerCreate(comm, &c);
+      if (!ierr) ierr = PetscContainerSetPointer(c, a);
+      if (!ierr) ierr = PetscContainerSetUserDestroy(c, PetscContainerUserDestroyDefault);
+      if (!ierr) ierr = PetscObjectCompose((PetscObject)data->X, "HGData_rows", (PetscObject)c);
+      if (!ierr) ierr = PetscContainerDestroy(&c);
+    } else PetscFree(a);
+  }
+  H5Pclose(dxpl);
+  H5Fclose(file);
+  H5Eset_auto2(H5E_DEFAULT, func, fdata);
+  if (!ierr) ierr = HGDataAgree(comm, err.code, err.msg);
+  if (ierr) {
+    PetscCall(HGDataDestroy(data));
+    PetscCall(ierr);
+  }
+  if (!h.sparse) { /* (the CSR matrix is assembled by MatCreateMPIAIJWithSplitArrays) */
+    PetscCall(MatAssemblyBegin(data->X, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(data->X, MAT_FINAL_ASSEMBLY));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -231,13 +565,6 @@ static PetscErrorCode Quietly(PetscErrorCode (*fn)(HGReader *), HGReader *r)
   ierr = (*fn)(r);
   H5Eset_auto2(H5E_DEFAULT, func, data);
   PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode HGDataRead_HDF5(HGReader *r)
-{
-  PetscFunctionBegin;
-  PetscCall(Quietly(ReadInner, r));
   PetscFunctionReturn(0);
 }
 

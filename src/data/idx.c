@@ -80,17 +80,20 @@ PetscErrorCode HGDataRead_IDX(HGReader *r)
   PetscCheck(ldims[0] == dims[0], PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: %" PetscInt64_FMT " labels, but the images file %s has %" PetscInt64_FMT " images: the label count must equal the sample count (wrong labels file?)", lpath, ldims[0], path, dims[0]);
   n = dims[0];
   if (r->opts->max_samples > 0) n = PetscMin(n, r->opts->max_samples);
-  raw->N = (PetscInt)N;
-  PetscCall(HGRawReserve(raw, (size_t)n, (size_t)(n * N)));
   PetscCall(PetscMalloc1(N, &buf));
-  for (PetscInt64 i = 0; i < n; i++) {
-    PetscCall(ReadBytes(r->gz, path, buf, (size_t)N, "image", i, NULL));
-    for (PetscInt64 j = 0; j < N; j++) raw->vals[i * N + j] = buf[j] / 255.0;
-  }
+  r->tmp[0] = buf; /* freed with the reader, also on errors */
+  PetscCall(HGReaderStart(r, n, (PetscInt)N, PETSC_FALSE));
+  /* image i and label i together: each sample goes to its rank as soon as it is read */
   for (PetscInt64 i = 0; i < n; i++) {
     unsigned char l;
+    PetscScalar  *row;
+    PetscCall(ReadBytes(r->gz, path, buf, (size_t)N, "image", i, NULL));
     PetscCall(ReadBytes(r->gzl, lpath, &l, 1, "label", i, NULL));
-    raw->y[i] = l;
+    PetscCall(HGRawReserve(raw, (size_t)raw->M + 1, (size_t)(raw->M + 1) * N));
+    row = raw->vals + (size_t)raw->M * N;
+    for (PetscInt64 j = 0; j < N; j++) row[j] = buf[j] / 255.0;
+    raw->y[raw->M++] = l;
+    PetscCall(HGReaderRowDone(r));
   }
   if (n == dims[0]) { /* the whole file: nothing may follow */
     PetscCall(ReadBytes(r->gz, path, buf, 1, "after image", n - 1, &eof));
@@ -98,7 +101,5 @@ PetscErrorCode HGDataRead_IDX(HGReader *r)
     PetscCall(ReadBytes(r->gzl, lpath, buf, 1, "after label", n - 1, &eof));
     PetscCheck(eof, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: data after the %" PetscInt64_FMT " labels its header declares: the header or the file is wrong", lpath, n);
   }
-  PetscCall(PetscFree(buf));
-  raw->M = (PetscInt)n;
   PetscFunctionReturn(0);
 }

@@ -17,23 +17,31 @@ PetscErrorCode HGDataRead_LIBSVM(HGReader *r)
   HGRaw         *raw  = r->raw;
   const char    *path = r->path;
   PetscInt       maxidx = 0, nf = r->opts->nfeatures, maxs = r->opts->max_samples;
-  PetscInt64     lineno = 0;
-  size_t         nnz    = 0, len;
+  PetscInt64     lineno = 0, count = 0;
+  size_t         nnz, len;
   PetscBool      eof;
 
   PetscFunctionBegin;
   raw->sparse = PETSC_TRUE;
   r->gz       = gzopen(path, "rb");
   PetscCheck(r->gz, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot open the data file: %s", path, strerror(errno));
-  PetscCall(HGRawReserve(raw, 1024, 16384));
-  raw->rowptr[0] = 0;
+  /* first pass: the number of samples (lines with something before any '#') */
+  for (;;) {
+    const char *c;
+    PetscCall(HGReaderGetLine(r, &eof, &len));
+    if (eof) break;
+    for (c = r->line; *c && *c != '#' && (*c == ' ' || *c == '\t'); c++) {}
+    if (*c && *c != '#') count++;
+  }
+  PetscCheck(gzrewind(r->gz) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot rewind the file", path);
+  PetscCall(HGReaderStart(r, maxs > 0 ? PetscMin(count, (PetscInt64)maxs) : count, 0, PETSC_TRUE));
   for (;;) {
     char     *s, *tok, *save = NULL;
     PetscReal label;
     PetscInt  prev = 0;
     int       st;
 
-    if (maxs > 0 && raw->M >= maxs) break;
+    if (r->emitted >= r->M) break;
     PetscCall(HGReaderGetLine(r, &eof, &len));
     if (eof) break;
     lineno++;
@@ -44,6 +52,7 @@ PetscErrorCode HGDataRead_LIBSVM(HGReader *r)
     st = HGParseReal(tok, &label);
     PetscCheck(st != 1, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: line %" PetscInt64_FMT ": the label \"%.64s\" is not a number %s", path, lineno, tok, LIBSVM_HINT);
     PetscCheck(st != 2, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: line %" PetscInt64_FMT ": the label is %.64s (NaN or Inf): remove or fix this sample", path, lineno, tok);
+    nnz = (size_t)raw->rowptr[raw->M];
     PetscCall(HGRawReserve(raw, (size_t)raw->M + 2, nnz));
     raw->y[raw->M] = label;
     while ((tok = strtok_r(NULL, " \t", &save))) {
@@ -73,7 +82,7 @@ PetscErrorCode HGDataRead_LIBSVM(HGReader *r)
     }
     raw->M++;
     raw->rowptr[raw->M] = (PetscInt)nnz;
-    PetscCheck(nnz < (size_t)PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: line %" PetscInt64_FMT ": more than 2^31 nonzeros: too large for PETSc's 32-bit indices", path, lineno);
+    PetscCall(HGReaderRowDone(r));
   }
   raw->N = nf ? nf : maxidx;
   PetscFunctionReturn(0);

@@ -4,6 +4,7 @@
 PetscClassId  HGPROBLEM_CLASSID, HGLOWER_CLASSID, HG_CLASSID;
 PetscBool     HGPackageInitialized = PETSC_FALSE;
 PetscLogEvent HG_Compute, HG_LowerSolve, HG_Adjoint, HG_Test;
+PetscLogEvent HGData_Load, HGData_Classes, HGData_Standardize, HGData_Split, HG_NormEstimate;
 PetscLogEvent HGProblem_LowerGradient, HGProblem_HessianMult, HGProblem_MixedMult, HGProblem_Map, HGProblem_MapJacT, HGProblem_Upper;
 
 PetscFunctionList HGProblemList = NULL, HGLowerList = NULL, HGList = NULL;
@@ -87,6 +88,11 @@ PetscErrorCode HGInitializePackage(void)
   PetscCall(PetscLogEventRegister("HGPMap", HGPROBLEM_CLASSID, &HGProblem_Map));
   PetscCall(PetscLogEventRegister("HGPMapJacT", HGPROBLEM_CLASSID, &HGProblem_MapJacT));
   PetscCall(PetscLogEventRegister("HGPUpper", HGPROBLEM_CLASSID, &HGProblem_Upper));
+  PetscCall(PetscLogEventRegister("HGDataLoad", HGPROBLEM_CLASSID, &HGData_Load));
+  PetscCall(PetscLogEventRegister("HGDataClasses", HGPROBLEM_CLASSID, &HGData_Classes));
+  PetscCall(PetscLogEventRegister("HGDataStandardiz", HGPROBLEM_CLASSID, &HGData_Standardize));
+  PetscCall(PetscLogEventRegister("HGDataSplit", HGPROBLEM_CLASSID, &HGData_Split));
+  PetscCall(PetscLogEventRegister("HGNormX2Est", HGPROBLEM_CLASSID, &HG_NormEstimate));
   PetscCall(HGProblemRegisterAll());
   PetscCall(HGLowerRegisterAll());
   PetscCall(HGRegisterAll());

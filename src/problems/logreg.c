@@ -19,8 +19,8 @@
    needed with -lr_exp).
 
    The constants L = ||X||_2^2 / 4 + max_j r_j and mu = min_j r_j depend on lambda: the problem
-   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 from 50 power
-   iterations on X^T X, times 1.01, once), so the default gd step follows lambda.  The constants of
+   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 bounded by 20 Lanczos
+   steps on X^T X times a safety factor, HGMatNormSquaredEstimate(), once), so the default gd step follows lambda.  The constants of
    the error bounds are given at each (w, lambda) too (HGProblemSetBoundConstantsFunction():
    eta_w = ||X'||^2/4, eta_l = 0, ||B(w)|| = max_j |r'_j w_j|, L_B = max_j r'_j with r' = 1 or
    exp(lambda)); only L_A is estimated, so the bound is an estimate that costs about 12 callback
@@ -50,8 +50,8 @@ typedef struct {
   PetscInt64       seed;
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
-  PetscReal        normX2; /* ||X||_2^2 estimate (times 1.01) */
-  PetscReal        normXv2; /* ||X'||_2^2 estimate (times 1.01), for eta_w of the error bounds */
+  PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredEstimate) */
+  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
   Vec              z, zv;       /* work: X w and X' w, then weights */
