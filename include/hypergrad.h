@@ -270,3 +270,4 @@ PETSC_EXTERN PetscErrorCode    HGInfoView(HG, PetscViewer);
 PETSC_EXTERN PetscErrorCode    HGDestroy(HG *);
 
 #include <hypergrad/hgservice.h>
+#include <hypergrad/hgmulti.h>

@@ -4,6 +4,7 @@
 PETSC_INTERN PetscErrorCode HGCreate_ITD(HG);
 PETSC_INTERN PetscErrorCode HGCreate_AID(HG);
 PETSC_INTERN PetscErrorCode HGCreate_IAD(HG);
+PETSC_INTERN PetscErrorCode HGCreate_Multi(HG);
 
 PetscErrorCode HGRegisterAll(void)
 {
@@ -15,6 +16,7 @@ PetscErrorCode HGRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGList, HGITD, HGCreate_ITD));
   PetscCall(PetscFunctionListAdd(&HGList, HGAID, HGCreate_AID));
   PetscCall(PetscFunctionListAdd(&HGList, HGIAD, HGCreate_IAD));
+  PetscCall(PetscFunctionListAdd(&HGList, HGMULTI, HGCreate_Multi));
   PetscFunctionReturn(0);
 }
 
@@ -378,7 +380,8 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
     PetscCall(VecNorm(h, NORM_2, &nrm));
     hg->info.reason = PetscIsInfOrNanReal(nrm) ? HG_DIVERGED_NANORINF : HG_CONVERGED;
   }
-  PetscCall(HGComputeBounds(hg, lambda, h));
+  if (hg->ops->computebounds) PetscUseTypeMethod(hg, computebounds, lambda, h);
+  else PetscCall(HGComputeBounds(hg, lambda, h));
   if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
   PetscCall(PetscTime(&t1));
   hg->info.time_total = t1 - t0;
