@@ -1,8 +1,11 @@
 # Instances on sub-communicators (src/multi): -problem multi, -hg_type multi
 set(HG_MULTI_LR -sub_problem logreg -sub_lr_p 12 -sub_lr_ntrain 60 -sub_lr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 40 -sub_hg_k 8)
 # k-fold cross-validation of logreg: 5 folds on 1..4 ranks (uneven), every count of sub-communicators
-hg_add_test(NAME t900-multi SOURCE t900-multi.c SUFFIX _cv5 NPROCS 1 2 3 4 ARGS -multi_n 5 ${HG_MULTI_LR} LABELS multi)
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv5 NPROCS 1 2 3 4 ARGS -multi_n 5 ${HG_MULTI_LR} LABELS multi)
 # 2 instances on 3 ranks: one sub-communicator of 2 ranks, one of 1
-hg_add_test(NAME t900-multi SOURCE t900-multi.c SUFFIX _cv2 NPROCS 3 ARGS -multi_n 2 ${HG_MULTI_LR} LABELS multi)
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv2 NPROCS 3 ARGS -multi_n 2 ${HG_MULTI_LR} LABELS multi)
 # converged solves: the same against central finite differences of f = mean of the fold validation losses
-hg_add_test(NAME t900-multi SOURCE t900-multi.c SUFFIX _cv4_fd NPROCS 1 3 ARGS -multi_n 4 -fd -sub_problem logreg -sub_lr_p 12 -sub_lr_ntrain 60 -sub_lr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 5000 -sub_lower_atol 1e-13 -sub_hg_k 40 -sub_hg_adjoint_atol 1e-13 LABELS multi)
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv4_fd NPROCS 1 3 ARGS -multi_n 4 -fd -sub_problem logreg -sub_lr_p 12 -sub_lr_ntrain 60 -sub_lr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 5000 -sub_lower_atol 1e-13 -sub_hg_k 40 -sub_hg_adjoint_atol 1e-13 LABELS multi)
+# multi-task hyper-representation: T = 3 tasks sharing H (f = sum of the task losses), converged
+# solves, against the sum of the tasks' closed forms (direct solves) and the separate runs
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _hyperrep3 NPROCS 1 2 3 ARGS -multi_n 3 -multi_sum -closed_form -converged -sub_problem hyperrep -sub_hr_p 10 -sub_hr_d 3 -sub_hr_ntrain 40 -sub_hr_nval 30 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 3000 -sub_lower_atol 1e-13 -sub_hg_k 3 LABELS multi)

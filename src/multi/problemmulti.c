@@ -337,7 +337,15 @@ static PetscErrorCode SetUp(HGProblem prob)
     for (PetscInt i = 0; i < m->n; i++) m->woff[i + 1] = m->woff[i] + m->wsize[i];
   }
   /* lambda on the whole communicator, its copy on the sub-communicator, the stacked X and Y */
-  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, p, &lambda));
+  {
+    PetscInt bs; /* lambda split in blocks of instance 0's block size (hyperrep: rows of H) */
+    PetscCall(VecGetBlockSize(m->inst[0]->ltemplate, &bs));
+    PetscCallMPI(MPI_Bcast(&bs, 1, MPIU_INT, 0, comm));
+    PetscCall(VecCreate(comm, &lambda));
+    PetscCall(VecSetSizes(lambda, PETSC_DECIDE, p));
+    PetscCall(VecSetBlockSize(lambda, bs));
+    PetscCall(VecSetType(lambda, VECSTANDARD));
+  }
   PetscCall(VecGetLocalSize(lambda, &m->ml));
   PetscCall(VecGetOwnershipRange(lambda, &lo, &hi));
   PetscCall(VecDuplicate(m->inst[0]->ltemplate, &m->lsub));
