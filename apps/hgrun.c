@@ -12,12 +12,12 @@ static PetscErrorCode CheckUnusedOptions(void)
 {
   PetscInt n;
   char   **names, **values;
-  const char *ours[] = {"outer_", "hg_", "lower_", "data_"};
+  const char *ours[] = {"outer_", "hg_", "lower_", "data_", "multi_", "sub_hg_", "sub_lower_"};
 
   PetscFunctionBegin;
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++)
-    for (PetscInt j = 0; j < 4; j++) {
+    for (PetscInt j = 0; j < 7; j++) {
       PetscBool match;
       PetscCall(PetscStrbeginswith(names[i], ours[j], &match));
       PetscCheck(!match, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "Unknown option -%s: it is not an option of this problem, method or outer loop (misspelt?); run with -help to list them", names[i]);
@@ -58,6 +58,8 @@ int main(int argc, char **argv)
   if (resume[0]) {
     PetscCall(HGOuterLoadCheckpoint(outer, resume, lambda));
     PetscCall(HGOuterGetIterationNumber(outer, &it));
+    PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGMULTI, &flg));
+    if (flg) PetscCall(HGMultiSetBatchCounter(hg, it)); /* the mini-batch draws continue where the run stopped */
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: resuming %s at outer iteration %" PetscInt_FMT "\n", resume, it));
   } else PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
   PetscCall(HGOuterSolve(outer, lambda));
