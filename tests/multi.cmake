@@ -1,7 +1,7 @@
 # Instances on sub-communicators (src/multi): -problem multi, -hg_type multi
 set(HG_MULTI_LR -sub_problem logreg -sub_lr_p 12 -sub_lr_ntrain 60 -sub_lr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 40 -sub_hg_k 8)
 # k-fold cross-validation of logreg: 5 folds on 1..4 ranks (uneven), every count of sub-communicators
-hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv5 NPROCS 1 2 3 4 ARGS -multi_n 5 ${HG_MULTI_LR} LABELS multi)
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv5 NPROCS 1 2 3 4 ARGS -multi_n 5 -batch 2 ${HG_MULTI_LR} LABELS multi)
 # 2 instances on 3 ranks: one sub-communicator of 2 ranks, one of 1
 hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv2 NPROCS 3 ARGS -multi_n 2 ${HG_MULTI_LR} LABELS multi)
 # converged solves: the same against central finite differences of f = mean of the fold validation losses

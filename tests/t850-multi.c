@@ -3,6 +3,7 @@ static const char help[] = "t850: a problem of n instances on sub-communicators 
                            "count of sub-communicators (1e-12 relative), bitwise reproducible for one layout; with -fd\n"
                            "(converged solves) against central finite differences of f.\n"
                            "  -converged      solves to tolerances: iterations, residuals and bounds may differ by rounding\n"
+                           "  -batch <B>      also mini-batches of B instances against the drawn single-instance ones\n"
                            "  -fd             also the finite-difference check (implies -converged)\n"
                            "  -closed_form    compare with the sum of the instances' exact hypergradients (hyperrep tasks)\n";
 #include "hgtest.h"
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
   Vec         lambda, h, href, hi, hex, hexsum, ref1;
   HGInfo      info, si;
   PetscMPIInt size;
+  Vec        *hs;
+  PetscInt    batch = 0, *first_draw = NULL;
   PetscInt    n, nsubmax, lits = 0, aits = 0;
   PetscReal   rel, c, lres = 0, ares = 0, bsum = 0, E = 0;
   PetscBool   conv = PETSC_FALSE, fd = PETSC_FALSE, closed = PETSC_FALSE, sum = PETSC_FALSE, nobound = PETSC_FALSE;
@@ -92,6 +95,8 @@ int main(int argc, char **argv)
   PetscCall(VecDuplicate(lambda, &hexsum));
   PetscCall(VecDuplicate(lambda, &ref1));
   c = sum ? 1.0 : 1.0 / (PetscReal)n;
+  PetscCall(VecDuplicateVecs(lambda, n, &hs));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-batch", &batch, NULL));
 
   /* truth: sum of the separate single-instance hypergradients on the whole communicator */
   PetscCall(VecSet(href, 0.0));
@@ -99,6 +104,7 @@ int main(int argc, char **argv)
   for (PetscInt i = 0; i < n; i++) {
     PetscCall(SingleHypergradient(i, n, lambda, hi, &si, closed, hex));
     PetscCall(VecAXPY(href, c, hi));
+    PetscCall(VecCopy(hi, hs[i]));
     if (closed) PetscCall(VecAXPY(hexsum, c, hex));
     lits += si.lower_its;
     aits += si.adjoint_its;
@@ -139,6 +145,60 @@ int main(int argc, char **argv)
     PetscCall(VecEqual(h, h2, &eq));
     HGTEST_CHECK(eq, "two runs with %" PetscInt_FMT " sub-communicators on %d ranks are not bitwise identical", nsubmax, size);
     PetscCall(VecDestroy(&h2));
+  }
+
+  /* mini-batches: (n/B) sum over the drawn instances of c_i h_i, the same draws on every layout,
+     the instances not drawn keep their warm starts */
+  if (batch > 0) {
+    PetscCall(PetscMalloc1(2 * batch, &first_draw));
+    for (PetscInt nsub = 1; nsub <= nsubmax; nsub++) {
+      HGProblem       p2;
+      HG              g2;
+      Vec             W0, Ws, hb;
+      PetscInt        B, lo, hi2;
+      const PetscInt *idx;
+
+      PetscCall(CreateMulti(nsub, &p2, &g2));
+      PetscCall(HGMultiSetBatch(g2, batch, 5));
+      PetscCall(HGProblemCreateVecs(p2, &W0, NULL));
+      PetscCall(VecDuplicate(lambda, &hb));
+      for (PetscInt draw = 0; draw < 2; draw++) {
+        if (draw == 1) { /* warm start from 0.25 (the first draw started from 0, like the single-instance runs) */
+          PetscCall(VecSet(W0, 0.25));
+          PetscCall(HGSetLowerInitialGuess(g2, W0));
+        }
+        PetscCall(HGTestCompute(g2, lambda, h));
+        PetscCall(HGMultiGetBatch(g2, &B, &idx));
+        HGTEST_CHECK(B == batch, "batch of %" PetscInt_FMT " instances, asked %" PetscInt_FMT, B, batch);
+        PetscCall(VecSet(hb, 0.0));
+        for (PetscInt b = 0; b < B; b++) {
+          HGTEST_CHECK(idx[b] >= 0 && idx[b] < n && (b == 0 || idx[b] > idx[b - 1]), "draw %" PetscInt_FMT ": instances not distinct and increasing", draw);
+          PetscCall(VecAXPY(hb, c * (PetscReal)n / (PetscReal)B, hs[idx[b]]));
+          if (nsub == 1) first_draw[draw * batch + b] = idx[b];
+          else HGTEST_CHECK(first_draw[draw * batch + b] == idx[b], "draw %" PetscInt_FMT " with %" PetscInt_FMT " sub-communicators took instance %" PetscInt_FMT ", with 1 instance %" PetscInt_FMT, draw, nsub, idx[b], first_draw[draw * batch + b]);
+        }
+        PetscCall(HGTestRelDiff(h, hb, &rel));
+        HGTEST_CHECK(draw == 1 || rel <= 1e-12, "mini-batch %" PetscInt_FMT " with %" PetscInt_FMT " sub-communicators: differs from (n/B) sum of the drawn single-instance hypergradients by %g relative", draw, nsub, (double)rel);
+        /* the blocks of the instances not drawn are still the initial guess 0.25 */
+        PetscCall(HGGetLowerSolution(g2, &Ws));
+        PetscCall(VecGetOwnershipRange(Ws, &lo, &hi2));
+        for (PetscInt i = 0; i < n; i++) {
+          PetscInt           off, sz, b, drawn = 0;
+          const PetscScalar *wa;
+          for (b = 0; b < B; b++)
+            if (idx[b] == i) drawn = 1;
+          PetscCall(HGProblemMultiGetInstanceOffset(p2, i, &off, &sz));
+          PetscCall(VecGetArrayRead(Ws, &wa));
+          for (PetscInt j = PetscMax(off, lo); j < PetscMin(off + sz, hi2); j++) HGTEST_CHECK(draw == 0 || drawn || wa[j - lo] == 0.25, "instance %" PetscInt_FMT " was not drawn but its w changed", i);
+          PetscCall(VecRestoreArrayRead(Ws, &wa));
+        }
+      }
+      PetscCall(VecDestroy(&W0));
+      PetscCall(VecDestroy(&hb));
+      PetscCall(HGDestroy(&g2));
+      PetscCall(HGProblemDestroy(&p2));
+    }
+    PetscCall(PetscFree(first_draw));
   }
 
   /* closed forms: the sum of the instances' exact hypergradients */
@@ -187,6 +247,7 @@ int main(int argc, char **argv)
   PetscCall(VecDestroy(&hex));
   PetscCall(VecDestroy(&hexsum));
   PetscCall(VecDestroy(&ref1));
+  PetscCall(VecDestroyVecs(n, &hs));
   PetscCall(HGDestroy(&hg));
   PetscCall(HGProblemDestroy(&prob));
   PetscCall(PetscFinalize());
