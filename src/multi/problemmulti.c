@@ -245,21 +245,25 @@ static PetscErrorCode Accuracy(HGProblem prob, Vec W, Vec lambda, PetscReal *val
 }
 
 /* Instance i on the sub-communicator: the callback's or a built-in one of -sub_problem */
-static PetscErrorCode CreateInstance(HGProblem prob, PetscInt i, HGProblem *inst, PetscReal *c)
+static PetscErrorCode CreateInstance(HGProblem prob, PetscInt i, HGProblem *inst, PetscReal *c, PetscBool *wrongcomm)
 {
   HGProblem_Multi *m = (HGProblem_Multi *)prob->data;
   const char      *prefix;
   PetscMPIInt      cmp;
 
   PetscFunctionBegin;
-  *c = m->sum ? 1.0 : 1.0 / (PetscReal)m->n;
+  *c         = m->sum ? 1.0 : 1.0 / (PetscReal)m->n;
+  *wrongcomm = PETSC_FALSE;
   if (m->create) {
     *inst = NULL;
     PetscCall((*m->create)(prob, i, m->subcomm, inst, c, m->createctx));
     PetscCheck(*inst, m->subcomm, PETSC_ERR_ARG_NULL, "The instance callback of HGProblemMultiSetInstanceCreate() returned no problem for instance %" PetscInt_FMT, i);
     PetscValidHeaderSpecific(*inst, HGPROBLEM_CLASSID, 3);
     PetscCallMPI(MPI_Comm_compare(PetscObjectComm((PetscObject)*inst), m->subcomm, &cmp));
-    PetscCheck(cmp == MPI_IDENT || cmp == MPI_CONGRUENT, m->subcomm, PETSC_ERR_ARG_NOTSAMECOMM, "Instance %" PetscInt_FMT " returned by the callback of HGProblemMultiSetInstanceCreate() lives on another communicator than the sub-communicator it was given: create it with HGProblemCreate(subcomm, ...)", i);
+    if (cmp != MPI_IDENT && cmp != MPI_CONGRUENT) { /* reported collectively by SetUp() */
+      *wrongcomm = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
     PetscCheck(PetscIsNormalReal(*c) || *c == 0, m->subcomm, PETSC_ERR_ARG_OUTOFRANGE, "The weight c_%" PetscInt_FMT " of instance %" PetscInt_FMT " is not finite", i, i);
   } else {
     PetscCall(HGProblemCreate(m->subcomm, inst));
@@ -284,8 +288,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   HGProblem_Multi *m    = (HGProblem_Multi *)prob->data;
   MPI_Comm         comm = PetscObjectComm((PetscObject)prob);
   PetscMPIInt      size, rank, srank, ssize;
-  PetscInt         p, pmin, pmax, ms, rs, lo, hi, nw, nwloc, *ix, *iy, cnt = 0, shift;
-  PetscInt         sizes[2], gsizes[2];
+  PetscInt         p = 0, ms = 0, rs, lo, hi, nw, nwloc, *ix, *iy, cnt = 0, shift;
   Vec              lambda, W, l0;
   IS               isx, isy;
   PetscBool        hasproj, haslambda0;
@@ -310,21 +313,32 @@ static PetscErrorCode SetUp(HGProblem prob)
   m->nloc  = m->n / m->nsub + (m->color < m->n % m->nsub ? 1 : 0);
   m->first = m->color * (m->n / m->nsub) + PetscMin(m->color, m->n % m->nsub);
   PetscCall(PetscCalloc5(m->nloc, &m->inst, m->nloc, &m->c, m->n, &m->wsize, m->n + 1, &m->woff, m->n, &m->active));
-  for (PetscInt j = 0; j < m->nloc; j++) PetscCall(CreateInstance(prob, m->first + j, &m->inst[j], &m->c[j]));
-  /* the same lambda space everywhere, and one lambda layout per sub-communicator */
-  PetscCall(VecGetSize(m->inst[0]->ltemplate, &p));
-  PetscCall(VecGetLocalSize(m->inst[0]->ltemplate, &ms));
-  for (PetscInt j = 1; j < m->nloc; j++) {
-    PetscInt pj, msj;
-    PetscCall(VecGetSize(m->inst[j]->ltemplate, &pj));
-    PetscCall(VecGetLocalSize(m->inst[j]->ltemplate, &msj));
-    PetscCheck(pj == p, m->subcomm, PETSC_ERR_ARG_SIZ, "Instance %" PetscInt_FMT " has %" PetscInt_FMT " hyperparameters but instance %" PetscInt_FMT " has %" PetscInt_FMT ": every instance must share the same lambda space", m->first + j, pj, m->first, p);
-    PetscCheck(msj == ms, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "Instance %" PetscInt_FMT " splits lambda differently from instance %" PetscInt_FMT " on the same sub-communicator: create lambda with PETSC_DECIDE local sizes", m->first + j, m->first);
+  /* every check below is collective on the whole communicator: a sub-communicator that stopped
+     alone would leave the others waiting */
+  {
+    PetscInt loc[4] = {-1, 0, 0, 0}, glob[4]; /* first instance on a wrong communicator; -min p, max p; layout differs */
+    for (PetscInt j = 0; j < m->nloc; j++) {
+      PetscBool wrong;
+      PetscCall(CreateInstance(prob, m->first + j, &m->inst[j], &m->c[j], &wrong));
+      if (wrong && loc[0] < 0) loc[0] = m->first + j;
+    }
+    if (loc[0] < 0) {
+      PetscCall(VecGetSize(m->inst[0]->ltemplate, &p));
+      PetscCall(VecGetLocalSize(m->inst[0]->ltemplate, &ms));
+      loc[1] = -p, loc[2] = p;
+      for (PetscInt j = 1; j < m->nloc; j++) {
+        PetscInt pj, msj;
+        PetscCall(VecGetSize(m->inst[j]->ltemplate, &pj));
+        PetscCall(VecGetLocalSize(m->inst[j]->ltemplate, &msj));
+        loc[1] = PetscMax(loc[1], -pj), loc[2] = PetscMax(loc[2], pj);
+        if (msj != ms) loc[3] = 1;
+      }
+    }
+    PetscCall(MPIU_Allreduce(loc, glob, 4, MPIU_INT, MPI_MAX, comm));
+    PetscCheck(glob[0] < 0, comm, PETSC_ERR_ARG_NOTSAMECOMM, "Instance %" PetscInt_FMT " returned by the callback of HGProblemMultiSetInstanceCreate() lives on another communicator than the sub-communicator it was given: create it with HGProblemCreate(subcomm, ...)", glob[0]);
+    PetscCheck(-glob[1] == glob[2], comm, PETSC_ERR_ARG_SIZ, "The instances have lambda spaces of different sizes (%" PetscInt_FMT " and %" PetscInt_FMT "): every instance must share the same lambda space; check the callback of HGProblemMultiSetInstanceCreate() or the -sub_ options", -glob[1], glob[2]);
+    PetscCheck(!glob[3], comm, PETSC_ERR_ARG_SIZ, "Two instances on the same sub-communicator split lambda differently: create lambda with PETSC_DECIDE local sizes");
   }
-  sizes[0] = -p, sizes[1] = p;
-  PetscCall(MPIU_Allreduce(sizes, gsizes, 2, MPIU_INT, MPI_MAX, comm));
-  pmin = -gsizes[0], pmax = gsizes[1];
-  PetscCheck(pmin == pmax, comm, PETSC_ERR_ARG_SIZ, "The instances have lambda spaces of different sizes (%" PetscInt_FMT " and %" PetscInt_FMT "): every instance must share the same hyperparameters; check the callback of HGProblemMultiSetInstanceCreate() or the -sub_ options", pmin, pmax);
   /* sizes and offsets of every w_i */
   {
     PetscInt *loc;
