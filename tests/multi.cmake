@@ -20,3 +20,5 @@ foreach(pair "2;1" "3;2")
 endforeach()
 # instances from a user callback, each on its own DMDA on the sub-communicator; bad callbacks and options
 hg_add_test(NAME t851-multi-callback SOURCE t851-multi-callback.c NPROCS 1 2 3 4 LABELS "multi;errors")
+# k-fold cross-validation of multinomial logistic regression (3 folds)
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _mlogreg3 NPROCS 1 3 ARGS -multi_n 3 -sub_problem mlogreg -sub_mlr_p 10 -sub_mlr_c 3 -sub_mlr_ntrain 60 -sub_mlr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 30 -sub_hg_k 6 LABELS multi)
