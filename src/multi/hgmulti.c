@@ -234,6 +234,7 @@ static PetscErrorCode HGSetFromOptions_Multi(HG hg, PetscOptionItems *PetscOptio
   PetscOptionsHeadBegin(PetscOptionsObject, "Hypergradient of a multi problem (HGMULTI)");
   PetscCall(PetscOptionsInt("-hg_multi_batch", "Instances per hypergradient (mini-batch; default all)", "HGMultiSetBatch", b, &b, &flg));
   PetscCall(PetscOptionsInt("-hg_multi_batch_seed", "Seed of the mini-batch draws", "HGMultiSetBatch", seed, &seed, NULL));
+  PetscCheck(!flg || b >= 1, PetscObjectComm((PetscObject)hg), PETSC_ERR_ARG_OUTOFRANGE, "-hg_multi_batch must be at least 1 (instances per hypergradient; omit it to use all of them); got %" PetscInt_FMT, b);
   if (flg || seed != (PetscInt)mh->seed) PetscCall(HGMultiSetBatch(hg, b, seed));
   PetscOptionsHeadEnd();
   PetscFunctionReturn(0);

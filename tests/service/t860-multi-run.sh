@@ -55,6 +55,8 @@ $MPI -n $NA $R ${O/-hg_multi_batch 2/-hg_multi_batch 9} -outer_max_it 2 > e2.log
 grep -q "hg_multi_batch" e2.log || { cat e2.log; fail "-hg_multi_batch 9: message"; }
 $MPI -n $NA $R ${O/-hg_multi_batch 2/-hg_multi_batch -1} -outer_max_it 2 > e3.log 2>&1 && fail "-hg_multi_batch -1 accepted"
 grep -q "hg_multi_batch" e3.log || { cat e3.log; fail "-hg_multi_batch -1: message"; }
+$MPI -n $NA $R ${O/-hg_multi_batch 2/-hg_multi_batch 0} -outer_max_it 2 > e3b.log 2>&1 && fail "-hg_multi_batch 0 accepted"
+grep -q "at least 1" e3b.log || { cat e3b.log; fail "-hg_multi_batch 0: message"; }
 $MPI -n $NA $R $O -multi_nsubcomm $((NA + 1)) -outer_max_it 2 > e4.log 2>&1 && fail "more sub-communicators than ranks accepted"
 grep -q "multi_nsubcomm" e4.log || { cat e4.log; fail "-multi_nsubcomm: message"; }
 $MPI -n $NA $R ${O/-multi_n $N/-multi_n 1} -outer_max_it 2 -hg_multi_batch 1 > e5.log 2>&1 && fail "1-fold cross-validation accepted"
