@@ -48,6 +48,8 @@ int main(int argc, char **argv)
   if (resume[0]) {
     PetscCall(HGOuterLoadCheckpoint(outer, resume, lambda));
     PetscCall(HGOuterGetIterationNumber(outer, &it));
+    PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGMULTI, &flg));
+    if (flg) PetscCall(HGMultiSetBatchCounter(hg, it)); /* the mini-batch draws continue where the run stopped */
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "hgrun: resuming %s at outer iteration %" PetscInt_FMT "\n", resume, it));
   } else PetscCall(HGProblemGetInitialHyperparameters(prob, lambda));
   PetscCall(HGOuterSolve(outer, lambda));

@@ -243,8 +243,10 @@ def read_log_csv(path):
     return stages
 
 
-def breakdown(stages, logpath):
-    """Per-hypergradient means over the log stage of the hypergradients, on the slowest rank."""
+def breakdown(stages, logpath, n_given=None):
+    """Per-hypergradient means over the log stage of the hypergradients, on the slowest rank.
+    n_given: the number of hypergradients in the stage when the app says it (hgmultibench, whose
+    instances' HGs count their own HGCompute events)."""
     warn = None
     if STAGE in stages:
         ev = stages[STAGE]
@@ -255,7 +257,7 @@ def breakdown(stages, logpath):
     if "HGCompute" not in ev:
         raise ToolError("%s has no HGCompute event: was the app hgbench of this project?" % logpath)
     ranks = sorted(ev["HGCompute"].keys())
-    n_hg = ev["HGCompute"][ranks[0]][0]
+    n_hg = n_given if n_given else ev["HGCompute"][ranks[0]][0]
     if n_hg <= 0:
         raise ToolError("%s: HGCompute count is 0: no hypergradient was computed" % logpath)
 
@@ -358,7 +360,7 @@ def launch(args, app, launcher, n, app_args, weak, workdir, tag, log):
         raise ToolError("the run at %d rank%s failed (exit status %d):\n  %s\n--- its output ---\n%s" %
                         (n, "s" if n > 1 else "", p.returncode, " ".join(cmd), tail))
     row = read_bench_csv(bench_csv)
-    bd, warn = breakdown(read_log_csv(log_csv), log_csv)
+    bd, warn = breakdown(read_log_csv(log_csv), log_csv, int(row["hypergradients"]) if row.get("hypergradients") else None)
     if int(row["ranks"]) != n:
         raise ToolError("the app ran on %s ranks, not %d: check --mpiexec" % (row["ranks"], n))
     t, k = int(row["t"]), int(row["k"])

@@ -479,3 +479,4 @@ PETSC_EXTERN PetscErrorCode    HGInfoView(HG, PetscViewer);
 PETSC_EXTERN PetscErrorCode    HGDestroy(HG *);
 
 #include <hypergrad/hgservice.h>
+#include <hypergrad/hgmulti.h>

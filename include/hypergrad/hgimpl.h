@@ -62,6 +62,7 @@ struct _p_HGProblem {
   PetscReal                fd_err, fd_umin;
   Vec                      fd_w, fd_g1, fd_g2, fd_l, fd_l1, fd_l2; /* work, created on first use */
   PetscInt                 nlowergrad, nhessmult, nmixed, nmap, nmapjact, nmapjac, nmapparam, nupper, nuppergrad;
+  PetscInt                 instance, ninstances; /* HGProblemSetInstance(): index among n instances (n = 0: not an instance) */
   PetscBool                setupcalled;
 };
 
@@ -137,6 +138,7 @@ struct _HGOps {
   PetscErrorCode (*setfromoptions)(HG, PetscOptionItems *);
   PetscErrorCode (*setup)(HG);
   PetscErrorCode (*compute)(HG, Vec, Vec);
+  PetscErrorCode (*computebounds)(HG, Vec, Vec); /* NULL: HGComputeBounds() */
   PetscErrorCode (*view)(HG, PetscViewer);
   PetscErrorCode (*destroy)(HG);
 };
@@ -183,6 +185,9 @@ PETSC_INTERN PetscReal HGHashUniform(PetscInt64 seed, PetscInt64 stream, PetscIn
 PETSC_INTERN PetscReal HGHashNormal(PetscInt64 seed, PetscInt64 stream, PetscInt64 i);
 PETSC_INTERN PetscErrorCode HGVecSetHashNormal(Vec, PetscInt64 seed, PetscInt64 stream);
 PETSC_INTERN PetscErrorCode HGVecSetHashUniform(Vec, PetscInt64 seed, PetscInt64 stream, PetscReal lo, PetscReal hi);
+/* k-fold cross-validation (src/multi/cv.c): fold prob->instance of prob->ninstances; X (rows laid out
+   like y) and y split by the layout-independent hash of the row index into training and validation rows */
+PETSC_INTERN PetscErrorCode HGCrossValidationSplit(HGProblem prob, PetscInt64 seed, Mat X, Vec y, Mat *Xtr, Vec *ytr, Mat *Xva, Vec *yva);
 /* Range of the regularization weights r = lambda (or exp(lambda)): min(r, 0 if below), max |r| */
 PETSC_INTERN PetscErrorCode HGRegWeightRange(Vec lambda, PetscBool useexp, PetscReal *rmin, PetscReal *rabsmax);
 /* Projection onto lambda_j >= 1e-8 (weights used without exp) */

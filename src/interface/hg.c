@@ -4,6 +4,7 @@
 PETSC_INTERN PetscErrorCode HGCreate_ITD(HG);
 PETSC_INTERN PetscErrorCode HGCreate_AID(HG);
 PETSC_INTERN PetscErrorCode HGCreate_IAD(HG);
+PETSC_INTERN PetscErrorCode HGCreate_Multi(HG);
 
 PetscErrorCode HGRegisterAll(void)
 {
@@ -15,6 +16,7 @@ PetscErrorCode HGRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGList, HGITD, HGCreate_ITD));
   PetscCall(PetscFunctionListAdd(&HGList, HGAID, HGCreate_AID));
   PetscCall(PetscFunctionListAdd(&HGList, HGIAD, HGCreate_IAD));
+  PetscCall(PetscFunctionListAdd(&HGList, HGMULTI, HGCreate_Multi));
   PetscFunctionReturn(0);
 }
 
@@ -644,7 +646,8 @@ PetscErrorCode HGComputeHypergradient(HG hg, Vec lambda, Vec h)
     PetscCall(PetscObjectTypeCompareAny((PetscObject)hg->ksp, &fwd, KSPCGNE, KSPLSQR, ""));
     if (fwd) hg->info.approximate_products = PETSC_TRUE;
   }
-  PetscCall(HGComputeBounds(hg, lambda, hg->hnew));
+  if (hg->ops->computebounds) PetscUseTypeMethod(hg, computebounds, lambda, hg->hnew);
+  else PetscCall(HGComputeBounds(hg, lambda, hg->hnew));
   if (hg->info.reason != HG_DIVERGED_LOWER) PetscCall(HGProblemComputeUpperObjective(hg->problem, hg->w, lambda, &hg->info.upper_objective));
   else hg->info.upper_objective = (PetscReal)NAN; /* w_t is not a lower solution: no value of f */
   if (hg->info.reason > 0) PetscCall(VecCopy(hg->hnew, h));

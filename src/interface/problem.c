@@ -41,6 +41,7 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_MLogReg(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_HyperClean(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Distill(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Eqm(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_Multi(HGProblem);
 
 PetscErrorCode HGProblemRegisterAll(void)
 {
@@ -59,6 +60,7 @@ PetscErrorCode HGProblemRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMHYPERCLEAN, HGProblemCreate_HyperClean));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMDISTILL, HGProblemCreate_Distill));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMEQM, HGProblemCreate_Eqm));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMMULTI, HGProblemCreate_Multi));
   PetscFunctionReturn(0);
 }
 

@@ -29,6 +29,10 @@
    (-data_train FILE -data_val FILE, or -data FILE -data_split ..., see HGDataGetFromOptions()):
    regression targets as read, dense or sparse X.
 
+   Multi-task: as instance i of n (HGProblemSetInstance(); -problem multi -sub_problem hyperrep
+   -multi_n T -multi_sum) the synthetic data of task i use the seed -hr_seed + 7919 (i + 1),
+   the initial H the seed -hr_seed: T tasks sharing H, f = sum of the task losses.
+
    Options: -hr_p <100> features, -hr_d <20> representation size, -hr_ntrain <1000>,
             -hr_nval <1000>, -hr_beta <1>, -hr_seed <0>, and the -data_* options
 M*/
@@ -352,22 +356,25 @@ static PetscErrorCode CreateData(HGProblem prob)
     PetscCall(HGDataDestroy(&train));
     PetscCall(HGDataDestroy(&val));
   } else {
-    Vec cols, a, e;
+    Vec        cols, a, e;
+    PetscInt64 seed = hr->seed;
+    /* task i of a multi-task problem (HGProblemSetInstance()): its own data, the shared initial H */
+    if (prob->ninstances > 0) seed = hr->seed + 7919 * (PetscInt64)(prob->instance + 1);
     PetscCall(VecCreateMPI(comm, PETSC_DECIDE, hr->p, &cols));
     PetscCall(VecDuplicate(cols, &a));
-    PetscCall(HGVecSetHashNormal(a, hr->seed, STREAM_A));
+    PetscCall(HGVecSetHashNormal(a, seed, STREAM_A));
     PetscCall(VecCreateMPI(comm, PETSC_DECIDE, hr->ntr, &hr->y));
     PetscCall(VecCreateMPI(comm, PETSC_DECIDE, hr->nval, &hr->yv));
-    PetscCall(HGMatCreateDenseHash(comm, hr->ntr, hr->p, hr->y, cols, hr->seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)hr->p), &hr->X));
-    PetscCall(HGMatCreateDenseHash(comm, hr->nval, hr->p, hr->yv, cols, hr->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)hr->p), &hr->Xv));
+    PetscCall(HGMatCreateDenseHash(comm, hr->ntr, hr->p, hr->y, cols, seed, STREAM_X, 1.0 / PetscSqrtReal((PetscReal)hr->p), &hr->X));
+    PetscCall(HGMatCreateDenseHash(comm, hr->nval, hr->p, hr->yv, cols, seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)hr->p), &hr->Xv));
     PetscCall(MatMult(hr->X, a, hr->y));
     PetscCall(VecDuplicate(hr->y, &e));
-    PetscCall(HGVecSetHashNormal(e, hr->seed, STREAM_EPS));
+    PetscCall(HGVecSetHashNormal(e, seed, STREAM_EPS));
     PetscCall(VecAXPY(hr->y, 0.1, e));
     PetscCall(VecDestroy(&e));
     PetscCall(MatMult(hr->Xv, a, hr->yv));
     PetscCall(VecDuplicate(hr->yv, &e));
-    PetscCall(HGVecSetHashNormal(e, hr->seed, STREAM_EPSV));
+    PetscCall(HGVecSetHashNormal(e, seed, STREAM_EPSV));
     PetscCall(VecAXPY(hr->yv, 0.1, e));
     PetscCall(VecDestroy(&e));
     PetscCall(VecDestroy(&a));

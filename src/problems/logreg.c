@@ -34,6 +34,10 @@
    dense otherwise) and the -lr_p/-lr_ntrain/-lr_nval/-lr_sparse options are ignored; the
    training labels must take exactly two values, the larger mapped to +1 and the smaller to -1.
 
+   Cross-validation: as instance i of n (HGProblemSetInstance(), -problem multi -sub_problem
+   logreg -multi_n K) the training set is split into K folds by the hash of the sample index;
+   instance i trains on the other folds and E is the validation loss on fold i.
+
    Options: -lr_p <100> features, -lr_ntrain <1000>, -lr_nval <1000>, -lr_seed <0>,
             -lr_sparse, -lr_nnz_per_row <100>, -lr_exp, -data_* (real data),
             -lr_fused <1> (gradient and Hessian product in one pass over X; dense X is then
@@ -702,6 +706,18 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->nval, &lr->yv));
     PetscCall(CreateData(lr, comm, lr->ntr, w, STREAM_X, STREAM_COLS, STREAM_EPS, lr->y, &lr->X));
     PetscCall(CreateData(lr, comm, lr->nval, w, STREAM_XV, STREAM_COLSV, STREAM_EPSV, lr->yv, &lr->Xv));
+  }
+  if (prob->ninstances > 0) { /* fold prob->instance of a cross-validation on the training set (HGProblemSetInstance()) */
+    Mat Xt, Xf;
+    Vec yt, yf;
+    PetscCall(HGCrossValidationSplit(prob, lr->seed, lr->X, lr->y, &Xt, &yt, &Xf, &yf));
+    PetscCall(MatDestroy(&lr->X));
+    PetscCall(MatDestroy(&lr->Xv));
+    PetscCall(VecDestroy(&lr->y));
+    PetscCall(VecDestroy(&lr->yv));
+    lr->X = Xt, lr->y = yt, lr->Xv = Xf, lr->yv = yf;
+    PetscCall(VecGetSize(yt, &lr->ntr));
+    PetscCall(VecGetSize(yf, &lr->nval));
   }
   PetscCall(VecDuplicate(lr->y, &lr->z));
   PetscCall(VecDuplicate(lr->y, &lr->s));

@@ -36,6 +36,11 @@
    options (-data_train FILE -data_val FILE [-data_test FILE], or -data FILE -data_split ...):
    the classes are the distinct training labels.
 
+   Cross-validation: as instance i of n (HGProblemSetInstance(); -problem multi -sub_problem
+   mlogreg -multi_n K) the training set is split into K folds by the hash of the sample index;
+   instance i trains on the other folds, E is the mean cross-entropy on fold i, and the test set
+   (if any) gives the test accuracy.
+
    Options: -mlr_p <100> features, -mlr_c <10> classes, -mlr_ntrain <1000>, -mlr_nval <1000>,
             -mlr_ntest <1000>, -mlr_seed <0>, -mlr_sparse, -mlr_nnz_per_row <10>,
             -mlr_noise <0.5>, -mlr_exp <true>, -mlr_reg0 <1>, and the -data_* options
@@ -274,6 +279,18 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscFunctionBegin;
   if (ml->X) PetscFunctionReturn(0);
   PetscCall(CreateData(prob));
+  if (prob->ninstances > 0) { /* fold prob->instance of a cross-validation on the training set (HGProblemSetInstance()); the test set stays */
+    Mat Xtr, Xf;
+    Vec ytr, yf;
+    PetscCall(HGCrossValidationSplit(prob, ml->sy.seed, ml->X, ml->y, &Xtr, &ytr, &Xf, &yf));
+    PetscCall(MatDestroy(&ml->X));
+    PetscCall(MatDestroy(&ml->Xv));
+    PetscCall(VecDestroy(&ml->y));
+    PetscCall(VecDestroy(&ml->yv));
+    ml->X = Xtr, ml->y = ytr, ml->Xv = Xf, ml->yv = yf;
+    PetscCall(VecGetSize(ytr, &ml->ntr));
+    PetscCall(VecGetSize(yf, &ml->nval));
+  }
   PetscCall(MatGetLocalSize(ml->X, NULL, &nl));
   PetscCall(MatGetLocalSize(ml->Xv, NULL, &nlv));
   nlt = nl;
