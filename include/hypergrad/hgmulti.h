@@ -14,9 +14,33 @@
 #define HGPROBLEMMULTI "multi" /* n instances on sub-communicators (src/multi/problemmulti.c) */
 #define HGMULTI        "multi" /* one HG per instance, h = sum_i c_i h_i (src/multi/hgmulti.c) */
 
-/* Creates instance i (0 <= i < n) on the sub-communicator subcomm: *instance must live on subcomm
-   and have the hyperparameter space of every other instance; *weight is c_i (preset to the
-   default 1/n, or 1 with -multi_sum) */
+/*S
+  HGProblemMultiInstanceFn - creates instance i of a problem of type HGPROBLEMMULTI
+
+  Collective on subcomm
+
+  Calling Sequence:
+$ PetscErrorCode create(HGProblem multi, PetscInt i, MPI_Comm subcomm, HGProblem *instance, PetscReal *weight, void *ctx)
+
+  Input Parameters:
++ multi   - the problem of type HGPROBLEMMULTI
+. i       - the index of the instance, 0 <= i < n
+. subcomm - the sub-communicator the instance must live on
+- ctx     - the context given to HGProblemMultiSetInstanceCreate()
+
+  Output Parameters:
++ instance - a new problem of any type on subcomm (the multi problem owns it and calls HGProblemSetUp() on it)
+- weight   - c_i, preset to the default 1/n (or 1 with -multi_sum); overwrite it to change it
+
+  Notes:
+  Called on each sub-communicator for its instances in increasing i.  Every instance must have
+  the hyperparameter space (global size of lambda) of the others; an instance on another
+  communicator or with another lambda size is an error.
+
+  Level: intermediate
+
+.seealso: HGProblemMultiSetInstanceCreate(), HGPROBLEMMULTI, HGMULTI
+S*/
 typedef PetscErrorCode (*HGProblemMultiInstanceFn)(HGProblem multi, PetscInt i, MPI_Comm subcomm, HGProblem *instance, PetscReal *weight, void *ctx);
 
 PETSC_EXTERN PetscErrorCode HGProblemMultiSetNumberInstances(HGProblem, PetscInt);
