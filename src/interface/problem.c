@@ -29,6 +29,7 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_MLogReg(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_HyperClean(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Distill(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Eqm(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_Denoise(HGProblem);
 
 PetscErrorCode HGProblemRegisterAll(void)
 {
@@ -47,6 +48,7 @@ PetscErrorCode HGProblemRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMHYPERCLEAN, HGProblemCreate_HyperClean));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMDISTILL, HGProblemCreate_Distill));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMEQM, HGProblemCreate_Eqm));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMDENOISE, HGProblemCreate_Denoise));
   PetscFunctionReturn(0);
 }
 
