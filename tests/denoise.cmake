@@ -15,3 +15,5 @@ hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _de
 foreach(v tv foe)
   hg_add_test(NAME t300-ranks SOURCE t300-ranks.c SUFFIX _denoise_${v} NPROCS 2 4 ARGS -problem denoise ${HG_DENOISE_ARGS_${v}} LABELS ranks denoise)
 endforeach()
+# image files: read back, noise from /clean only, bad files (written by the test in its directory)
+hg_add_test(NAME t171-denoise-files SOURCE t171-denoise-files.c NPROCS 1 2 3 4 LABELS data errors denoise TIMEOUT 60)
