@@ -37,6 +37,8 @@
             -denoise_first <0> -denoise_count <all from first> -denoise_ntotal <images in the set>
             -denoise_foe_filters <48> -denoise_foe_size <7>
             -denoise_synthetic_n <3> -denoise_synthetic_h <16> -denoise_synthetic_w <12>
+            -denoise_save_images <F.h5>: write /clean and /noisy as used (natural order, H x W x count;
+            the lower solution w of hgsolve -output has the same layout)
 
    Level: intermediate
 
@@ -55,7 +57,7 @@ enum { STREAM_NOISE = 1, STREAM_SHAPE };
 
 typedef struct {
   DenoiseReg  reg;
-  char        file[PETSC_MAX_PATH_LEN];
+  char        file[PETSC_MAX_PATH_LEN], save[PETSC_MAX_PATH_LEN];
   PetscReal   sigma;
   PetscInt    seed;
   PetscInt    first, count, ntotal; /* count, ntotal: PETSC_DEFAULT until given */
@@ -567,6 +569,11 @@ static PetscErrorCode SetUp(HGProblem prob)
   for (PetscInt p = 0; p < px; p++) PetscCheck(lx[p] >= s, comm, PETSC_ERR_ARG_SIZ, "denoise: the %" PetscInt_FMT "-pixel wide images split over %" PetscInt_FMT " ranks give a block of %" PetscInt_FMT " columns, narrower than the stencil (%" PetscInt_FMT "): use fewer ranks per image or larger images", dn->W, px, lx[p], s);
   for (PetscInt p = 0; p < py; p++) PetscCheck(ly[p] >= s, comm, PETSC_ERR_ARG_SIZ, "denoise: the %" PetscInt_FMT "-pixel high images split over %" PetscInt_FMT " ranks give a block of %" PetscInt_FMT " rows, lower than the stencil (%" PetscInt_FMT "): use fewer ranks per image or larger images", dn->H, py, ly[p], s);
   PetscCall(SetUpImages(dn));
+  if (dn->save[0]) {
+    Vec               v[2]  = {dn->clean, dn->noisy};
+    const char *const nm[2] = {"clean", "noisy"};
+    PetscCall(HGVecsWriteHDF5(dn->save, 2, v, nm));
+  }
   PetscCall(DMCreateLocalVector(dn->da, &dn->xl));
   PetscCall(VecDuplicate(dn->xl, &dn->ul));
   PetscCall(VecDuplicate(dn->xl, &dn->acc));
@@ -605,6 +612,7 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   dn->reg = (DenoiseReg)reg;
   PetscCall(PetscOptionsString("-denoise_file", "HDF5 file with /clean (and /noisy), N x H x W in [0, 1]", "HGPROBLEMDENOISE", dn->file, dn->file, sizeof(dn->file), &flg));
   if (flg) dn->fromfile = dn->file[0] ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(PetscOptionsString("-denoise_save_images", "Write the clean and noisy images used to this HDF5 file (H x W x count each)", "HGPROBLEMDENOISE", dn->save, dn->save, sizeof(dn->save), NULL));
   PetscCall(PetscOptionsReal("-denoise_sigma", "Noise standard deviation (synthetic data, or a file without /noisy)", "HGPROBLEMDENOISE", dn->sigma, &dn->sigma, NULL));
   PetscCall(PetscOptionsInt("-denoise_seed", "Seed of the noise and of the synthetic images", "HGPROBLEMDENOISE", dn->seed, &dn->seed, NULL));
   PetscCall(PetscOptionsInt("-denoise_first", "First image held", "HGProblemDenoiseSetImages", dn->first, &dn->first, NULL));
