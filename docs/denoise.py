@@ -9,7 +9,7 @@ eps of the lower and adjoint solves, -lower_atol = -hg_adjoint_atol = eps), AID 
 and CG, warm starts.  For each run: learned theta, recorded and true upper objective at the end
 (the true one from hgsolve with the lower level solved to 1e-10 relative), mean PSNR of the
 denoised training images, and the work (lower + adjoint iterations, seconds) at which the
-recorded objective first falls below f* + delta (f0 - f*) for delta = 0.1, 0.01, 0.001, with f*
+recorded objective first falls below f* + delta (f0 - f*) for delta = 0.1, 0.01, 0.001, 0.0001, with f*
 the smallest true objective of all runs and f0 the initial one.
 
 FoE (--foe): 5 images, 8 filters of 5 x 5, adaptive loop.
@@ -41,7 +41,7 @@ ROOT = os.path.dirname(HERE)
 def problem_args(a, foe):
     args = ["-problem", "denoise", "-denoise_file", a.data, "-denoise_sigma", "0.1", "-denoise_seed", "0"]
     if foe:
-        args += ["-denoise_count", "5", "-denoise_reg", "foe", "-denoise_foe_filters", "8", "-denoise_foe_size", "5"]
+        args += ["-denoise_count", "5", "-denoise_ntotal", "5", "-denoise_reg", "foe", "-denoise_foe_filters", "8", "-denoise_foe_size", "5"]
     return args
 
 
@@ -122,7 +122,7 @@ def report(a, foe):
             wr = csv.writer(f)
             wr.writerow(["run", "delta", "target", "iteration", "lower_its", "adjoint_its", "seconds"])
             for name, (h, *_rest) in hists.items():
-                for delta in (0.1, 0.01, 0.001):
+                for delta in (0.1, 0.01, 0.001, 0.0001):
                     target = fstar + delta * (f0 - fstar)
                     hit = np.nonzero(h["upper_objective"] <= target)[0]
                     if len(hit):
