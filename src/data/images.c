@@ -96,7 +96,7 @@ static PetscErrorCode ReadInner(HGReader *r)
 }
 
 /* fn(r) with HDF5's own error printing off (the checks report, with the file name) */
-static PetscErrorCode QuietInfo(HGReader *r)
+static PetscErrorCode Quietly(PetscErrorCode (*fn)(HGReader *), HGReader *r)
 {
   H5E_auto2_t    func;
   void          *data;
@@ -105,24 +105,23 @@ static PetscErrorCode QuietInfo(HGReader *r)
   PetscFunctionBegin;
   H5Eget_auto2(H5E_DEFAULT, &func, &data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  ierr = InfoInner(r);
+  ierr = (*fn)(r);
   H5Eset_auto2(H5E_DEFAULT, func, data);
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode QuietInfo(HGReader *r)
+{
+  PetscFunctionBegin;
+  PetscCall(Quietly(InfoInner, r));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode QuietRead(HGReader *r)
 {
-  H5E_auto2_t    func;
-  void          *data;
-  PetscErrorCode ierr;
-
   PetscFunctionBegin;
-  H5Eget_auto2(H5E_DEFAULT, &func, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  ierr = ReadInner(r);
-  H5Eset_auto2(H5E_DEFAULT, func, data);
-  PetscCall(ierr);
+  PetscCall(Quietly(ReadInner, r));
   PetscFunctionReturn(0);
 }
 
