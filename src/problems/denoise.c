@@ -73,6 +73,11 @@ typedef struct {
   VecScatter  lscat;
   PetscInt    nl;
   PetscScalar *red;                 /* nl: reductions of the mixed product */
+  /* FoE: the owned block, and the offsets into the ghosted local array of the reflected
+     neighbours of each owned row (roff, ym x k) and column (coff, xm x k); two block buffers */
+  PetscInt     xs, ys, xm, ym;
+  PetscInt    *roff, *coff;
+  PetscScalar *zb, *tb;
 } Denoise;
 
 /* ------------------------------------------------------------------------ */
@@ -122,23 +127,57 @@ static PetscErrorCode ReduceToLambda(Denoise *dn, Vec out)
   PetscFunctionReturn(0);
 }
 
-/* (f * x)[j, i] of image d with the reflected extension */
-static inline PetscScalar Conv(const PetscScalar *f, PetscInt k, PetscInt h, PetscInt H, PetscInt W, PetscScalar ***x, PetscInt j, PetscInt i, PetscInt d)
+/* z = f * x (image d) on the owned block; x the raw ghosted local array */
+static void ConvBlock(const Denoise *dn, const PetscScalar *f, const PetscScalar *x, PetscInt d, PetscScalar *z)
 {
-  PetscScalar s = 0;
-  for (PetscInt a = 0; a < k; a++) {
-    PetscInt jj = Refl(j + h - a, H);
-    for (PetscInt b = 0; b < k; b++) s += f[a * k + b] * x[jj][Refl(i + h - b, W)][d];
+  const PetscInt k = dn->k;
+  for (PetscInt jl = 0; jl < dn->ym; jl++) {
+    const PetscInt *ro = dn->roff + jl * k;
+    for (PetscInt il = 0; il < dn->xm; il++) {
+      const PetscInt *co = dn->coff + il * k;
+      PetscScalar     sum = 0;
+      for (PetscInt a = 0; a < k; a++) {
+        const PetscScalar *xr = x + ro[a] + d, *fa = f + a * k;
+        for (PetscInt b = 0; b < k; b++) sum += fa[b] * xr[co[b]];
+      }
+      z[jl * dn->xm + il] = sum;
+    }
   }
-  return s;
 }
 
-/* acc += w * (the column of the convolution at (j, i)): the transpose, into the ghosted acc */
-static inline void ConvT(const PetscScalar *f, PetscInt k, PetscInt h, PetscInt H, PetscInt W, PetscScalar ***acc, PetscInt j, PetscInt i, PetscInt d, PetscScalar w)
+/* acc += K^T w (image d): each owned pixel's w spread over its reflected neighbours, ghosts included */
+static void ConvTBlock(const Denoise *dn, const PetscScalar *f, const PetscScalar *w, PetscInt d, PetscScalar *acc)
 {
-  for (PetscInt a = 0; a < k; a++) {
-    PetscInt jj = Refl(j + h - a, H);
-    for (PetscInt b = 0; b < k; b++) acc[jj][Refl(i + h - b, W)][d] += f[a * k + b] * w;
+  const PetscInt k = dn->k;
+  for (PetscInt jl = 0; jl < dn->ym; jl++) {
+    const PetscInt *ro = dn->roff + jl * k;
+    for (PetscInt il = 0; il < dn->xm; il++) {
+      const PetscInt *co = dn->coff + il * k;
+      const PetscScalar wp = w[jl * dn->xm + il];
+      for (PetscInt a = 0; a < k; a++) {
+        PetscScalar       *ar = acc + ro[a] + d;
+        const PetscScalar *fa = f + a * k;
+        for (PetscInt b = 0; b < k; b++) ar[co[b]] += fa[b] * wp;
+      }
+    }
+  }
+}
+
+/* g[a, b] += scale sum_p y[S_ab p] w[p] (image d): the derivative of f * y . w in the filter */
+static void FilterGrad(const Denoise *dn, const PetscScalar *y, const PetscScalar *w, PetscInt d, PetscReal scale, PetscScalar *g)
+{
+  const PetscInt k = dn->k;
+  for (PetscInt jl = 0; jl < dn->ym; jl++) {
+    const PetscInt *ro = dn->roff + jl * k;
+    for (PetscInt il = 0; il < dn->xm; il++) {
+      const PetscInt *co = dn->coff + il * k;
+      const PetscScalar wp = scale * w[jl * dn->xm + il];
+      for (PetscInt a = 0; a < k; a++) {
+        const PetscScalar *yr = y + ro[a] + d;
+        PetscScalar       *ga = g + a * k;
+        for (PetscInt b = 0; b < k; b++) ga[b] += wp * yr[co[b]];
+      }
+    }
   }
 }
 
@@ -181,17 +220,18 @@ static PetscErrorCode LowerObjective(HGProblem prob, Vec x, Vec lambda, PetscRea
           }
         }
   } else {
+    const PetscScalar *xr;
+    PetscCall(VecGetArrayRead(dn->xl, &xr));
     for (PetscInt kk = 0; kk < dn->K; kk++) {
       const PetscScalar *fk = FOE_FILTER(l, dn, kk);
       PetscReal          ea = PetscExpReal(PetscRealPart(l[1 + kk])), e2 = PetscExpReal(2 * PetscRealPart(l[1 + dn->K + kk])), s = 0;
-      for (PetscInt j = ys; j < ys + ym; j++)
-        for (PetscInt i = xs; i < xs + xm; i++)
-          for (PetscInt d = 0; d < nd; d++) {
-            PetscReal z = PetscRealPart(Conv(fk, dn->k, dn->h, H, W, xa, j, i, d));
-            s += PetscSqrtReal(z * z + e2);
-          }
+      for (PetscInt d = 0; d < nd; d++) {
+        ConvBlock(dn, fk, xr, d, dn->zb);
+        for (PetscInt p = 0; p < xm * ym; p++) s += PetscSqrtReal(PetscRealPart(dn->zb[p] * dn->zb[p]) + e2);
+      }
       reg += ea * s;
     }
+    PetscCall(VecRestoreArrayRead(dn->xl, &xr));
   }
   loc += c0 * reg;
   PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->xl, &xa));
@@ -207,7 +247,7 @@ static PetscErrorCode LowerObjective(HGProblem prob, Vec x, Vec lambda, PetscRea
 static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
 {
   const PetscScalar *l;
-  PetscScalar     ***xa, ***ua = NULL, ***oa, ***ya, ***acc;
+  PetscScalar     ***xa, ***ua = NULL, ***oa, ***ya;
   PetscInt           xs, ys, xm, ym, nd = dn->count, H = dn->H, W = dn->W;
   PetscReal          c0;
 
@@ -246,21 +286,28 @@ static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
     PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->noisy, &ya));
     PetscCall(DMDAVecRestoreArrayDOF(dn->da, out, &oa));
   } else {
+    const PetscScalar *xr, *ur = NULL;
+    PetscScalar       *ac;
     PetscCall(VecSet(dn->acc, 0.0));
-    PetscCall(DMDAVecGetArrayDOF(dn->da, dn->acc, &acc));
+    PetscCall(VecGetArray(dn->acc, &ac));
+    PetscCall(VecGetArrayRead(dn->xl, &xr));
+    if (u) PetscCall(VecGetArrayRead(dn->ul, &ur));
     for (PetscInt kk = 0; kk < dn->K; kk++) {
       const PetscScalar *fk = FOE_FILTER(l, dn, kk);
       PetscReal          ca = c0 * PetscExpReal(PetscRealPart(l[1 + kk])), e2 = PetscExpReal(2 * PetscRealPart(l[1 + dn->K + kk]));
-      for (PetscInt j = ys; j < ys + ym; j++)
-        for (PetscInt i = xs; i < xs + xm; i++)
-          for (PetscInt d = 0; d < nd; d++) {
-            PetscReal z = PetscRealPart(Conv(fk, dn->k, dn->h, H, W, xa, j, i, d)), rho = PetscSqrtReal(z * z + e2), w;
-            if (!u) w = ca * z / rho;
-            else w = ca * (e2 / (rho * rho * rho)) * PetscRealPart(Conv(fk, dn->k, dn->h, H, W, ua, j, i, d));
-            ConvT(fk, dn->k, dn->h, H, W, acc, j, i, d, w);
-          }
+      for (PetscInt d = 0; d < nd; d++) {
+        ConvBlock(dn, fk, xr, d, dn->zb);
+        if (u) ConvBlock(dn, fk, ur, d, dn->tb);
+        for (PetscInt p = 0; p < xm * ym; p++) {
+          PetscReal z = PetscRealPart(dn->zb[p]), rho = PetscSqrtReal(z * z + e2);
+          dn->zb[p] = u ? ca * (e2 / (rho * rho * rho)) * dn->tb[p] : ca * z / rho;
+        }
+        ConvTBlock(dn, fk, dn->zb, d, ac);
+      }
     }
-    PetscCall(DMDAVecRestoreArrayDOF(dn->da, dn->acc, &acc));
+    if (u) PetscCall(VecRestoreArrayRead(dn->ul, &ur));
+    PetscCall(VecRestoreArrayRead(dn->xl, &xr));
+    PetscCall(VecRestoreArray(dn->acc, &ac));
     if (!u) PetscCall(VecWAXPY(out, -1.0, dn->noisy, x));
     else PetscCall(VecCopy(u, out));
     PetscCall(DMLocalToGlobalBegin(dn->da, dn->acc, ADD_VALUES, out));
@@ -323,32 +370,33 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec x, Vec lambda, Vec 
     dn->red[0] = c0 * s0;
     dn->red[1] = c0 * s1;
   } else {
-    PetscInt     k = dn->k, k2 = k * k, K = dn->K;
-    PetscScalar *rf;
+    PetscInt           k = dn->k, k2 = k * k, K = dn->K;
+    const PetscScalar *xr, *vr;
+    PetscCall(VecGetArrayRead(dn->xl, &xr));
+    PetscCall(VecGetArrayRead(dn->ul, &vr));
     for (PetscInt kk = 0; kk < K; kk++) {
       const PetscScalar *fk = FOE_FILTER(l, dn, kk);
       PetscReal          ca = c0 * PetscExpReal(PetscRealPart(l[1 + kk])), e2 = PetscExpReal(2 * PetscRealPart(l[1 + K + kk])), st = 0, sn = 0;
-      rf = dn->red + 1 + 2 * K + kk * k2;
-      for (PetscInt j = ys; j < ys + ym; j++)
-        for (PetscInt i = xs; i < xs + xm; i++)
-          for (PetscInt d = 0; d < nd; d++) {
-            PetscReal z = PetscRealPart(Conv(fk, k, dn->h, H, W, xa, j, i, d)), t = PetscRealPart(Conv(fk, k, dn->h, H, W, va, j, i, d));
-            PetscReal rho = PetscSqrtReal(z * z + e2), g = z / rho, gp = e2 / (rho * rho * rho);
-            st += t * g;
-            sn -= t * z * gp;
-            /* d/df[a,b] of (K v).g(K x) = v[S_ab p] g + (K v)_p g'(z) x[S_ab p] */
-            for (PetscInt a = 0; a < k; a++) {
-              PetscInt jj = Refl(j + dn->h - a, H);
-              for (PetscInt b = 0; b < k; b++) {
-                PetscInt ii = Refl(i + dn->h - b, W);
-                rf[a * k + b] += ca * (PetscRealPart(va[jj][ii][d]) * g + t * gp * PetscRealPart(xa[jj][ii][d]));
-              }
-            }
-          }
+      for (PetscInt d = 0; d < nd; d++) {
+        ConvBlock(dn, fk, xr, d, dn->zb);
+        ConvBlock(dn, fk, vr, d, dn->tb);
+        for (PetscInt p = 0; p < xm * ym; p++) {
+          PetscReal z = PetscRealPart(dn->zb[p]), t = PetscRealPart(dn->tb[p]), rho = PetscSqrtReal(z * z + e2), g = z / rho, gp = e2 / (rho * rho * rho);
+          st += t * g;
+          sn -= t * z * gp;
+          dn->zb[p] = g;
+          dn->tb[p] = t * gp;
+        }
+        /* d/df[a,b] of (K v).g(K x) = sum_p v[S_ab p] g_p + (K v)_p g'(z_p) x[S_ab p] */
+        FilterGrad(dn, vr, dn->zb, d, ca, dn->red + 1 + 2 * K + kk * k2);
+        FilterGrad(dn, xr, dn->tb, d, ca, dn->red + 1 + 2 * K + kk * k2);
+      }
       dn->red[0] += ca * st;
       dn->red[1 + kk] = ca * st;
       dn->red[1 + K + kk] = ca * sn;
     }
+    PetscCall(VecRestoreArrayRead(dn->xl, &xr));
+    PetscCall(VecRestoreArrayRead(dn->ul, &vr));
   }
   PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->xl, &xa));
   PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->ul, &va));
@@ -568,6 +616,16 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(DMDAGetOwnershipRanges(dn->da, &lx, &ly, NULL));
   for (PetscInt p = 0; p < px; p++) PetscCheck(lx[p] >= s, comm, PETSC_ERR_ARG_SIZ, "denoise: the %" PetscInt_FMT "-pixel wide images split over %" PetscInt_FMT " ranks give a block of %" PetscInt_FMT " columns, narrower than the stencil (%" PetscInt_FMT "): use fewer ranks per image or larger images", dn->W, px, lx[p], s);
   for (PetscInt p = 0; p < py; p++) PetscCheck(ly[p] >= s, comm, PETSC_ERR_ARG_SIZ, "denoise: the %" PetscInt_FMT "-pixel high images split over %" PetscInt_FMT " ranks give a block of %" PetscInt_FMT " rows, lower than the stencil (%" PetscInt_FMT "): use fewer ranks per image or larger images", dn->H, py, ly[p], s);
+  PetscCall(DMDAGetCorners(dn->da, &dn->xs, &dn->ys, NULL, &dn->xm, &dn->ym, NULL));
+  if (dn->reg == DENOISE_FOE) {
+    PetscInt gxs, gys, gxm, gym, k = dn->k;
+    PetscCall(DMDAGetGhostCorners(dn->da, &gxs, &gys, NULL, &gxm, &gym, NULL));
+    PetscCall(PetscMalloc4(dn->ym * k, &dn->roff, dn->xm * k, &dn->coff, dn->xm * dn->ym, &dn->zb, dn->xm * dn->ym, &dn->tb));
+    for (PetscInt jl = 0; jl < dn->ym; jl++)
+      for (PetscInt a = 0; a < k; a++) dn->roff[jl * k + a] = (Refl(dn->ys + jl + dn->h - a, dn->H) - gys) * gxm * dn->count;
+    for (PetscInt il = 0; il < dn->xm; il++)
+      for (PetscInt b = 0; b < k; b++) dn->coff[il * k + b] = (Refl(dn->xs + il + dn->h - b, dn->W) - gxs) * dn->count;
+  }
   PetscCall(SetUpImages(dn));
   if (dn->save[0]) {
     Vec               v[2]  = {dn->clean, dn->noisy};
@@ -658,6 +716,7 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(VecScatterDestroy(&dn->lscat));
   PetscCall(DMDestroy(&dn->da));
   PetscCall(PetscFree(dn->red));
+  PetscCall(PetscFree4(dn->roff, dn->coff, dn->zb, dn->tb));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseSetImages_C", NULL));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseSetTrainingSetSize_C", NULL));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseGetDM_C", NULL));
