@@ -60,7 +60,7 @@ typedef struct {
   char        file[PETSC_MAX_PATH_LEN], save[PETSC_MAX_PATH_LEN];
   PetscReal   sigma;
   PetscInt    seed;
-  PetscInt    first, count, ntotal; /* count, ntotal: PETSC_DEFAULT until given */
+  PetscInt    first, count, ntotal; /* count, ntotal: 0 (all, the data set) until given */
   PetscInt    nset, H, W;           /* images in the data set, their size */
   PetscBool   fromfile, filenoisy;
   PetscInt    syn_n, syn_h, syn_w;
@@ -591,9 +591,9 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (dn->fromfile) PetscCall(HGImagesGetInfoHDF5(comm, dn->file, &dn->nset, &dn->H, &dn->W, &dn->filenoisy));
   else dn->nset = dn->syn_n, dn->H = dn->syn_h, dn->W = dn->syn_w;
   PetscCheck(dn->first >= 0 && dn->first < dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: first image %" PetscInt_FMT " is not in the data set (images 0..%" PetscInt_FMT "): give -denoise_first below %" PetscInt_FMT, dn->first, dn->nset - 1, dn->nset);
-  if (dn->count == PETSC_DEFAULT) dn->count = dn->nset - dn->first;
+  if (dn->count == 0 || dn->count == PETSC_DEFAULT) dn->count = dn->nset - dn->first;
   PetscCheck(dn->count >= 1 && dn->first + dn->count <= dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: images [%" PetscInt_FMT ", %" PetscInt_FMT ") are not all in the data set of %" PetscInt_FMT ": give -denoise_count between 1 and %" PetscInt_FMT, dn->first, dn->first + dn->count, dn->nset, dn->nset - dn->first);
-  if (dn->ntotal == PETSC_DEFAULT) dn->ntotal = dn->nset;
+  if (dn->ntotal == 0 || dn->ntotal == PETSC_DEFAULT) dn->ntotal = dn->nset;
   PetscCheck(dn->ntotal >= dn->count, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: the training set size N = %" PetscInt_FMT " (-denoise_ntotal) is smaller than the %" PetscInt_FMT " images this problem holds", dn->ntotal, dn->count);
   dn->invN = 1.0 / (PetscReal)dn->ntotal;
   if (dn->reg == DENOISE_FOE) {
@@ -675,10 +675,10 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   PetscCall(PetscOptionsInt("-denoise_seed", "Seed of the noise and of the synthetic images", "HGPROBLEMDENOISE", dn->seed, &dn->seed, NULL));
   PetscCall(PetscOptionsInt("-denoise_first", "First image held", "HGProblemDenoiseSetImages", dn->first, &dn->first, NULL));
   n = dn->count;
-  PetscCall(PetscOptionsInt("-denoise_count", "Number of images held (default: all from the first)", "HGProblemDenoiseSetImages", n, &n, &flg));
+  PetscCall(PetscOptionsInt("-denoise_count", "Number of images held (0: all from the first)", "HGProblemDenoiseSetImages", n, &n, &flg));
   if (flg) dn->count = n;
   n = dn->ntotal;
-  PetscCall(PetscOptionsInt("-denoise_ntotal", "Size N of the whole training set, the 1/N of both levels (default: images in the data set)", "HGProblemDenoiseSetTrainingSetSize", n, &n, &flg));
+  PetscCall(PetscOptionsInt("-denoise_ntotal", "Size N of the whole training set, the 1/N of both levels (0: the images in the data set)", "HGProblemDenoiseSetTrainingSetSize", n, &n, &flg));
   if (flg) dn->ntotal = n;
   PetscCall(PetscOptionsInt("-denoise_foe_filters", "FoE: number of filters K", "HGPROBLEMDENOISE", dn->K, &dn->K, NULL));
   PetscCall(PetscOptionsInt("-denoise_foe_size", "FoE: filter size k (odd)", "HGPROBLEMDENOISE", dn->k, &dn->k, NULL));
@@ -763,7 +763,7 @@ static PetscErrorCode GetDM_Denoise(HGProblem prob, DM *da)
   Input Parameters:
 + prob  - the problem, of type HGPROBLEMDENOISE (other types ignore the call)
 . first - the first image (0-based)
-- count - the number of images (PETSC_DEFAULT: all from first)
+- count - the number of images (0 or PETSC_DEFAULT: all from first)
 
   Options Database Keys:
 + -denoise_first <0>     - first image
@@ -793,7 +793,7 @@ PetscErrorCode HGProblemDenoiseSetImages(HGProblem prob, PetscInt first, PetscIn
 
   Input Parameters:
 + prob - the problem, of type HGPROBLEMDENOISE (other types ignore the call)
-- N    - the number of training images (at least the number held)
+- N    - the number of training images (at least the number held; 0 or PETSC_DEFAULT: the images in the data set)
 
   Options Database Key:
 . -denoise_ntotal <N> - the same (default: the number of images in the data set)
@@ -843,8 +843,6 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_Denoise(HGProblem prob)
   PetscCall(PetscNew(&dn));
   dn->reg    = DENOISE_TV;
   dn->sigma  = 0.1;
-  dn->count  = PETSC_DEFAULT;
-  dn->ntotal = PETSC_DEFAULT;
   dn->K      = 48;
   dn->k      = 7;
   dn->syn_n  = 3;
