@@ -42,6 +42,7 @@ typedef const char *HGProblemType;
 #define HGPROBLEMHYPERCLEAN "hyperclean"
 #define HGPROBLEMDISTILL   "distill"
 #define HGPROBLEMEQM       "eqm"
+#define HGPROBLEMDENOISE   "denoise"
 
 /* Which of the two forms of the papers the callbacks describe */
 typedef enum {
@@ -329,6 +330,11 @@ PETSC_EXTERN PetscErrorCode HGProblemComputeExactHypergradient(HGProblem, Vec la
 /* Finite-difference check of every callback against its neighbours; prints to viewer and
    returns the largest relative error seen */
 PETSC_EXTERN PetscErrorCode HGProblemTestDerivatives(HGProblem, Vec w, Vec lambda, PetscReal h, PetscViewer, PetscReal *maxrelerr);
+/* The denoising problem (HGPROBLEMDENOISE): which images it holds, the size N of the whole
+   training set (the 1/N of both levels), and its DMDA (dof = images held) after set-up */
+PETSC_EXTERN PetscErrorCode HGProblemDenoiseSetImages(HGProblem, PetscInt first, PetscInt count);
+PETSC_EXTERN PetscErrorCode HGProblemDenoiseSetTrainingSetSize(HGProblem, PetscInt N);
+PETSC_EXTERN PetscErrorCode HGProblemDenoiseGetDM(HGProblem, DM *);
 
 /* ------------------------------------------------------------------------ */
 /* HGLower: the lower-level solver                                           */

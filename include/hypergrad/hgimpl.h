@@ -202,3 +202,7 @@ PETSC_INTERN PetscErrorCode HGDenseSymvLower(PetscInt n, PetscScalar alpha, cons
 /* Dense symmetric positive definite solve and extreme eigenvalues, LAPACK, one rank's copy */
 PETSC_INTERN PetscErrorCode HGDenseCholeskySolve(PetscInt n, PetscScalar *A, PetscInt nrhs, PetscScalar *B);
 PETSC_INTERN PetscErrorCode HGDenseSymEigRange(PetscInt n, const PetscScalar *A, PetscReal *emin, PetscReal *emax);
+
+/* Image stacks (N x H x W datasets /clean, /noisy) of the denoising problem (src/data/images.c) */
+PETSC_INTERN PetscErrorCode HGImagesGetInfoHDF5(MPI_Comm, const char path[], PetscInt *N, PetscInt *H, PetscInt *W, PetscBool *hasnoisy);
+PETSC_INTERN PetscErrorCode HGImagesLoadHDF5(DM da, const char path[], const char name[], PetscInt N, PetscInt first, PetscBool check01, Vec v);

@@ -42,6 +42,7 @@ PETSC_INTERN PetscErrorCode HGProblemCreate_HyperClean(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Distill(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Eqm(HGProblem);
 PETSC_INTERN PetscErrorCode HGProblemCreate_Multi(HGProblem);
+PETSC_INTERN PetscErrorCode HGProblemCreate_Denoise(HGProblem);
 
 PetscErrorCode HGProblemRegisterAll(void)
 {
@@ -61,6 +62,7 @@ PetscErrorCode HGProblemRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMDISTILL, HGProblemCreate_Distill));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMEQM, HGProblemCreate_Eqm));
   PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMMULTI, HGProblemCreate_Multi));
+  PetscCall(PetscFunctionListAdd(&HGProblemList, HGPROBLEMDENOISE, HGProblemCreate_Denoise));
   PetscFunctionReturn(0);
 }
 
