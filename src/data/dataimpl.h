@@ -46,6 +46,8 @@ typedef struct {
 
 PETSC_INTERN PetscErrorCode HGDataRunOnRoot(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *);
 PETSC_INTERN void           HGReaderClose(HGReader *);
+/* fn(r) with HDF5's own error printing off (h5data.c): the callers report errors with the file name */
+PETSC_INTERN PetscErrorCode HGDataQuietly(PetscErrorCode (*)(HGReader *), HGReader *);
 /* Text and IDX readers run through HGDataStream: they call HGReaderStart once they know the
    number of samples, append each row to r->raw and call HGReaderRowDone after it */
 PETSC_INTERN PetscErrorCode HGDataStream(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *, HGData *);

@@ -65,7 +65,6 @@ static PetscErrorCode CheckFinite(const char *path, const char *name, const Pets
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Quietly(PetscErrorCode (*)(HGReader *), HGReader *);
 
 static PetscErrorCode OpenFile(const char *path, hid_t *file)
 {
@@ -199,7 +198,7 @@ static PetscErrorCode HeaderInner(HGReader *r)
 static PetscErrorCode HeaderRoot(HGReader *r)
 {
   PetscFunctionBegin;
-  PetscCall(Quietly(HeaderInner, r));
+  PetscCall(HGDataQuietly(HeaderInner, r));
   PetscFunctionReturn(0);
 }
 
@@ -553,7 +552,7 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
 
 /* fn(r) with HDF5's own error printing off: errors are reported by the checks, with the file
    name; the printing is restored whatever fn returns */
-static PetscErrorCode Quietly(PetscErrorCode (*fn)(HGReader *), HGReader *r)
+PetscErrorCode HGDataQuietly(PetscErrorCode (*fn)(HGReader *), HGReader *r)
 {
   H5E_auto2_t    func;
   void          *data;
@@ -639,7 +638,7 @@ static PetscErrorCode WriteRoot(HGReader *r)
   PetscErrorCode ierr;
 
   PetscFunctionBegin;
-  ierr = Quietly(WriteInner, r);
+  ierr = HGDataQuietly(WriteInner, r);
   if (ierr) remove(r->labels);
   PetscCall(ierr);
   PetscFunctionReturn(0);
@@ -715,7 +714,7 @@ static PetscErrorCode VecReadInner(HGReader *r)
 static PetscErrorCode VecReadRoot(HGReader *r)
 {
   PetscFunctionBegin;
-  PetscCall(Quietly(VecReadInner, r));
+  PetscCall(HGDataQuietly(VecReadInner, r));
   PetscFunctionReturn(0);
 }
 

@@ -95,33 +95,17 @@ static PetscErrorCode ReadInner(HGReader *r)
   PetscFunctionReturn(0);
 }
 
-/* fn(r) with HDF5's own error printing off (the checks report, with the file name) */
-static PetscErrorCode Quietly(PetscErrorCode (*fn)(HGReader *), HGReader *r)
-{
-  H5E_auto2_t    func;
-  void          *data;
-  PetscErrorCode ierr;
-
-  PetscFunctionBegin;
-  H5Eget_auto2(H5E_DEFAULT, &func, &data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  ierr = (*fn)(r);
-  H5Eset_auto2(H5E_DEFAULT, func, data);
-  PetscCall(ierr);
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode QuietInfo(HGReader *r)
 {
   PetscFunctionBegin;
-  PetscCall(Quietly(InfoInner, r));
+  PetscCall(HGDataQuietly(InfoInner, r));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode QuietRead(HGReader *r)
 {
   PetscFunctionBegin;
-  PetscCall(Quietly(ReadInner, r));
+  PetscCall(HGDataQuietly(ReadInner, r));
   PetscFunctionReturn(0);
 }
 

@@ -231,7 +231,7 @@ static PetscErrorCode TrajectoryText(HGOuter outer, char **text)
   char       *opts = NULL, *t, line[PETSC_MAX_PATH_LEN + 64], nb[32];
   size_t      cap;
   PetscBool   adaptive;
-  const char *skip[] = {"outer_max_it", "outer_max_time", "outer_gatol", "outer_checkpoint", "outer_resume_force", "outer_signals", "outer_view", "resume", "log", "info", "help", "malloc", "options_", "history", "viewer", "fp_trap", "on_error", "no_signal_handler", "error_output", "check_pointer", "memory_view", "objects_dump", "nox", "use_gpu_aware_mpi", "mpi", "start_in_debugger", "debugger", "stop_for_debugger", "skip_petscrc", "saws", "display", "hg_test", "hg_view", "outer_type", "problem", "hg_type", "lower_type"};
+  const char *skip[] = {"outer_max_it", "outer_max_time", "outer_gatol", "outer_checkpoint", "outer_resume_force", "outer_signals", "multi_nsubcomm", "outer_view", "resume", "log", "info", "help", "malloc", "options_", "history", "viewer", "fp_trap", "on_error", "no_signal_handler", "error_output", "check_pointer", "memory_view", "objects_dump", "nox", "use_gpu_aware_mpi", "mpi", "start_in_debugger", "debugger", "stop_for_debugger", "skip_petscrc", "saws", "display", "hg_test", "hg_view", "outer_type", "problem", "hg_type", "lower_type"};
 
   PetscFunctionBegin;
   PetscCall(PetscObjectTypeCompare((PetscObject)outer, HGOUTERADAPTIVE, &adaptive));
@@ -776,7 +776,7 @@ static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const
   type, method, lower solver and outer type, the same dimensions of lambda and w, the same
   data fingerprint (HGProblemSetFingerprint()) and the same options that define the
   trajectory (-outer_step, -hg_k, -lower_*, problem options; not -outer_max_it, monitors or
-  checkpoint options).  The number of ranks may differ.  A file that fails a check is refused
+  checkpoint options).  The number of ranks and of sub-communicators (-multi_nsubcomm) may differ.  A file that fails a check is refused
   with a message and never modified.  From here to the end of the next HGOuterSolve(),
   rank 0 holds the lock file.lock: a file in use by another run is refused.
 
