@@ -224,7 +224,7 @@ static const char *Num(char buf[32], PetscReal v)
    lower-solver settings as the objects hold them (set by options or by calls; not the lower
    tolerances, which tolerance schedules change as they go), then every
    other option of the database except those that only say how long to run, what to print
-   or where to write */
+   or where to write, and the layout (-multi_nsubcomm; the ranks are no option) */
 static PetscErrorCode TrajectoryText(HGOuter outer, char **text)
 {
   HG          hg = outer->hg;
