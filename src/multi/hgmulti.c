@@ -82,6 +82,10 @@ static PetscErrorCode HGSetUp_Multi(HG hg)
     PetscCall(HGSetOptionsPrefix(mh->sub[j], p));
     PetscCall(HGSetProblem(mh->sub[j], m->inst[j]));
     PetscCall(HGSetFromOptions(mh->sub[j]));
+    /* an instance that fails must not raise an error on its sub-communicator alone (the others
+       would wait in the reduction): it reports its reason, and the worst reason of all decides
+       on the whole communicator, by the setting of the multi HG */
+    PetscCall(HGSetErrorIfNotConverged(mh->sub[j], PETSC_FALSE));
     PetscCall(PetscObjectTypeCompare((PetscObject)mh->sub[j], HGMULTI, &ismulti));
     PetscCheck(!ismulti, m->subcomm, PETSC_ERR_ARG_WRONG, "-sub_hg_type multi: the method of an instance cannot be multi; choose aid, itd or iad");
     PetscCall(HGSetUp(mh->sub[j]));
