@@ -132,6 +132,7 @@ static PetscErrorCode UpperGradient(HGProblem p, Vec w, Vec lambda, Vec gw, Vec 
 typedef struct {
   PetscInt  M;
   PetscBool wrongcomm, wrongsize; /* bad callbacks */
+  PetscBool failing;              /* the last instance's lower level diverges */
 } CreateCtx;
 
 static PetscErrorCode CreateDenoising(MPI_Comm comm, PetscInt i, PetscInt M, PetscInt nl, HGProblem *prob)
@@ -182,6 +183,7 @@ static PetscErrorCode Create(HGProblem multi, PetscInt i, MPI_Comm subcomm, HGPr
 
   PetscFunctionBegin;
   PetscCall(CreateDenoising(cc->wrongcomm ? PETSC_COMM_WORLD : subcomm, i, cc->M, cc->wrongsize && i == 1 ? 2 : 1, inst));
+  if (cc->failing && i == 2) PetscCall(HGProblemSetLowerConstants(*inst, 0.01, 0.01)); /* L far too small: the step 2/(L+mu) = 100 diverges */
   *c = 1.0 + 0.5 * (PetscReal)i; /* weights of our own */
   PetscFunctionReturn(0);
 }
@@ -221,7 +223,7 @@ static PetscErrorCode Method(HG hg)
 int main(int argc, char **argv)
 {
   const PetscInt n = 3;
-  CreateCtx      cc = {64, PETSC_FALSE, PETSC_FALSE};
+  CreateCtx      cc = {64, PETSC_FALSE, PETSC_FALSE, PETSC_FALSE};
   HGProblem      prob, single, bad;
   HG             hg, hs;
   Vec            lambda, h, href, hi, lp, ls, hsi;
@@ -307,6 +309,32 @@ int main(int argc, char **argv)
     PetscCall(HGSetType(other, HGAID));
     EXPECT_ERROR(HGComputeHypergradient(other, lambda, h), PETSC_ERR_ARG_WRONGSTATE, "-hg_type multi");
     PetscCall(HGDestroy(&other));
+  }
+  /* one instance fails (on the last sub-communicator only, with 2 or more ranks): every rank
+     gets the error of the multi HG, none waits in the reduction; with the error off, a
+     negative reason and h unchanged */
+  {
+    HG        hf;
+    HGInfo    info;
+    PetscReal d;
+    cc.failing = PETSC_TRUE;
+    PetscCall(MultiCreate(n, PETSC_DEFAULT, &cc, &bad));
+    PetscCall(HGProblemSetUp(bad));
+    PetscCall(HGCreate(PETSC_COMM_WORLD, &hf));
+    PetscCall(HGSetProblem(hf, bad));
+    PetscCall(HGSetType(hf, HGMULTI));
+    PetscCall(Method(hf));
+    EXPECT_ERROR(HGComputeHypergradient(hf, lambda, hi), PETSC_ERR_NOT_CONVERGED, "Hypergradient failed");
+    PetscCall(HGSetErrorIfNotConverged(hf, PETSC_FALSE));
+    PetscCall(VecCopy(h, hi));
+    PetscCall(HGComputeHypergradient(hf, lambda, hi));
+    PetscCall(HGGetInfo(hf, &info));
+    HGTEST_CHECK(info.reason == HG_DIVERGED_LOWER, "one failing instance: reason %s, expected DIVERGED_LOWER", HGConvergedReasons[info.reason]);
+    PetscCall(HGTestRelDiff(hi, h, &d));
+    HGTEST_CHECK(d == 0, "one failing instance: h was changed (%g relative)", (double)d);
+    PetscCall(HGDestroy(&hf));
+    PetscCall(HGProblemDestroy(&bad));
+    cc.failing = PETSC_FALSE;
   }
   /* an instance with another lambda size */
   cc.wrongsize = PETSC_TRUE;
