@@ -152,6 +152,7 @@ S*/
 typedef PetscErrorCode (*HGProblemFingerprintFn)(HGProblem, char fp[], size_t len, void *ctx);
 PETSC_EXTERN PetscErrorCode HGProblemSetFingerprint(HGProblem, HGProblemFingerprintFn, void *ctx);
 PETSC_EXTERN PetscErrorCode HGProblemGetFingerprint(HGProblem, char fp[], size_t len);
+PETSC_EXTERN PetscErrorCode HGProblemSetDataFingerprint(HGProblem, HGData *, HGData *, HGData *);
 PETSC_EXTERN PetscErrorCode HGVecHash(Vec, PetscInt64 *);
 PETSC_EXTERN PetscErrorCode HGMatHash(Mat, PetscInt64 *);
 /* SIGTERM/SIGINT: finish the iteration, checkpoint, stop (HG_OUTER_STOPPED_SIGNAL); a second

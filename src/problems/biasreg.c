@@ -275,6 +275,7 @@ static PetscErrorCode DataFromOptions(HGProblem prob, BR *br, PetscBool *found)
 
   PetscFunctionBegin;
   PetscCall(HGDataGetFromOptions(PetscObjectComm((PetscObject)prob), ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
+  PetscCall(HGProblemSetDataFingerprint(prob, &tr, &va, NULL)); /* run files refuse other data */
   if (!*found) PetscFunctionReturn(0);
   br->X = tr.X, br->y = tr.y, br->Xv = va.X, br->yv = va.y;
   br->p = tr.nfeatures, br->ntr = tr.nsamples, br->nval = va.nsamples;

@@ -227,6 +227,7 @@ static PetscErrorCode CreateData(HGProblem prob)
 
   PetscFunctionBegin;
   PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, &ds->fromdata, &train, &val, &test));
+  PetscCall(HGProblemSetDataFingerprint(prob, &train, &val, &test)); /* run files refuse other data */
   if (ds->fromdata) {
     HGData            *sets[3] = {&train, &val, &test};
     const char *const  names[] = {"training", "validation", "test"};

@@ -620,6 +620,7 @@ static PetscErrorCode LoadData(HGProblem prob, Eqm *eq, PetscBool *found)
   PetscCall(PetscMemzero(d, sizeof(d)));
   PetscCall(PetscObjectGetOptionsPrefix((PetscObject)prob, &prefix));
   PetscCall(HGDataGetFromOptions(comm, prefix, found, &d[SET_TRAIN], &d[SET_VAL], &d[SET_TEST]));
+  PetscCall(HGProblemSetDataFingerprint(prob, &d[SET_TRAIN], &d[SET_VAL], &d[SET_TEST])); /* run files refuse other data */
   if (!*found) PetscFunctionReturn(0);
   PetscCheck(d[SET_TRAIN].X && d[SET_TRAIN].nsamples > 0, comm, PETSC_ERR_ARG_WRONG, "The eqm problem got data options but no training examples: give -data_train FILE or -data FILE");
   PetscCall(HGDataGetClasses(&d[SET_TRAIN], &nclasses, &classes));

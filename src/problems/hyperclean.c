@@ -289,6 +289,7 @@ static PetscErrorCode CreateData(HGProblem prob)
 
   PetscFunctionBegin;
   PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, &hc->fromdata, &train, &val, &test));
+  PetscCall(HGProblemSetDataFingerprint(prob, &train, &val, &test)); /* run files refuse other data */
   if (hc->fromdata) {
     HGData            *sets[3] = {&train, &val, &test};
     const char *const  names[] = {"training", "validation", "test"};

@@ -345,6 +345,7 @@ static PetscErrorCode CreateData(HGProblem prob)
 
   PetscFunctionBegin;
   PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, &hr->fromdata, &train, &val, NULL));
+  PetscCall(HGProblemSetDataFingerprint(prob, &train, &val, NULL)); /* run files refuse other data */
   if (hr->fromdata) {
     PetscCheck(train.nfeatures == val.nfeatures, comm, PETSC_ERR_ARG_SIZ, "hyperrep: the training data have %" PetscInt_FMT " features but the validation data %" PetscInt_FMT ": give data sets with the same columns", train.nfeatures, val.nfeatures);
     hr->X = train.X, hr->y = train.y, hr->Xv = val.X, hr->yv = val.y;

@@ -528,6 +528,7 @@ static PetscErrorCode DataFromOptions(HGProblem prob, KRR *krr, PetscBool *found
 
   PetscFunctionBegin;
   PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, &te));
+  PetscCall(HGProblemSetDataFingerprint(prob, &tr, &va, &te)); /* run files refuse other data */
   if (!*found) PetscFunctionReturn(0);
   PetscCall(HGDataGetClasses(&tr, &nc, &cls));
   if (nc == 2) {

@@ -985,3 +985,73 @@ PetscErrorCode HGProblemGetFingerprint(HGProblem prob, char fp[], size_t len)
     if (*p == '\n') *p = ' ';
   PetscFunctionReturn(0);
 }
+
+static PetscErrorCode StoredDataFingerprint(HGProblem prob, char fp[], size_t len, void *ctx)
+{
+  PetscContainer c = NULL;
+  const char    *s = NULL;
+
+  PetscFunctionBegin;
+  fp[0] = 0;
+  PetscCall(PetscObjectQuery((PetscObject)prob, "HGProblemDataFingerprint", (PetscObject *)&c));
+  if (c) PetscCall(PetscContainerGetPointer(c, (void **)&s));
+  if (s) PetscCall(PetscStrncpy(fp, s, len));
+  PetscFunctionReturn(0);
+}
+
+/*@C
+  HGProblemSetDataFingerprint - makes the fingerprint of a problem the hashes of the data sets it
+  was built from (HGDataGetFromOptions()), for the run files
+
+  Collective
+
+  Input Parameters:
++ prob  - the problem
+. train - the training set, or NULL
+. val   - the validation set, or NULL
+- test  - the test set, or NULL
+
+  Notes:
+  The hashes (HGMatHash() of X, HGVecHash() of y) are taken once, here, and are the same on any
+  number of ranks; the problem's fingerprint callback (HGProblemSetFingerprint()) then returns
+  them.  Sets without a matrix (no data were read) are skipped; with none the fingerprint is left
+  as it was.  The built-in problems that read data call it after loading, so that a resume with
+  another file of the same name, or the same file changed, is refused.
+
+  Level: developer
+
+.seealso: HGProblemSetFingerprint(), HGProblemGetFingerprint(), HGDataGetFromOptions(), HGOuterLoadCheckpoint()
+@*/
+PetscErrorCode HGProblemSetDataFingerprint(HGProblem prob, HGData *train, HGData *val, HGData *test)
+{
+  HGData        *sets[3] = {train, val, test};
+  char          *s;
+  size_t         len = 64 + 3 * 40, used;
+  PetscBool      any = PETSC_FALSE;
+  PetscContainer c;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(prob, HGPROBLEM_CLASSID, 1);
+  PetscCall(PetscCalloc1(len, &s));
+  PetscCall(PetscSNPrintf(s, len, "data"));
+  for (PetscInt k = 0; k < 3; k++) {
+    PetscInt64 hx = 0, hy = 0;
+    if (!sets[k] || !sets[k]->X) continue;
+    any = PETSC_TRUE;
+    PetscCall(HGMatHash(sets[k]->X, &hx));
+    if (sets[k]->y) PetscCall(HGVecHash(sets[k]->y, &hy));
+    PetscCall(PetscStrlen(s, &used));
+    PetscCall(PetscSNPrintf(s + used, len - used, " %016llx %016llx", (unsigned long long)hx, (unsigned long long)hy));
+  }
+  if (!any) {
+    PetscCall(PetscFree(s));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscContainerCreate(PetscObjectComm((PetscObject)prob), &c));
+  PetscCall(PetscContainerSetPointer(c, s));
+  PetscCall(PetscContainerSetUserDestroy(c, PetscContainerUserDestroyDefault));
+  PetscCall(PetscObjectCompose((PetscObject)prob, "HGProblemDataFingerprint", (PetscObject)c));
+  PetscCall(PetscContainerDestroy(&c));
+  PetscCall(HGProblemSetFingerprint(prob, StoredDataFingerprint, NULL));
+  PetscFunctionReturn(0);
+}

@@ -8,7 +8,8 @@
 #     to break it;
 #  3. a checkpoint path that is a directory: refused before the first iteration;
 #  4. resume with other data (-lr_seed) or another outer step: refused naming the option;
-#     -outer_resume_force resumes anyway.
+#     -outer_resume_force resumes anyway;
+#  5. a data file changed under the same name (krr): refused; the original resumes on other ranks.
 # usage: t830-runfile.sh HGRUN FAULTFS NP
 set -u
 R=$1; FAULTFS=$2; NP=${3:-2}
@@ -96,4 +97,18 @@ $MPI -n $NP $R $O -outer_step 0.1 -outer_max_it 5 -resume g.h5 -outer_resume_for
 grep -q "Warning: resuming.*outer_step" g3.log || { cat g3.log; fail "-outer_resume_force: no warning"; }
 [ "$(attr g.h5 iteration)" = 5 ] || fail "-outer_resume_force: the run did not continue"
 echo "other data: $(grep -m1 -o 'an option that defines the trajectory differs ([^)]*)' g1.log)"
+
+# 5. a data file changed under the same name (krr reads it; its fingerprint is the data's hash,
+#    the same on any number of ranks): refused; the original file resumes on another rank count
+cp "$(dirname "$0")/../data/good.csv" k.csv
+K="-problem krr -data_train $W/k.csv -data_val $W/k.csv -data_csv_skip_columns id -data_csv_label_column label -lower_max_it 50 -outer_step 0.01"
+$MPI -n $NP $R $K -outer_max_it 2 -outer_checkpoint k.h5 > k.log 2>&1 || { cat k.log; fail "krr run on a data file"; }
+attr k.h5 fingerprint_data | grep -q "^data [0-9a-f]\{16\}" || fail "krr's run file holds no data fingerprint: $(attr k.h5 fingerprint_data)"
+sed -i '2s/-1.375/-1.376/' k.csv
+$MPI -n $NP $R $K -outer_max_it 4 -resume k.h5 > k1.log 2>&1 && fail "resume with a changed data file accepted"
+grep -q "written by another run: the data differ" k1.log || { cat k1.log; fail "no message for a changed data file"; }
+cp "$(dirname "$0")/../data/good.csv" k.csv
+N2=$((NP == 1 ? 2 : 1))
+$MPI -n $N2 $R $K -outer_max_it 4 -resume k.h5 > k2.log 2>&1 || { cat k2.log; fail "the original data file does not resume on $N2 ranks"; }
+echo "changed data file: $(grep -m1 -o 'the data differ' k1.log)"
 exit 0
