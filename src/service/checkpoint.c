@@ -852,7 +852,7 @@ PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambd
   }
   PetscCall(VecGetSize(lambda, &nl));
   PetscCall(VecGetSize(outer->wsave, &nw));
-  PetscCheck(fnl == nl && fnw == nw, comm, PETSC_ERR_ARG_SIZ, "The checkpoint %s holds lambda of dimension %" PetscInt_FMT " and w of dimension %" PetscInt_FMT " but this problem has %" PetscInt_FMT " and %" PetscInt_FMT ": give the problem options of the original run (stored in its 'options' attribute); the file is left untouched", file, fnl, fnw, nl, nw);
+  PetscCheck(fnl == nl && fnw == nw, comm, PETSC_ERR_ARG_SIZ, "The checkpoint %s holds lambda of dimension %" PetscInt_FMT " and w of dimension %" PetscInt_FMT " but this problem has %" PetscInt_FMT " and %" PetscInt_FMT ": give the problem options of the original run (stored in its 'options' attribute)%s; the file is left untouched", file, fnl, fnw, nl, nw, mytype[0] && !strcmp(mytype[0], HGPROBLEMMULTI) ? " (with -problem multi, w stacks the instances: -multi_n must be that of the original run)" : "");
   PetscCall(CheckFingerprints(outer, viewer, file));
   PetscCall(LoadNamed(viewer, lambda, "/lambda", file));
   PetscCall(LoadNamed(viewer, outer->wsave, "/w", file));

@@ -50,7 +50,7 @@ fi
 cp ref.h5 keep.h5
 sum0=$(md5sum ref.h5 | cut -d' ' -f1)
 $MPI -n $NA $R ${O/-multi_n $N/-multi_n 4} -outer_max_it 10 -resume ref.h5 > e1.log 2>&1 && fail "resume with another -multi_n accepted"
-grep -q "dimension" e1.log || { cat e1.log; fail "resume with another -multi_n: no message about the dimensions"; }
+grep -q "dimension.*-multi_n must be that of the original run" e1.log || { cat e1.log; fail "resume with another -multi_n: no message about the dimensions"; }
 $MPI -n $NA $R ${O/-hg_multi_batch 2/-hg_multi_batch 9} -outer_max_it 2 > e2.log 2>&1 && fail "-hg_multi_batch 9 > n accepted"
 grep -q "hg_multi_batch" e2.log || { cat e2.log; fail "-hg_multi_batch 9: message"; }
 $MPI -n $NA $R ${O/-hg_multi_batch 2/-hg_multi_batch -1} -outer_max_it 2 > e3.log 2>&1 && fail "-hg_multi_batch -1 accepted"
