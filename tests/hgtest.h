@@ -5,6 +5,20 @@
 /* PETSC_ERR_NOT_CONVERGED (91), not PETSC_ERR_PLIB: its value 77 is CTest's skip code */
 #define HGTEST_CHECK(cond, ...) PetscCheck(cond, PETSC_COMM_WORLD, PETSC_ERR_NOT_CONVERGED, __VA_ARGS__)
 
+/* call must fail with the error code `code` and a message that contains `text` */
+#define EXPECT_ERROR(call, code, text) \
+  do { \
+    PetscErrorCode ierr_; \
+    char          *msg_ = NULL, *has_ = NULL; \
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
+    ierr_ = (call); \
+    PetscCall(PetscPopErrorHandler()); \
+    HGTEST_CHECK(ierr_ == (code), "%s: expected error %d, got %d", #call, (int)(code), (int)ierr_); \
+    PetscCall(PetscErrorMessage(ierr_, NULL, &msg_)); \
+    PetscCall(PetscStrstr(msg_ ? msg_ : "", text, &has_)); \
+    HGTEST_CHECK(has_, "%s: the message \"%s\" does not mention \"%s\"", #call, msg_ ? msg_ : "", text); \
+  } while (0)
+
 /* ||a - b|| / ||b|| */
 static inline PetscErrorCode HGTestRelDiff(Vec a, Vec b, PetscReal *rel)
 {

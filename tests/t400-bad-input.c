@@ -1,20 +1,7 @@
 static const char help[] = "t400: bad input to the API gives a PETSc error naming the problem, or a negative reason.\n";
 #include "hgtest.h"
 
-/* Runs call with errors returned (not printed); checks the code and that the message names the problem */
-#define EXPECT_ERROR(call, code, text) \
-  do { \
-    PetscErrorCode ierr_; \
-    char          *msg_ = NULL; \
-    char          *has_ = NULL; \
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
-    ierr_ = (call); \
-    PetscCall(PetscPopErrorHandler()); \
-    HGTEST_CHECK(ierr_ == (code), "%s: expected error %d, got %d", #call, (int)(code), (int)ierr_); \
-    PetscCall(PetscErrorMessage(ierr_, NULL, &msg_)); \
-    PetscCall(PetscStrstr(msg_ ? msg_ : "", text, &has_)); \
-    HGTEST_CHECK(has_, "%s: the message \"%s\" does not mention \"%s\"", #call, msg_ ? msg_ : "", text); \
-  } while (0)
+/* EXPECT_ERROR (hgtest.h) runs a call with errors returned, not printed, and checks the code and the message */
 
 static PetscErrorCode Gradient(HGProblem p, Vec w, Vec l, Vec g, void *ctx)
 {

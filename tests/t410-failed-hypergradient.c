@@ -6,20 +6,6 @@ static const char help[] = "t410: a failed hypergradient cannot pass unseen.  By
                            "with lambda back at the last iterate whose hypergradient converged, and the HG's setting kept.\n";
 #include "hgtest.h"
 
-#define EXPECT_ERROR(call, code, text) \
-  do { \
-    PetscErrorCode ierr_; \
-    char          *msg_ = NULL; \
-    char          *has_ = NULL; \
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
-    ierr_ = (call); \
-    PetscCall(PetscPopErrorHandler()); \
-    HGTEST_CHECK(ierr_ == (code), "%s: expected error %d, got %d", #call, (int)(code), (int)ierr_); \
-    PetscCall(PetscErrorMessage(ierr_, NULL, &msg_)); \
-    PetscCall(PetscStrstr(msg_ ? msg_ : "", text, &has_)); \
-    HGTEST_CHECK(has_, "%s: the message \"%s\" does not mention \"%s\"", #call, msg_ ? msg_ : "", text); \
-  } while (0)
-
 /* every entry of h still the sentinel value */
 static PetscErrorCode CheckUnchanged(Vec h, PetscReal sentinel, const char *what)
 {

@@ -17,19 +17,6 @@ static const char help[] = "t820: adaptive accuracy (-outer_type adaptive, -oute
 #include "hgtest.h"
 #include "../src/service/outerimpl.h"
 
-#define EXPECT_ERROR(call, code, text) \
-  do { \
-    PetscErrorCode ierr_; \
-    char          *msg_ = NULL, *has_ = NULL; \
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
-    ierr_ = (call); \
-    PetscCall(PetscPopErrorHandler()); \
-    HGTEST_CHECK(ierr_ == (code), "%s: expected error %d, got %d", #call, (int)(code), (int)ierr_); \
-    PetscCall(PetscErrorMessage(ierr_, NULL, &msg_)); \
-    PetscCall(PetscStrstr(msg_ ? msg_ : "", text, &has_)); \
-    HGTEST_CHECK(has_, "%s: the message \"%s\" does not mention \"%s\"", #call, msg_ ? msg_ : "", text); \
-  } while (0)
-
 typedef struct {
   HGProblem prob;
   Vec       g, gw, gl;

@@ -188,19 +188,6 @@ static PetscErrorCode Create(HGProblem multi, PetscInt i, MPI_Comm subcomm, HGPr
   PetscFunctionReturn(0);
 }
 
-#define EXPECT_ERROR(call, code, text) \
-  do { \
-    PetscErrorCode ierr_; \
-    char          *msg_ = NULL, *has_ = NULL; \
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL)); \
-    ierr_ = (call); \
-    PetscCall(PetscPopErrorHandler()); \
-    HGTEST_CHECK(ierr_ == (code), "%s: expected error %d, got %d", #call, (int)(code), (int)ierr_); \
-    PetscCall(PetscErrorMessage(ierr_, NULL, &msg_)); \
-    PetscCall(PetscStrstr(msg_ ? msg_ : "", text, &has_)); \
-    HGTEST_CHECK(has_, "%s: the message \"%s\" does not mention \"%s\"", #call, msg_ ? msg_ : "", text); \
-  } while (0)
-
 static PetscErrorCode MultiCreate(PetscInt n, PetscInt nsub, CreateCtx *cc, HGProblem *prob)
 {
   PetscFunctionBegin;
