@@ -14,46 +14,23 @@ static const char help[] = "hgconvert: converts a data set (LIBSVM, CSV, IDX or 
 
 int main(int argc, char **argv)
 {
-  char              in[PETSC_MAX_PATH_LEN] = "", labels[PETSC_MAX_PATH_LEN] = "", out[PETSC_MAX_PATH_LEN] = "", label[256] = "", delim[8] = ",";
-  char             *skip[HG_DATA_MAX_COLUMNS];
-  PetscInt          nskip = HG_DATA_MAX_COLUMNS;
-  PetscBool         skipset = PETSC_FALSE;
-  HGDataFormat      format  = HG_DATA_AUTO;
+  char              in[PETSC_MAX_PATH_LEN] = "", labels[PETSC_MAX_PATH_LEN] = "", out[PETSC_MAX_PATH_LEN] = "";
+  HGDataFormat      format;
   HGDataLoadOptions opts;
   HGData            d;
   MPI_Comm          comm;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   comm = PETSC_COMM_WORLD;
-  PetscCall(HGDataLoadOptionsDefault(&opts));
   PetscOptionsBegin(comm, NULL, "hgconvert: data set to HDF5", "hgconvert");
   PetscCall(PetscOptionsString("-in", "Input data file", "hgconvert", in, in, sizeof(in), NULL));
   PetscCall(PetscOptionsString("-in_labels", "IDX labels file", "hgconvert", labels, labels, sizeof(labels), NULL));
   PetscCall(PetscOptionsString("-out", "Output HDF5 file", "hgconvert", out, out, sizeof(out), NULL));
-  PetscCall(PetscOptionsEnum("-data_format", "Format of the input", "HGDataLoad", HGDataFormats, (PetscEnum)format, (PetscEnum *)&format, NULL));
-  PetscCall(PetscOptionsInt("-data_max_samples", "Read only the first N samples (0: all)", "HGDataLoad", opts.max_samples, &opts.max_samples, NULL));
-  PetscCall(PetscOptionsInt("-data_nfeatures", "LIBSVM: number of features (0: the largest index)", "HGDataLoad", opts.nfeatures, &opts.nfeatures, NULL));
-  PetscCall(PetscOptionsString("-data_csv_label_column", "CSV: label column (name or 0-based index)", "HGDataLoad", label, label, sizeof(label), NULL));
-  PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop", "HGDataLoad", skip, &nskip, &skipset));
-  PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts.csv_header, &opts.csv_header, NULL));
-  PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
   PetscOptionsEnd();
+  PetscCall(HGDataLoadOptionsSetFromOptions(comm, NULL, &format, &opts)); /* -data_format, -data_max_samples, -data_nfeatures, -data_csv_* */
   PetscCheck(in[0], comm, PETSC_ERR_ARG_WRONG, "give the input data file with -in FILE");
   PetscCheck(out[0], comm, PETSC_ERR_ARG_WRONG, "give the output HDF5 file with -out FILE.h5");
   PetscCheck(strcmp(in, out), comm, PETSC_ERR_ARG_INCOMP, "-in and -out name the same file %s: write to another file", in);
-  PetscCheck(opts.max_samples >= 0 && opts.nfeatures >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_max_samples and -data_nfeatures must be >= 0");
-  PetscCall(PetscStrncpy(opts.csv_label, label, sizeof(opts.csv_label)));
-  if (!skipset) nskip = 0;
-  opts.csv_nskip = nskip;
-  for (PetscInt k = 0; k < nskip; k++) {
-    PetscCall(PetscStrncpy(opts.csv_skip[k], skip[k], sizeof(opts.csv_skip[k])));
-    PetscCall(PetscFree(skip[k]));
-  }
-  if (!strcmp(delim, "\\t") || !strcmp(delim, "tab")) opts.csv_delimiter = '\t';
-  else {
-    PetscCheck(strlen(delim) == 1, comm, PETSC_ERR_ARG_WRONG, "-data_csv_delimiter must be one character (or \\t), got \"%s\"", delim);
-    opts.csv_delimiter = delim[0];
-  }
   PetscCall(HGDataLoadWithOptions(comm, in, labels[0] ? labels : NULL, format, &opts, &d));
   PetscCall(HGDataWriteHDF5(&d, out));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " samples x %" PetscInt_FMT " features (%s) written to %s\n", in, d.nsamples, d.nfeatures, d.nclasses ? "class labels" : "real targets", out));

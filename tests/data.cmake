@@ -33,3 +33,9 @@ hg_hgsolve_test(t600-hgsolve-diverged_np2 2 "-problem;mlogreg;-lambda_init;800;-
                 -DOUT=${CMAKE_CURRENT_BINARY_DIR}/t600-hgsolve-diverged.h5 "-DEXPECT_FAIL=hypergradient failed|DIVERGED_LOWER|not written")
 hg_hgsolve_test(t600-hgsolve-lambdasize_np2 2 "-problem;logreg;-data;${HG_ONESHOT_DIR}/good.svm;-lambda_file;${HG_ONESHOT_DIR}/bad/lambda_wrong.h5"
                 "-DEXPECT_FAIL=lambda_wrong.h5: dataset /lambda has 3 values, but the vector has 6")
+# hgconvert: LIBSVM and CSV to HDF5 equal the corpus's HDF5 copies; a bad reader option refused
+foreach(np 1 2)
+  add_test(NAME t600-hgconvert_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/data/t600-hgconvert.sh $<TARGET_FILE:hgconvert> ${CMAKE_CURRENT_SOURCE_DIR}/data ${np})
+  set_tests_properties(t600-hgconvert_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "data;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1")
+endforeach()

@@ -73,6 +73,7 @@ PETSC_EXTERN PetscErrorCode HGDataGatherDense(HGData *, PetscScalar **x);
    synthetic data); test may be NULL (then no test set is required); a test set that is not
    given is returned zeroed (X = NULL). */
 PETSC_EXTERN PetscErrorCode HGDataGetFromOptions(MPI_Comm, const char prefix[], PetscBool *found, HGData *train, HGData *val, HGData *test);
+PETSC_EXTERN PetscErrorCode HGDataLoadOptionsSetFromOptions(MPI_Comm, const char prefix[], HGDataFormat *, HGDataLoadOptions *);
 
 /* HDF5 vectors: read dataset name of path into v (sizes checked; rank 0 reads and scatters),
    and write n Vecs to path (collective, PetscViewerHDF5; written to path.tmp, then renamed,

@@ -938,6 +938,68 @@ typedef struct {
 } DataFile;
 
 /*@C
+  HGDataLoadOptionsSetFromOptions - reads the format and the reader options (-data_format,
+  -data_max_samples, -data_nfeatures, -data_csv_*) from the options database
+
+  Collective
+
+  Input Parameters:
++ comm   - the communicator of the data
+- prefix - the options prefix, or NULL
+
+  Output Parameters:
++ format - the format (HG_DATA_AUTO unless -data_format is given)
+- opts   - the reader options (HGDataLoadOptionsDefault() where not given)
+
+  Options Database Keys:
++ -data_format <auto,libsvm,csv,idx,hdf5> - format of the data files
+. -data_max_samples <0>                   - read only the first N samples of each file
+. -data_nfeatures <0>                     - LIBSVM: number of features (0: the largest index seen)
+. -data_csv_label_column <last>           - CSV: label column, header name or 0-based index
+. -data_csv_skip_columns <a,b>            - CSV: columns to drop (names or 0-based indices)
+. -data_csv_header <true>                 - CSV: the first line is a header
+- -data_csv_delimiter <,>                 - CSV: the field separator (one character, or \\t)
+
+  Level: developer
+
+.seealso: HGDataGetFromOptions(), HGDataLoadWithOptions(), HGDataLoadOptionsDefault()
+@*/
+PetscErrorCode HGDataLoadOptionsSetFromOptions(MPI_Comm comm, const char prefix[], HGDataFormat *format, HGDataLoadOptions *opts)
+{
+  char      label[256] = "", delim[8] = ",";
+  char     *skip[HG_DATA_MAX_COLUMNS];
+  PetscInt  nskip   = HG_DATA_MAX_COLUMNS;
+  PetscBool skipset = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  *format = HG_DATA_AUTO;
+  PetscCall(HGDataLoadOptionsDefault(opts));
+  PetscOptionsBegin(comm, prefix, "Data readers (hypergrad)", "HGData");
+  PetscCall(PetscOptionsEnum("-data_format", "Format of the data files", "HGDataLoad", HGDataFormats, (PetscEnum)*format, (PetscEnum *)format, NULL));
+  PetscCall(PetscOptionsInt("-data_max_samples", "Read only the first N samples of each file (0: all)", "HGDataLoad", opts->max_samples, &opts->max_samples, NULL));
+  PetscCall(PetscOptionsInt("-data_nfeatures", "LIBSVM: number of features (0: the largest index)", "HGDataLoad", opts->nfeatures, &opts->nfeatures, NULL));
+  PetscCall(PetscOptionsString("-data_csv_label_column", "CSV: label column, by header name or 0-based index (default: the last)", "HGDataLoad", label, label, sizeof(label), NULL));
+  PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, &skipset));
+  PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts->csv_header, &opts->csv_header, NULL));
+  PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
+  PetscOptionsEnd();
+  if (!skipset) nskip = 0;
+  PetscCall(PetscStrncpy(opts->csv_label, label, sizeof(opts->csv_label)));
+  opts->csv_nskip = nskip;
+  for (PetscInt k = 0; k < nskip; k++) {
+    PetscCall(PetscStrncpy(opts->csv_skip[k], skip[k], sizeof(opts->csv_skip[k])));
+    PetscCall(PetscFree(skip[k]));
+  }
+  if (!strcmp(delim, "\\t") || !strcmp(delim, "tab")) opts->csv_delimiter = '\t';
+  else {
+    PetscCheck(strlen(delim) == 1, comm, PETSC_ERR_ARG_WRONG, "-data_csv_delimiter must be one character (or \\t), got \"%s\"", delim);
+    opts->csv_delimiter = delim[0];
+  }
+  PetscCheck(opts->max_samples >= 0 && opts->nfeatures >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_max_samples and -data_nfeatures must be >= 0");
+  PetscFunctionReturn(0);
+}
+
+/*@C
   HGDataGetFromOptions - loads the training, validation and (optionally) test sets named by
   the options of a problem
 
@@ -981,11 +1043,10 @@ PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBoo
 {
   HGDataLoadOptions opts;
   HGDataFormat      format = HG_DATA_AUTO;
-  char              one[PETSC_MAX_PATH_LEN] = "", onel[PETSC_MAX_PATH_LEN] = "", label[256] = "", delim[8] = ",";
-  char             *skip[HG_DATA_MAX_COLUMNS];
-  PetscInt          nskip = HG_DATA_MAX_COLUMNS, seed = 0, nfrac = 3;
+  char              one[PETSC_MAX_PATH_LEN] = "", onel[PETSC_MAX_PATH_LEN] = "";
+  PetscInt          seed = 0, nfrac = 3;
   PetscReal         frac[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
-  PetscBool         standardize = PETSC_FALSE, fset = PETSC_FALSE, skipset = PETSC_FALSE, hasone, hastr, hasval, hastest;
+  PetscBool         standardize = PETSC_FALSE, fset = PETSC_FALSE, hasone, hastr, hasval, hastest;
   DataFile          f[3];
   HGData            dummy;
 
@@ -995,7 +1056,6 @@ PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBoo
   if (test) PetscCall(PetscMemzero(test, sizeof(*test)));
   PetscCall(PetscMemzero(f, sizeof(f)));
   PetscCall(PetscMemzero(&dummy, sizeof(dummy)));
-  PetscCall(HGDataLoadOptionsDefault(&opts));
   f[0].opt = "-data_train", f[1].opt = "-data_val", f[2].opt = "-data_test";
   f[0].d = train, f[1].d = val, f[2].d = test ? test : &dummy;
   PetscOptionsBegin(comm, prefix, "Data sets (hypergrad)", "HGData");
@@ -1009,32 +1069,13 @@ PetscErrorCode HGDataGetFromOptions(MPI_Comm comm, const char prefix[], PetscBoo
   PetscCall(PetscOptionsString("-data_test_labels", "Labels file of -data_test (IDX)", "HGDataGetFromOptions", f[2].labels, f[2].labels, sizeof(f[2].labels), NULL));
   PetscCall(PetscOptionsRealArray("-data_split", "Fractions of train, validation (and test) for -data", "HGDataSplit", frac, &nfrac, &fset));
   PetscCall(PetscOptionsInt("-data_seed", "Seed of the split", "HGDataSplit", seed, &seed, NULL));
-  PetscCall(PetscOptionsEnum("-data_format", "Format of the data files", "HGDataLoad", HGDataFormats, (PetscEnum)format, (PetscEnum *)&format, NULL));
   PetscCall(PetscOptionsBool("-data_standardize", "Standardize the features (statistics of the training set)", "HGDataStandardize", standardize, &standardize, NULL));
-  PetscCall(PetscOptionsInt("-data_max_samples", "Read only the first N samples of each file (0: all)", "HGDataLoad", opts.max_samples, &opts.max_samples, NULL));
-  PetscCall(PetscOptionsInt("-data_nfeatures", "LIBSVM: number of features (0: the largest index)", "HGDataLoad", opts.nfeatures, &opts.nfeatures, NULL));
-  PetscCall(PetscOptionsString("-data_csv_label_column", "CSV: label column, by header name or 0-based index (default: the last)", "HGDataLoad", label, label, sizeof(label), NULL));
-  PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, &skipset));
-  PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts.csv_header, &opts.csv_header, NULL));
-  PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
   PetscOptionsEnd();
   if (!fset) { /* not given: equal thirds (PetscOptionsRealArray resets the count) */
     nfrac = 3;
     for (PetscInt k = 0; k < 3; k++) frac[k] = 1.0 / 3;
   }
-  if (!skipset) nskip = 0;
-  PetscCall(PetscStrncpy(opts.csv_label, label, sizeof(opts.csv_label)));
-  opts.csv_nskip = nskip;
-  for (PetscInt k = 0; k < nskip; k++) {
-    PetscCall(PetscStrncpy(opts.csv_skip[k], skip[k], sizeof(opts.csv_skip[k])));
-    PetscCall(PetscFree(skip[k]));
-  }
-  if (!strcmp(delim, "\\t") || !strcmp(delim, "tab")) opts.csv_delimiter = '\t';
-  else {
-    PetscCheck(strlen(delim) == 1, comm, PETSC_ERR_ARG_WRONG, "-data_csv_delimiter must be one character (or \\t), got \"%s\"", delim);
-    opts.csv_delimiter = delim[0];
-  }
-  PetscCheck(opts.max_samples >= 0 && opts.nfeatures >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-data_max_samples and -data_nfeatures must be >= 0");
+  PetscCall(HGDataLoadOptionsSetFromOptions(comm, prefix, &format, &opts));
 
   *found = (hasone || hastr || hasval || hastest) ? PETSC_TRUE : PETSC_FALSE;
   if (!*found) PetscFunctionReturn(0);
