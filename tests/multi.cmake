@@ -22,3 +22,7 @@ endforeach()
 hg_add_test(NAME t851-multi-callback SOURCE t851-multi-callback.c NPROCS 1 2 3 4 LABELS "multi;errors")
 # k-fold cross-validation of multinomial logistic regression (3 folds)
 hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _mlogreg3 NPROCS 1 3 ARGS -multi_n 3 -sub_problem mlogreg -sub_mlr_p 10 -sub_mlr_c 3 -sub_mlr_ntrain 60 -sub_mlr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 30 -sub_hg_k 6 LABELS multi)
+# the outer loops' tolerances reach every instance (adaptive, -outer_tol_schedule; loose -sub_ tolerances
+# that a tolerance not forwarded would leave), adaptive against one rank, -hg_test_hypergradient on the
+# instances, adaptive with a mini-batch refused
+hg_add_test(NAME t852-multi-adaptive SOURCE t852-multi-adaptive.c NPROCS 1 2 3 ARGS -multi_n 3 -sub_problem logreg -sub_lr_p 12 -sub_lr_ntrain 60 -sub_lr_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 5000 -sub_hg_k 2000 -sub_lower_rtol 0.5 -sub_hg_adjoint_rtol 0.5 LABELS "multi;adaptive")

@@ -188,6 +188,13 @@ PETSC_INTERN PetscErrorCode HGVecSetHashUniform(Vec, PetscInt64 seed, PetscInt64
 /* k-fold cross-validation (src/multi/cv.c): fold prob->instance of prob->ninstances; X (rows laid out
    like y) and y split by the layout-independent hash of the row index into training and validation rows */
 PETSC_INTERN PetscErrorCode HGCrossValidationSplit(HGProblem prob, PetscInt64 seed, Mat X, Vec y, Mat *Xtr, Vec *ytr, Mat *Xva, Vec *yva);
+/* HGMULTI for the outer loops (src/multi/hgmulti.c): tolerances of every instance's lower and adjoint solves;
+   whether every instance is aid with its bound on; the error margin of sum_i c_i E_i(w_t,i) of the last
+   hypergradient (-1: unknown); the mini-batch size B (0: all) of the n instances */
+PETSC_INTERN PetscErrorCode HGMultiSetSolveTolerances(HG, PetscReal atol);
+PETSC_INTERN PetscErrorCode HGMultiCheckAdaptive(HG, PetscBool *allaid, PetscBool *allbound);
+PETSC_INTERN PetscErrorCode HGMultiGetUpperErrorMargin(HG, PetscReal *);
+PETSC_INTERN PetscErrorCode HGMultiGetBatchSize(HG, PetscInt *B, PetscInt *n);
 /* Range of the regularization weights r = lambda (or exp(lambda)): min(r, 0 if below), max |r| */
 PETSC_INTERN PetscErrorCode HGRegWeightRange(Vec lambda, PetscBool useexp, PetscReal *rmin, PetscReal *rabsmax);
 /* Projection onto lambda_j >= 1e-8 (weights used without exp) */

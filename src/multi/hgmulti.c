@@ -45,6 +45,9 @@ typedef struct {
   PetscInt  *drawn;    /* the instances of the last draw, increasing */
   PetscInt   ndrawn;
   PetscBool *active;
+  PetscReal  adj_rtol, adj_atol; /* HGSetAdjointTolerances() on the multi HG: given to every instance */
+  PetscBool  adj_set;
+  PetscReal  ef;       /* sum_i |c_i| (||grad_w E_i|| e_i + eta_w,i e_i^2/2) of the last hypergradient (-1: unknown) */
 } HG_Multi;
 
 static PetscErrorCode HGMultiGetData(HG hg, HG_Multi **mh)
@@ -86,6 +89,7 @@ static PetscErrorCode HGSetUp_Multi(HG hg)
        would wait in the reduction): it reports its reason, and the worst reason of all decides
        on the whole communicator, by the setting of the multi HG */
     PetscCall(HGSetErrorIfNotConverged(mh->sub[j], PETSC_FALSE));
+    if (mh->adj_set) PetscCall(HGSetAdjointTolerances(mh->sub[j], mh->adj_rtol, mh->adj_atol));
     PetscCall(PetscObjectTypeCompare((PetscObject)mh->sub[j], HGMULTI, &ismulti));
     PetscCheck(!ismulti, m->subcomm, PETSC_ERR_ARG_WRONG, "-sub_hg_type multi: the method of an instance cannot be multi; choose aid, itd or iad");
     PetscCall(HGSetUp(mh->sub[j]));
@@ -120,7 +124,7 @@ static PetscErrorCode Draw(HG_Multi *mh, PetscInt n, PetscInt64 k)
   PetscFunctionReturn(0);
 }
 
-enum { R_LITS, R_AITS, R_LRES, R_ARES, R_REASON, R_LREASON, R_KREASON, R_TL, R_TA, R_BMISS, R_BSUM, R_AMISS, R_ASUM, R_LERR2, R_LMISS, R_E, R_EST, R_N = R_EST + 7 };
+enum { R_LITS, R_AITS, R_LRES, R_ARES, R_REASON, R_LREASON, R_KREASON, R_TL, R_TA, R_BMISS, R_BSUM, R_AMISS, R_ASUM, R_LERR2, R_LMISS, R_E, R_EF, R_EFMISS, R_EST, R_N = R_EST + 7 };
 
 static PetscErrorCode HGCompute_Multi(HG hg, Vec lambda, Vec h)
 {
@@ -150,7 +154,7 @@ static PetscErrorCode HGCompute_Multi(HG hg, Vec lambda, Vec h)
     loc[k] = 0;
     ops[k] = MPI_SUM;
   }
-  ops[R_LRES] = ops[R_ARES] = ops[R_TL] = ops[R_TA] = ops[R_BMISS] = ops[R_AMISS] = ops[R_LMISS] = MPI_MAX;
+  ops[R_LRES] = ops[R_ARES] = ops[R_TL] = ops[R_TA] = ops[R_BMISS] = ops[R_AMISS] = ops[R_LMISS] = ops[R_EFMISS] = MPI_MAX;
   ops[R_REASON] = ops[R_LREASON] = ops[R_KREASON] = MPI_MIN;
   for (PetscInt b = 0; b < 7; b++) ops[R_EST + b] = MPI_MAX;
   loc[R_REASON] = loc[R_LREASON] = loc[R_KREASON] = PETSC_MAX_REAL;
@@ -190,6 +194,14 @@ static PetscErrorCode HGCompute_Multi(HG hg, Vec lambda, Vec h)
     if (si.lower_error_bound < 0) loc[R_LMISS] = 1;
     else loc[R_LERR2] += PetscSqr(si.lower_error_bound);
     loc[R_E] += c * si.upper_objective;
+    /* the error margin of c_i E_i(w_t) (what the adaptive outer loop's line search adds) */
+    if (si.lower_error_bound < 0) loc[R_EFMISS] = 1;
+    else {
+      PetscReal g, etaw, e = si.lower_error_bound;
+      PetscCall(VecNorm(mh->sub[j]->rhs, NORM_2, &g));
+      PetscCall(HGProblemGetBoundConstants(m->inst[j], &etaw, NULL, NULL, NULL, NULL));
+      loc[R_EF] += PetscAbsReal(c) * (g * e + (etaw > 0 ? 0.5 * etaw * e * e : 0));
+    }
     for (PetscInt b = 0; b < 7; b++)
       if (si.bound_estimated & (1 << b)) loc[R_EST + b] = 1;
   }
@@ -212,6 +224,140 @@ static PetscErrorCode HGCompute_Multi(HG hg, Vec lambda, Vec h)
   hg->info.bound_estimated   = 0;
   for (PetscInt b = 0; b < 7; b++)
     if (out[R_EST + b] > 0) hg->info.bound_estimated |= 1 << b;
+  mh->ef = out[R_EFMISS] > 0 ? -1 : out[R_EF];
+  PetscFunctionReturn(0);
+}
+
+/* f(lambda) = sum_i c_i E_i(w_i(lambda), lambda) with every lower level converged to a relative residual of
+   1e-13 by a solver of the instance's kind (from 0, as for one lower level): what HGTestHypergradient() differentiates.
+   With mini-batches, the sum over the last draw with its weights (the function whose gradient h estimates). */
+static PetscErrorCode HGTestObjective_Multi(HG hg, Vec lambda, PetscReal *f)
+{
+  HG_Multi        *mh   = (HG_Multi *)hg->data;
+  HGProblem        prob = hg->problem;
+  HGProblem_Multi *m    = (HGProblem_Multi *)prob->data;
+  PetscReal        loc = 0, c;
+  MPI_Op           op  = MPI_SUM;
+  Vec              lsub;
+
+  PetscFunctionBegin;
+  PetscCall(VecDuplicate(m->lsub, &lsub));
+  PetscCall(HGProblemMultiLambdaToSub(prob, lambda, lsub));
+  for (PetscInt j = 0; j < m->nloc; j++) {
+    HGLower     tl, sl = mh->sub[j]->lower;
+    HGLowerType type;
+    Vec         w, w0;
+
+    PetscReal   E;
+
+    if (!m->active[m->first + j]) continue;
+    c = m->scale * m->c[j];
+    PetscCall(HGLowerCreate(m->subcomm, &tl));
+    PetscCall(HGLowerGetType(sl, &type));
+    PetscCall(HGLowerSetType(tl, type));
+    PetscCall(HGLowerSetProblem(tl, m->inst[j]));
+    tl->step     = sl->step;
+    tl->momentum = sl->momentum;
+    PetscCall(HGLowerSetTolerances(tl, 1e-13, 0.0, 1e8));
+    PetscCall(HGLowerSetMaxIterations(tl, 1000000));
+    PetscCall(HGLowerSetUp(tl));
+    PetscCall(HGGetLowerSolution(mh->sub[j], &w0));
+    PetscCall(VecDuplicate(w0, &w)); /* from 0: the tolerance is relative to the first residual */
+    PetscCall(VecSet(w, 0.0));
+    PetscCall(HGLowerSolve(tl, lsub, w));
+    /* collective on the sub-communicator only: no error raised here (the others would wait in the reduction) */
+    if (tl->reason > 0) {
+      PetscCall(HGProblemComputeUpperObjective(m->inst[j], w, lsub, &E));
+      loc += c * E;
+    } else loc = (PetscReal)NAN;
+    PetscCall(VecDestroy(&w));
+    PetscCall(HGLowerDestroy(&tl));
+  }
+  PetscCall(VecDestroy(&lsub));
+  PetscCall(HGProblemMultiReduce(prob, 1, &loc, &op, f));
+  PetscCheck(!PetscIsNanReal(*f), PetscObjectComm((PetscObject)hg), PETSC_ERR_NOT_CONVERGED, "The finite-difference check (-hg_test_hypergradient) could not converge the lower level of an instance to a relative residual of 1e-13: raise the instances' caps or check -sub_lower_step");
+  PetscFunctionReturn(0);
+}
+
+/* HGSetAdjointTolerances() on the multi HG: those of every instance (kept for instances set up later) */
+static PetscErrorCode HGSetAdjointTolerances_Multi(HG hg, PetscReal rtol, PetscReal atol)
+{
+  HG_Multi *mh = (HG_Multi *)hg->data;
+
+  PetscFunctionBegin;
+  mh->adj_rtol = rtol;
+  mh->adj_atol = atol;
+  mh->adj_set  = PETSC_TRUE;
+  if (mh->sub) {
+    HGProblem_Multi *m = (HGProblem_Multi *)hg->problem->data;
+    for (PetscInt j = 0; j < m->nloc; j++) PetscCall(HGSetAdjointTolerances(mh->sub[j], rtol, atol));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Private to the library (the outer loops): the tolerances of every instance's lower and adjoint solves */
+PetscErrorCode HGMultiSetSolveTolerances(HG hg, PetscReal atol)
+{
+  HG_Multi        *mh;
+  HGProblem_Multi *m;
+
+  PetscFunctionBegin;
+  PetscCall(HGMultiGetData(hg, &mh));
+  PetscCall(HGSetUp(hg));
+  m = (HGProblem_Multi *)hg->problem->data;
+  for (PetscInt j = 0; j < m->nloc; j++) {
+    HGLower lower = mh->sub[j]->lower;
+    PetscCall(HGLowerSetTolerances(lower, 0.0, atol, lower->dtol > 0 ? lower->dtol : 1e10));
+  }
+  PetscCall(HGSetAdjointTolerances(hg, 0.0, atol));
+  PetscFunctionReturn(0);
+}
+
+/* Private: is every instance's method aid with its bound on (what the adaptive loop needs)? Same answer on every rank */
+PetscErrorCode HGMultiCheckAdaptive(HG hg, PetscBool *allaid, PetscBool *allbound)
+{
+  HG_Multi        *mh;
+  HGProblem_Multi *m;
+  PetscMPIInt      loc[2], all[2];
+
+  PetscFunctionBegin;
+  PetscCall(HGMultiGetData(hg, &mh));
+  PetscCall(HGSetUp(hg));
+  m      = (HGProblem_Multi *)hg->problem->data;
+  loc[0] = loc[1] = 1;
+  for (PetscInt j = 0; j < m->nloc; j++) {
+    PetscBool isaid;
+    PetscCall(PetscObjectTypeCompare((PetscObject)mh->sub[j], HGAID, &isaid));
+    if (!isaid) loc[0] = 0;
+    if (!mh->sub[j]->bound) loc[1] = 0;
+  }
+  PetscCall(MPIU_Allreduce(loc, all, 2, MPI_INT, MPI_MIN, PetscObjectComm((PetscObject)hg)));
+  *allaid   = all[0] ? PETSC_TRUE : PETSC_FALSE;
+  *allbound = all[1] ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Private: the error margin of f~ = sum_i c_i E_i(w_t,i) of the last hypergradient (-1: an instance has no bound),
+   and the configured batch size (0: every instance) */
+PetscErrorCode HGMultiGetUpperErrorMargin(HG hg, PetscReal *ef)
+{
+  HG_Multi *mh;
+
+  PetscFunctionBegin;
+  PetscCall(HGMultiGetData(hg, &mh));
+  *ef = mh->ef;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGMultiGetBatchSize(HG hg, PetscInt *B, PetscInt *n)
+{
+  HG_Multi *mh;
+
+  PetscFunctionBegin;
+  PetscCall(HGMultiGetData(hg, &mh));
+  PetscCall(HGSetUp(hg));
+  *B = mh->batch;
+  *n = ((HGProblem_Multi *)hg->problem->data)->n;
   PetscFunctionReturn(0);
 }
 
@@ -274,6 +420,8 @@ static PetscErrorCode HGDestroy_Multi(HG hg)
   PetscCall(VecDestroy(&mh->hsum));
   PetscCall(VecDestroy(&mh->hj));
   PetscCall(PetscFree2(mh->drawn, mh->active));
+  PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGSetAdjointTolerances_C", NULL));
+  PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGTestObjective_C", NULL));
   PetscCall(PetscFree(hg->data));
   PetscFunctionReturn(0);
 }
@@ -291,6 +439,9 @@ PETSC_INTERN PetscErrorCode HGCreate_Multi(HG hg)
   hg->ops->setfromoptions = HGSetFromOptions_Multi;
   hg->ops->view           = HGView_Multi;
   hg->ops->destroy        = HGDestroy_Multi;
+  mh->ef                  = -1;
+  PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGSetAdjointTolerances_C", HGSetAdjointTolerances_Multi));
+  PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGTestObjective_C", HGTestObjective_Multi));
   PetscFunctionReturn(0);
 }
 

@@ -729,6 +729,21 @@ static PetscErrorCode HGOuterMarkGood(HGOuter outer)
   PetscFunctionReturn(0);
 }
 
+/* The absolute tolerance eps of the lower and adjoint solves; of every instance's for an HG of type multi */
+PetscErrorCode HGOuterSetSolveTolerances(HG hg, PetscReal eps)
+{
+  PetscBool ismulti;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGMULTI, &ismulti));
+  if (ismulti) PetscCall(HGMultiSetSolveTolerances(hg, eps));
+  else {
+    PetscCall(HGLowerSetTolerances(hg->lower, 0.0, eps, hg->lower->dtol > 0 ? hg->lower->dtol : 1e10));
+    PetscCall(HGSetAdjointTolerances(hg, 0.0, eps));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Hypergradient at lambda with warm starts; fills the record (all but iteration, time, step).  A
    failed hypergradient sets a negative outer reason (the HG's error on failure is off meanwhile),
    leaves h and the warm starts as they were and gives a record with NaN for ||h|| and f */
@@ -744,8 +759,7 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
     /* HOAG-like schedule: tolerances that decrease with the outer iteration */
     PetscReal eps = outer->tol_schedule == 1 ? outer->tol0 * PetscPowReal(outer->tol_decay, (PetscReal)outer->it) : outer->tol0 * PetscPowReal((PetscReal)(outer->it + 1), -outer->tol_decay);
     eps = PetscMax(eps, outer->tol_min);
-    PetscCall(HGLowerSetTolerances(hg->lower, 0.0, eps, hg->lower->dtol > 0 ? hg->lower->dtol : 1e10));
-    PetscCall(HGSetAdjointTolerances(hg, 0.0, eps));
+    PetscCall(HGOuterSetSolveTolerances(hg, eps));
     outer->tol = eps;
   }
   if (outer->warm && outer->have_w) PetscCall(HGSetLowerInitialGuess(hg, outer->wsave));

@@ -48,12 +48,8 @@ typedef struct {
 
 static PetscErrorCode SetTolerance(HGOuter outer, PetscReal eps)
 {
-  HGLower lower;
-
   PetscFunctionBegin;
-  PetscCall(HGGetLower(outer->hg, &lower));
-  PetscCall(HGLowerSetTolerances(lower, 0.0, eps, lower->dtol > 0 ? lower->dtol : 1e10));
-  PetscCall(HGSetAdjointTolerances(outer->hg, 0.0, eps));
+  PetscCall(HGOuterSetSolveTolerances(outer->hg, eps));
   PetscFunctionReturn(0);
 }
 
@@ -65,6 +61,7 @@ static PetscErrorCode Eval(HGOuter outer, PetscReal eps, Vec lambda, Vec h, HGOu
   HGInfo    info;
   PetscReal g, etaw, e;
   PetscInt  t, k;
+  PetscBool ismulti;
 
   PetscFunctionBegin;
   PetscCall(HGOuterEvaluate(outer, lambda, h, rec));
@@ -73,10 +70,16 @@ static PetscErrorCode Eval(HGOuter outer, PetscReal eps, Vec lambda, Vec h, HGOu
   PetscCheck(info.lower_reason != HG_LOWER_DIVERGED_MAXIT, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "Adaptive outer loop, iteration %" PetscInt_FMT ": the lower solver stopped at its cap -lower_max_it %" PetscInt_FMT " with residual %g above the tolerance %g: raise -lower_max_it (the cap of each lower solve), or raise -outer_tol_min", outer->it, info.lower_its, (double)info.lower_residual, (double)eps);
   PetscCheck(info.ksp_reason != KSP_DIVERGED_ITS, PetscObjectComm((PetscObject)outer), PETSC_ERR_NOT_CONVERGED, "Adaptive outer loop, iteration %" PetscInt_FMT ": the adjoint KSP stopped at its cap -hg_k %" PetscInt_FMT " with residual %g above the tolerance %g: raise -hg_k (the cap of each adjoint solve; default -lower_max_it), or raise -outer_tol_min", outer->it, info.adjoint_its, (double)info.adjoint_residual, (double)eps);
   PetscCheck(outer->reason < 0 || !PetscIsNanReal(rec->bound), PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_WRONGSTATE, "Adaptive outer loop: this problem has no a-posteriori error bound (its constants are unknown and could not be estimated, e.g. a map that is not known to be a contraction): give them (HGProblemSetLowerConstants(), HGProblemSetMapContraction(), HGProblemSetBoundConstants()), or use gd/nesterov with -outer_tol_schedule");
-  PetscCall(VecNorm(hg->rhs, NORM_2, &g));
-  PetscCall(HGProblemGetBoundConstants(hg->problem, &etaw, NULL, NULL, NULL, NULL));
-  e   = info.lower_error_bound;
-  *ef = e >= 0 ? g * e + (etaw > 0 ? 0.5 * etaw * e * e : 0) : 0;
+  PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGMULTI, &ismulti));
+  if (ismulti) { /* the sum over the instances of |c_i| times their margins */
+    PetscCall(HGMultiGetUpperErrorMargin(hg, ef));
+    if (*ef < 0) *ef = 0;
+  } else {
+    PetscCall(VecNorm(hg->rhs, NORM_2, &g));
+    PetscCall(HGProblemGetBoundConstants(hg->problem, &etaw, NULL, NULL, NULL, NULL));
+    e   = info.lower_error_bound;
+    *ef = e >= 0 ? g * e + (etaw > 0 ? 0.5 * etaw * e * e : 0) : 0;
+  }
   PetscFunctionReturn(0);
 }
 
@@ -86,15 +89,28 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   HG                hg   = outer->hg;
   HGProblem         prob = hg->problem;
   MPI_Comm          comm = PetscObjectComm((PetscObject)outer);
-  PetscBool         stop = PETSC_FALSE, isaid;
+  PetscBool         stop = PETSC_FALSE, isaid, ismulti;
   HGOuterRecord     cur, trial;
   PetscReal         ef, eft, eps, alpha = outer->step, pend_lower, pend_adjoint, dnorm;
   Vec               lt, ht, dl;
 
   PetscFunctionBegin;
-  PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGAID, &isaid));
-  PetscCheck(isaid, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets the adjoint tolerance, which only aid has: use -hg_type aid (this run has -hg_type %s)", ((PetscObject)hg)->type_name);
-  PetscCheck(hg->bound, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets its tolerances from the a-posteriori error bound: remove -hg_bound 0 (or HGSetComputeBounds(hg, PETSC_FALSE))");
+  PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGMULTI, &ismulti));
+  if (ismulti) {
+    PetscBool allaid, allbound;
+    PetscInt  B, n;
+    PetscCall(HGMultiGetBatchSize(hg, &B, &n));
+    /* each evaluation would draw another batch: f~ at lambda and at the trial point would be two
+       different random functions, and the certified decrease compares them */
+    PetscCheck(B == 0 || B == n, comm, PETSC_ERR_ARG_INCOMP, "-outer_type adaptive certifies each step by comparing f at two points; with mini-batches (-hg_multi_batch %" PetscInt_FMT " of %" PetscInt_FMT " instances) every evaluation draws another batch, so the comparison is between two different random functions and certifies nothing: use -outer_type gd or nesterov with mini-batches (optionally with -outer_tol_schedule), or remove -hg_multi_batch", B, n);
+    PetscCall(HGMultiCheckAdaptive(hg, &allaid, &allbound));
+    PetscCheck(allaid, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets the adjoint tolerance of every instance, which only aid has: use -sub_hg_type aid");
+    PetscCheck(hg->bound && allbound, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets its tolerances from the a-posteriori error bound of every instance: remove -hg_bound 0 and -sub_hg_bound 0");
+  } else {
+    PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGAID, &isaid));
+    PetscCheck(isaid, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets the adjoint tolerance, which only aid has: use -hg_type aid (this run has -hg_type %s)", ((PetscObject)hg)->type_name);
+    PetscCheck(hg->bound, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets its tolerances from the a-posteriori error bound: remove -hg_bound 0 (or HGSetComputeBounds(hg, PETSC_FALSE))");
+  }
   PetscCheck(!outer->tol_schedule, comm, PETSC_ERR_ARG_INCOMP, "-outer_tol_schedule is the fixed schedule of gd and nesterov; -outer_type adaptive sets the tolerances itself: remove one of them");
   /* a new run starts from -outer_tol0; a resumed one from the tolerance in the checkpoint */
   eps = outer->resumed && outer->tol > 0 ? PetscMin(PetscMax(outer->tol, a->tol_min), a->tol0) : a->tol0;

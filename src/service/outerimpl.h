@@ -56,6 +56,8 @@ PETSC_INTERN PetscLogEvent HGOuter_Solve, HGOuter_Checkpoint;
 /* One outer step's bookkeeping shared by the types: hypergradient at lambda (with warm
    starts), record, monitors.  h is the hypergradient; returns the record */
 PETSC_INTERN PetscErrorCode HGOuterEvaluate(HGOuter, Vec lambda, Vec h, HGOuterRecord *);
+/* The absolute tolerance of the lower and adjoint solves (of every instance's with -hg_type multi) */
+PETSC_INTERN PetscErrorCode HGOuterSetSolveTolerances(HG, PetscReal eps);
 /* After an iteration: append the record, monitor, checkpoint, test signals and stop criteria */
 PETSC_INTERN PetscErrorCode HGOuterEndIteration(HGOuter, HGOuterRecord *, PetscBool *stop);
 PETSC_INTERN PetscErrorCode HGOuterSignalPending(HGOuter, PetscBool *stop, PetscBool *checkpoint);
