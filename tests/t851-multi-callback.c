@@ -355,6 +355,29 @@ int main(int argc, char **argv)
     EXPECT_ERROR(HGProblemSetUp(lr), PETSC_ERR_ARG_OUTOFRANGE, "samples");
     PetscCall(HGProblemDestroy(&lr));
   }
+  /* the same for the folds of krr; a built-in type without folds or tasks is refused by name */
+  {
+    HGProblem kr, mb;
+    PetscCall(HGProblemCreate(PETSC_COMM_WORLD, &kr));
+    PetscCall(HGProblemSetType(kr, HGPROBLEMKRR));
+    PetscCall(HGProblemSetInstance(kr, 0, 1));
+    EXPECT_ERROR(HGProblemSetUp(kr), PETSC_ERR_ARG_OUTOFRANGE, "K >= 2");
+    PetscCall(HGProblemDestroy(&kr));
+    PetscCall(HGProblemCreate(PETSC_COMM_WORLD, &kr));
+    PetscCall(HGProblemSetType(kr, HGPROBLEMKRR));
+    PetscCall(HGProblemSetInstance(kr, 0, 101));
+    EXPECT_ERROR(HGProblemSetUp(kr), PETSC_ERR_ARG_OUTOFRANGE, "samples");
+    PetscCall(HGProblemDestroy(&kr));
+    PetscCall(PetscOptionsSetValue(NULL, "-nofold_sub_problem", "biasreg"));
+    PetscCall(HGProblemCreate(PETSC_COMM_WORLD, &mb));
+    PetscCall(HGProblemSetOptionsPrefix(mb, "nofold_"));
+    PetscCall(HGProblemSetType(mb, HGPROBLEMMULTI));
+    PetscCall(HGProblemMultiSetNumberInstances(mb, 2));
+    PetscCall(HGProblemSetFromOptions(mb));
+    EXPECT_ERROR(HGProblemSetUp(mb), PETSC_ERR_SUP, "problem biasreg has no folds");
+    PetscCall(HGProblemDestroy(&mb));
+    PetscCall(PetscOptionsClearValue(NULL, "-nofold_sub_problem"));
+  }
 
   PetscCall(VecDestroy(&lambda));
   PetscCall(VecDestroy(&h));

@@ -188,6 +188,8 @@ PETSC_INTERN PetscErrorCode HGVecSetHashUniform(Vec, PetscInt64 seed, PetscInt64
 /* k-fold cross-validation (src/multi/cv.c): fold prob->instance of prob->ninstances; X (rows laid out
    like y) and y split by the layout-independent hash of the row index into training and validation rows */
 PETSC_INTERN PetscErrorCode HGCrossValidationSplit(HGProblem prob, PetscInt64 seed, Mat X, Vec y, Mat *Xtr, Vec *ytr, Mat *Xva, Vec *yva);
+/* the same assignment for data held on every rank: inval[i] (N entries, to free) says whether sample i is in the validation fold */
+PETSC_INTERN PetscErrorCode HGCrossValidationSelect(HGProblem prob, PetscInt64 seed, PetscInt N, PetscBool **inval, PetscInt *ntr, PetscInt *nva);
 /* HGMULTI for the outer loops (src/multi/hgmulti.c): tolerances of every instance's lower and adjoint solves;
    whether every instance is aid with its bound on; the error margin of sum_i c_i E_i(w_t,i) of the last
    hypergradient (-1: unknown); the mini-batch size B (0: all) of the n instances */

@@ -15,6 +15,46 @@ static PetscErrorCode SubVector(Vec y, IS is, Vec *ys)
   PetscFunctionReturn(0);
 }
 
+/* The fold of sample i: floor(K u_i), u_i = HGHashUniform(seed, 97, i) */
+static inline PetscInt Fold(PetscInt64 seed, PetscInt K, PetscInt i)
+{
+  PetscInt f = (PetscInt)(HGHashUniform(seed, HG_CV_STREAM, i) * (PetscReal)K);
+  return f >= K ? K - 1 : f;
+}
+
+static PetscErrorCode CheckFolds(HGProblem prob, PetscInt N)
+{
+  MPI_Comm comm = PetscObjectComm((PetscObject)prob);
+  PetscInt K    = prob->ninstances;
+
+  PetscFunctionBegin;
+  PetscCheck(K >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "k-fold cross-validation needs K >= 2 folds (-multi_n); got %" PetscInt_FMT, K);
+  PetscCheck(K <= N, comm, PETSC_ERR_ARG_OUTOFRANGE, "k-fold cross-validation with K = %" PetscInt_FMT " folds (-multi_n) but only %" PetscInt_FMT " samples: give -multi_n <= %" PetscInt_FMT, K, N, N);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CheckFoldSizes(HGProblem prob, PetscInt N, PetscInt ntr, PetscInt nva)
+{
+  PetscFunctionBegin;
+  PetscCheck(ntr > 0 && nva > 0, PetscObjectComm((PetscObject)prob), PETSC_ERR_ARG_OUTOFRANGE, "Fold %" PetscInt_FMT " of the %" PetscInt_FMT "-fold cross-validation has %" PetscInt_FMT " validation and %" PetscInt_FMT " training samples of %" PetscInt_FMT ": use fewer folds (-multi_n) or more samples", prob->instance, prob->ninstances, nva, ntr, N);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGCrossValidationSelect(HGProblem prob, PetscInt64 seed, PetscInt N, PetscBool **inval, PetscInt *ntr, PetscInt *nva)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckFolds(prob, N));
+  PetscCall(PetscMalloc1(N, inval));
+  *ntr = *nva = 0;
+  for (PetscInt i = 0; i < N; i++) {
+    (*inval)[i] = Fold(seed, prob->ninstances, i) == prob->instance ? PETSC_TRUE : PETSC_FALSE;
+    if ((*inval)[i]) (*nva)++;
+    else (*ntr)++;
+  }
+  PetscCall(CheckFoldSizes(prob, N, *ntr, *nva));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode HGCrossValidationSplit(HGProblem prob, PetscInt64 seed, Mat X, Vec y, Mat *Xtr, Vec *ytr, Mat *Xva, Vec *yva)
 {
   MPI_Comm  comm = PetscObjectComm((PetscObject)prob);
@@ -23,20 +63,17 @@ PetscErrorCode HGCrossValidationSplit(HGProblem prob, PetscInt64 seed, Mat X, Ve
 
   PetscFunctionBegin;
   PetscCall(VecGetSize(y, &N));
-  PetscCheck(K >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "k-fold cross-validation needs K >= 2 folds (-multi_n); got %" PetscInt_FMT, K);
-  PetscCheck(K <= N, comm, PETSC_ERR_ARG_OUTOFRANGE, "k-fold cross-validation with K = %" PetscInt_FMT " folds (-multi_n) but only %" PetscInt_FMT " samples: give -multi_n <= %" PetscInt_FMT, K, N, N);
+  PetscCall(CheckFolds(prob, N));
   PetscCall(VecGetOwnershipRange(y, &lo, &hi));
   PetscCall(MatGetOwnershipRangeColumn(X, &clo, &chi));
   PetscCall(PetscMalloc2(hi - lo, &itr, hi - lo, &iva));
   for (PetscInt i = lo; i < hi; i++) {
-    PetscInt f = (PetscInt)(HGHashUniform(seed, HG_CV_STREAM, i) * (PetscReal)K);
-    if (f >= K) f = K - 1;
-    if (f == k) iva[nva++] = i;
+    if (Fold(seed, K, i) == k) iva[nva++] = i;
     else itr[ntr++] = i;
   }
   cnt[0] = ntr, cnt[1] = nva;
   PetscCall(MPIU_Allreduce(cnt, gcnt, 2, MPIU_INT, MPI_SUM, comm));
-  PetscCheck(gcnt[0] > 0 && gcnt[1] > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "Fold %" PetscInt_FMT " of the %" PetscInt_FMT "-fold cross-validation has %" PetscInt_FMT " validation and %" PetscInt_FMT " training samples of %" PetscInt_FMT ": use fewer folds (-multi_n) or more samples", k, K, gcnt[1], gcnt[0], N);
+  PetscCall(CheckFoldSizes(prob, N, gcnt[0], gcnt[1]));
   PetscCall(ISCreateGeneral(comm, ntr, itr, PETSC_COPY_VALUES, &istr));
   PetscCall(ISCreateGeneral(comm, nva, iva, PETSC_COPY_VALUES, &isva));
   PetscCall(ISCreateStride(comm, chi - clo, clo, 1, &iscol));

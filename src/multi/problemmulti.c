@@ -245,6 +245,18 @@ static PetscErrorCode Accuracy(HGProblem prob, Vec W, Vec lambda, PetscReal *val
 }
 
 /* Instance i on the sub-communicator: the callback's or a built-in one of -sub_problem */
+/* The built-in types that make instance i of n different instances (folds, tasks, images); the
+   others would give n copies of one problem */
+static PetscErrorCode CheckInstanceType(HGProblem inst, MPI_Comm subcomm)
+{
+  PetscBool ok;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)inst, &ok, HGPROBLEMLOGREG, HGPROBLEMMLOGREG, HGPROBLEMKRR, HGPROBLEMHYPERREP, HGPROBLEMDENOISE, ""));
+  PetscCheck(ok, subcomm, PETSC_ERR_SUP, "-sub_problem %s: problem %s has no folds or tasks (its instances would all be the same problem): use -sub_problem logreg, mlogreg or krr (k-fold cross-validation), hyperrep (multi-task), denoise (one image per instance), or give your own instances with HGProblemMultiSetInstanceCreate()", ((PetscObject)inst)->type_name, ((PetscObject)inst)->type_name);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CreateInstance(HGProblem prob, PetscInt i, HGProblem *inst, PetscReal *c, PetscBool *wrongcomm)
 {
   HGProblem_Multi *m = (HGProblem_Multi *)prob->data;
@@ -273,6 +285,7 @@ static PetscErrorCode CreateInstance(HGProblem prob, PetscInt i, HGProblem *inst
     PetscCall(HGProblemSetInstance(*inst, i, m->n));
     PetscCall(HGProblemSetFromOptions(*inst));
     PetscCheck(((PetscObject)*inst)->type_name && ((PetscObject)*inst)->type_name[0], m->subcomm, PETSC_ERR_ARG_WRONGSTATE, "-problem multi: give the type of the instances with -sub_problem <type> (for example logreg for k-fold cross-validation, hyperrep for multi-task learning), or a callback with HGProblemMultiSetInstanceCreate()");
+    PetscCall(CheckInstanceType(*inst, m->subcomm));
   }
   {
     PetscBool ismulti;

@@ -33,6 +33,12 @@
    (test set from -data_test, or the third part of -data_split) go through
    HGProblemSetAccuracy() (test accuracy NaN without a test set).
 
+   Cross-validation: as instance k of K (HGProblemSetInstance(), -problem multi -sub_problem krr
+   -multi_n K), the training set (synthetic or from files) is split by the layout-independent
+   hash of the sample index (HGCrossValidationSplit()): instance k trains on the other folds and
+   E is the loss on fold k; the separate validation set is unused, a test set still gives the
+   test accuracy (two-valued targets).
+
    Options: -krr_p <10> features, -krr_ntrain <100>, -krr_nval <100>, -krr_seed <0>, -krr_exp,
             -krr_lambda_constants (L = max row sum of K + beta, mu = beta, at every lambda: the gd
             step then follows lambda, where by default it keeps the initial lambda's),
@@ -52,6 +58,7 @@ typedef struct {
   PetscBool        lambdaconst;  /* -krr_lambda_constants: L, mu at every lambda (row-sum bound) */
   PetscReal        rowmax;       /* its largest row sum of K; < 0: K was rebuilt since */
   PetscBool        fromfile;     /* data from -data_* files instead of synthetic */
+  PetscBool        folded;       /* a fold of a cross-validation (HGProblemSetInstance()): the data as split, not regenerable */
   PetscReal       *xtr, *xval; /* features, row major (point i at x + i p), on every rank */
   Mat              K, Kv;
   Vec              y, yv, rv, tw, wall, xall, rs;
@@ -444,7 +451,7 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   PetscScalar *lam, *K, *Kv, *A, *A2, *y, *yv, *w, *r, *q;
 
   PetscFunctionBegin;
-  if (krr->fromfile) { /* the files' data, as loaded (every rank holds the features) */
+  if (krr->fromfile || krr->folded) { /* the data as loaded or split (every rank holds the features) */
     PetscCall(PetscMalloc1(n * p, &xtr));
     PetscCall(PetscMalloc1(nv * p, &xval));
     PetscCall(PetscArraycpy(xtr, krr->xtr, n * p));
@@ -462,7 +469,7 @@ static PetscErrorCode Exact(HGProblem prob, Vec lambda, Vec grad, PetscReal *f)
   for (PetscInt i = 0; i < n * n; i++) A[i] = K[i];
   for (PetscInt i = 0; i < n; i++) A[i + i * n] += beta;
   PetscCall(PetscArraycpy(A2, A, n * n));
-  if (krr->fromfile) {
+  if (krr->fromfile || krr->folded) {
     PetscScalar *ya, *yva;
     PetscCall(HGVecGatherAll(krr->y, &ya));
     PetscCall(HGVecGatherAll(krr->yv, &yva));
@@ -558,6 +565,56 @@ static PetscErrorCode DataFromOptions(HGProblem prob, KRR *krr, PetscBool *found
   PetscFunctionReturn(0);
 }
 
+/* k-fold cross-validation: the training set (features on every rank, targets y) split by
+   HGCrossValidationSelect() into the training rows (the other folds) and the validation rows
+   (fold prob->instance), which replace y, y' and the features; the separate validation set is unused */
+static PetscErrorCode Fold(HGProblem prob, KRR *krr)
+{
+  MPI_Comm     comm = PetscObjectComm((PetscObject)prob);
+  PetscInt     N = krr->ntr, p = krr->p, ntr, nva, a = 0, b = 0, lo, hi;
+  PetscBool   *inval;
+  PetscReal   *xt, *xv;
+  PetscScalar *yall, *ya;
+
+  PetscFunctionBegin;
+  PetscCall(HGCrossValidationSelect(prob, krr->seed, N, &inval, &ntr, &nva));
+  PetscCall(HGVecGatherAll(krr->y, &yall));
+  PetscCall(PetscMalloc2(ntr * p, &xt, nva * p, &xv));
+  PetscCall(VecDestroy(&krr->y));
+  PetscCall(VecDestroy(&krr->yv));
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, ntr, &krr->y));
+  PetscCall(VecCreateMPI(comm, PETSC_DECIDE, nva, &krr->yv));
+  for (PetscInt i = 0; i < N; i++) {
+    PetscReal *dst = inval[i] ? xv + (b++) * p : xt + (a++) * p;
+    PetscCall(PetscArraycpy(dst, krr->xtr + i * p, p));
+  }
+  for (PetscInt s = 0; s < 2; s++) { /* the owned targets of y (s = 0) and y' (s = 1), in order */
+    Vec      v = s ? krr->yv : krr->y;
+    PetscInt r = 0;
+    PetscCall(VecGetOwnershipRange(v, &lo, &hi));
+    PetscCall(VecGetArrayWrite(v, &ya));
+    for (PetscInt i = 0; i < N; i++) {
+      if ((inval[i] ? 1 : 0) != s) continue;
+      if (r >= lo && r < hi) ya[r - lo] = yall[i];
+      r++;
+    }
+    PetscCall(VecRestoreArrayWrite(v, &ya));
+  }
+  PetscCall(PetscFree(krr->xtr));
+  PetscCall(PetscFree(krr->xval));
+  PetscCall(PetscMalloc1(ntr * p, &krr->xtr));
+  PetscCall(PetscMalloc1(nva * p, &krr->xval));
+  PetscCall(PetscArraycpy(krr->xtr, xt, ntr * p));
+  PetscCall(PetscArraycpy(krr->xval, xv, nva * p));
+  PetscCall(PetscFree2(xt, xv));
+  PetscCall(PetscFree(yall));
+  PetscCall(PetscFree(inval));
+  krr->ntr    = ntr;
+  krr->nval   = nva;
+  krr->folded = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SetUp(HGProblem prob)
 {
   KRR         *krr  = (KRR *)prob->data;
@@ -591,6 +648,15 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscCall(VecGetArrayWrite(krr->yv, &a));
     for (PetscInt i = lo; i < hi; i++) a[i - lo] = Target(krr->xval, p, krr->seed, STREAM_NOISEV, i);
     PetscCall(VecRestoreArrayWrite(krr->yv, &a));
+  }
+  if (prob->ninstances > 0) { /* fold prob->instance: train on the other folds of the training set, validate on it */
+    PetscCall(Fold(prob, krr));
+    PetscCall(VecDestroy(&w));
+    PetscCall(VecDestroy(&krr->tw));
+    PetscCall(VecDestroy(&krr->rv));
+    PetscCall(VecCreateMPI(comm, PETSC_DECIDE, krr->ntr, &w));
+    PetscCall(VecDuplicate(w, &krr->tw));
+    PetscCall(VecDuplicate(krr->yv, &krr->rv));
   }
   /* centre the features on the training mean (after the synthetic targets, which use the raw
      features): the kernel only sees differences, and GammaProducts() expands their squares */
