@@ -5,6 +5,7 @@ static const char help[] = "t850: a problem of n instances on sub-communicators 
                            "  -converged      solves to tolerances: iterations, residuals and bounds may differ by rounding\n"
                            "  -batch <B>      also mini-batches of B instances against the drawn single-instance ones\n"
                            "  -fd             also the finite-difference check (implies -converged)\n"
+                           "  -cv_samples <N> the instances are the K folds of N samples (w of size the fold's training set)\n"
                            "  -closed_form    compare with the sum of the instances' exact hypergradients (hyperrep tasks)\n";
 #include "hgtest.h"
 
@@ -113,6 +114,21 @@ int main(int argc, char **argv)
     E += c * si.upper_objective;
     if (si.bound_aposteriori < 0) nobound = PETSC_TRUE;
     bsum += c * si.bound_aposteriori;
+  }
+
+  /* -cv_samples N (k-fold cross-validation of N training samples whose w is one entry per sample,
+     krr): fold k trains on the samples outside fold k, so the dimensions of the w_i add up to (K-1) N */
+  {
+    PetscInt N = 0, off, dim, tot = 0;
+    PetscCall(PetscOptionsGetInt(NULL, NULL, "-cv_samples", &N, NULL));
+    if (N > 0) {
+      for (PetscInt i = 0; i < n; i++) {
+        PetscCall(HGProblemMultiGetInstanceOffset(prob, i, &off, &dim));
+        HGTEST_CHECK(dim > 0 && dim < N, "fold %" PetscInt_FMT " trains on %" PetscInt_FMT " of the %" PetscInt_FMT " samples", i, dim, N);
+        tot += dim;
+      }
+      HGTEST_CHECK(tot == (n - 1) * N, "the %" PetscInt_FMT " folds train on %" PetscInt_FMT " samples in all, not (K-1) N = %" PetscInt_FMT ": the folds do not partition the training set", n, tot, (n - 1) * N);
+    }
   }
 
   /* every count of sub-communicators against the truth, and against each other */
