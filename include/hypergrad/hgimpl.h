@@ -161,6 +161,7 @@ struct _p_HG {
   PetscBool view_info;
   void     *data;
   PetscBool setupcalled;
+  PetscBool nolower;     /* the type solves no lower level of its own (HGMULTI: its instances do): hg->lower is not set up, rhs and work not created */
   /* error bounds (src/hg/bound.c) */
   PetscBool bound, bound_reuse; /* -hg_bound, -hg_bound_reuse_estimates */
   PetscInt  bound_its;          /* Lanczos steps of the estimates */

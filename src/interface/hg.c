@@ -108,6 +108,7 @@ PetscErrorCode HGSetType(HG hg, HGType type)
   PetscCall(PetscMemzero(hg->ops, sizeof(struct _HGOps)));
   hg->data        = NULL;
   hg->setupcalled = PETSC_FALSE;
+  hg->nolower     = PETSC_FALSE;
   PetscCall(PetscObjectChangeTypeName((PetscObject)hg, type));
   PetscCall((*create)(hg));
   PetscFunctionReturn(0);
@@ -500,14 +501,16 @@ PetscErrorCode HGSetUp(HG hg)
   PetscCheck(hg->problem, PetscObjectComm((PetscObject)hg), PETSC_ERR_ORDER, "Call HGSetProblem() before computing hypergradients");
   if (!((PetscObject)hg)->type_name) PetscCall(HGSetType(hg, HGAID));
   PetscCall(HGProblemSetUp(hg->problem));
-  PetscCall(HGLowerSetUp(hg->lower));
+  if (!hg->nolower) PetscCall(HGLowerSetUp(hg->lower));
   if (!hg->w) {
     PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->w));
     PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->v));
-    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->rhs));
-    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->work));
     PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hwork));
     PetscCall(VecDuplicate(hg->problem->ltemplate, &hg->hnew));
+  }
+  if (!hg->rhs && !hg->nolower) {
+    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->rhs));
+    PetscCall(VecDuplicate(hg->problem->wtemplate, &hg->work));
   }
   PetscTryTypeMethod(hg, setup);
   hg->setupcalled = PETSC_TRUE;

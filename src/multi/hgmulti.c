@@ -23,7 +23,14 @@
    of the full hypergradient); the others are not solved and keep their warm starts.  The
    draw number counts the hypergradients computed; hgrun sets it to the outer iteration when
    it resumes a run, so a resumed run with one hypergradient per iteration (gd, nesterov)
-   draws the same batches as an uninterrupted one.
+   draws the same batches as an uninterrupted one.  -outer_type adaptive refuses mini-batches (its
+   line search compares two evaluations, which a batch makes two different random functions).
+
+   Tolerances: HGSetAdjointTolerances() on the multi HG sets those of every instance; the outer
+   loops' tolerances (-outer_tol_schedule, -outer_type adaptive) reach every instance's lower and
+   adjoint solves.  HGTestHypergradient() (-hg_test_hypergradient) differentiates
+   sum_i c_i E_i with every instance converged (over the last draw, with its weights, for a
+   mini-batch).  The multi HG has no lower solver of its own: only the stacked w and v exist.
 
    Options Database Keys:
 +  -hg_multi_batch <B>        - instances per hypergradient (default: all)
@@ -440,6 +447,7 @@ PETSC_INTERN PetscErrorCode HGCreate_Multi(HG hg)
   hg->ops->view           = HGView_Multi;
   hg->ops->destroy        = HGDestroy_Multi;
   mh->ef                  = -1;
+  hg->nolower             = PETSC_TRUE; /* the instances' HGs solve; no stacked lower solver, rhs or work */
   PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGSetAdjointTolerances_C", HGSetAdjointTolerances_Multi));
   PetscCall(PetscObjectComposeFunction((PetscObject)hg, "HGTestObjective_C", HGTestObjective_Multi));
   PetscFunctionReturn(0);

@@ -28,8 +28,10 @@
    Options: -outer_step <0.1> initial alpha, -outer_tol0 <1e-3> initial (and largest) eps,
    -outer_tol_min <1e-12>, -outer_theta <0.5>, -outer_ls_c <1e-4>, -outer_ls_rho <0.5>,
    -outer_ls_max <8>, -outer_step_max <1e6>.  Needs -hg_type aid (a tolerance-based adjoint
-   solve) with the bounds on (-hg_bound, the default); -lower_max_it and -hg_k are the caps of
-   each solve, and a solve that reaches one before eps is an error that says so.  The current
+   solve) with the bounds on (-hg_bound, the default), or -hg_type multi with -sub_hg_type aid
+   and every instance's bound on (the tolerance then reaches every instance, the bound and the
+   margin of f~ are the sums over the instances; mini-batches are refused); -lower_max_it and
+   -hg_k are the caps of each solve, and a solve that reaches one before eps is an error that says so.  The current
    eps and alpha are part of the checkpoint; a resumed run recomputes h at lambda from the
    stored w and v (zero iterations when they already meet eps), so with warm starts it
    continues as if never stopped.
