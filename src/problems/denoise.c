@@ -8,8 +8,14 @@
      E(x)       = (1/N) sum_i 1/2 ||x_i - c_i||^2
      l(x, lam)  = (1/N) sum_i [ 1/2 ||x_i - y_i||^2 + 1/2 e^theta0 R(x_i, lam) ]
 
-   with N the size of the whole training set (an instance holding one image still scales by
-   1/N, so that the instances of a data set sum to the bilevel problem of the whole set).
+   with N the size of the whole training set (a problem holding part of the set still scales by
+   1/N, so that such problems sum to the bilevel problem of the whole set).
+
+   Instances (-problem multi -sub_problem denoise -multi_n n, HGProblemSetInstance()): instance i
+   holds block i of n contiguous blocks of the N images (n = N: image i alone), on its own DMDA on
+   its sub-communicator; both its levels carry n/N instead of 1/N, so that the mean of the
+   instances (the default weights 1/n, and mini-batches -hg_multi_batch B) is the problem of the
+   whole set (with -multi_sum, n times it).  -denoise_first and -denoise_count are then unused.
 
    TV (-denoise_reg tv, lam = (theta0, theta1) in R^2, initially (-5, -5)), exactly MAID's:
      R = sum_{r<H-1,c} sqrt((x[r+1,c]-x[r,c])^2 + nu^2) + sum_{r,c<W-1} sqrt((x[r,c+1]-x[r,c])^2 + nu^2),
@@ -591,11 +597,20 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (dn->fromfile) PetscCall(HGImagesGetInfoHDF5(comm, dn->file, &dn->nset, &dn->H, &dn->W, &dn->filenoisy));
   else dn->nset = dn->syn_n, dn->H = dn->syn_h, dn->W = dn->syn_w;
   PetscCheck(dn->first >= 0 && dn->first < dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: first image %" PetscInt_FMT " is not in the data set (images 0..%" PetscInt_FMT "): give -denoise_first below %" PetscInt_FMT, dn->first, dn->nset - 1, dn->nset);
+  if (prob->ninstances > 0) {
+    /* instance i of n (HGProblemSetInstance(), -problem multi -sub_problem denoise): block i of
+       n contiguous blocks of images (n = N: image i), its functions scaled by n/N so that the mean
+       of the instances (the default weights 1/n) is the problem of the whole set */
+    PetscInt n = prob->ninstances, i = prob->instance;
+    PetscCheck(n <= dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: %" PetscInt_FMT " instances for a data set of %" PetscInt_FMT " images: an instance holds at least one image, give -multi_n <= %" PetscInt_FMT, n, dn->nset, dn->nset);
+    dn->first = i * (dn->nset / n) + PetscMin(i, dn->nset % n);
+    dn->count = dn->nset / n + (i < dn->nset % n ? 1 : 0);
+  }
   if (dn->count == 0 || dn->count == PETSC_DEFAULT) dn->count = dn->nset - dn->first;
   PetscCheck(dn->count >= 1 && dn->first + dn->count <= dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: images [%" PetscInt_FMT ", %" PetscInt_FMT ") are not all in the data set of %" PetscInt_FMT ": give -denoise_count between 1 and %" PetscInt_FMT, dn->first, dn->first + dn->count, dn->nset, dn->nset - dn->first);
   if (dn->ntotal == 0 || dn->ntotal == PETSC_DEFAULT) dn->ntotal = dn->nset;
   PetscCheck(dn->ntotal >= dn->count, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: the training set size N = %" PetscInt_FMT " (-denoise_ntotal) is smaller than the %" PetscInt_FMT " images this problem holds", dn->ntotal, dn->count);
-  dn->invN = 1.0 / (PetscReal)dn->ntotal;
+  dn->invN = prob->ninstances > 0 ? (PetscReal)prob->ninstances / (PetscReal)dn->ntotal : 1.0 / (PetscReal)dn->ntotal;
   if (dn->reg == DENOISE_FOE) {
     PetscCheck(dn->k >= 1 && dn->k % 2 == 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: -denoise_foe_size %" PetscInt_FMT " must be odd and positive (the filter is centred on the pixel)", dn->k);
     PetscCheck(dn->K >= 1 && dn->K <= dn->k * dn->k - 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: -denoise_foe_filters %" PetscInt_FMT " must be between 1 and k^2 - 1 = %" PetscInt_FMT " (the initial filters are the DCT basis without the constant)", dn->K, dn->k * dn->k - 1);
