@@ -20,3 +20,16 @@ foreach(v tv foe)
 endforeach()
 # image files: read back, noise from /clean only, bad files (written by the test in its directory)
 hg_add_test(NAME t171-denoise-files SOURCE t171-denoise-files.c NPROCS 1 2 3 4 LABELS data errors denoise TIMEOUT 60)
+# one instance per training image (-problem multi -sub_problem denoise), each image's DMDA on its
+# sub-communicator, against the problem holding all the images: 3 images (4 ranks: 1, 2 of 2 ranks,
+# 3 sub-communicators), blocks of 3 + 2 of 5 images, FoE; mini-batches, finite differences
+set(HG_DENOISE_MULTI -sub_problem denoise -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 150 -sub_lower_rtol 0 -sub_lower_atol 0 -sub_hg_k 200 -sub_hg_adjoint_rtol 1e-15)
+hg_add_test(NAME t172-denoise-multi SOURCE t172-denoise-multi.c SUFFIX _tv3 NPROCS 1 2 3 4 ARGS -multi_n 3 -batch 2 -fd ${HG_DENOISE_MULTI} -sub_denoise_reg tv LABELS multi denoise ranks)
+hg_add_test(NAME t172-denoise-multi SOURCE t172-denoise-multi.c SUFFIX _tv_blocks NPROCS 1 4 ARGS -multi_n 2 -batch 1 ${HG_DENOISE_MULTI} -sub_denoise_reg tv -sub_denoise_synthetic_n 5 LABELS multi denoise ranks)
+hg_add_test(NAME t172-denoise-multi SOURCE t172-denoise-multi.c SUFFIX _foe3 NPROCS 1 4 ARGS -multi_n 3 -shift 0 ${HG_DENOISE_MULTI} -sub_hg_k 500 -sub_denoise_reg foe -sub_denoise_foe_filters 4 -sub_denoise_foe_size 3 LABELS multi denoise ranks)
+# hgrun with mini-batches of images (gd, nesterov): resumed runs bitwise the uninterrupted ones
+foreach(np 1 3)
+  add_test(NAME t173-denoise-batch-run_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t173-denoise-batch-run.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t173-denoise-batch-run_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "multi;service;denoise;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()

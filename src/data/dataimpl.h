@@ -65,6 +65,9 @@ PETSC_INTERN PetscErrorCode HGDataRead_IDX(HGReader *);
 PETSC_INTERN PetscErrorCode HGDataLoad_HDF5(MPI_Comm, HGReader *, HGData *);
 /* Every rank passes its own error (0, or a code and message); all raise that of the lowest failing rank */
 PETSC_INTERN PetscErrorCode HGDataAgree(MPI_Comm, PetscErrorCode, const char *msg);
+/* HDF5 through MPI-IO (h5data.c): the file open on every rank, collective block reads */
+PETSC_INTERN PetscErrorCode HGH5OpenParallel(MPI_Comm, const char path[], hid_t *file);
+PETSC_INTERN herr_t         HGH5ReadBlock(hid_t dset, hid_t dxpl, int nd, const hsize_t start[], const hsize_t count[], hid_t memtype, void *buf);
 
 /* One text line into r->line without the end of line (\n or \r\n); *eof when none is left */
 PETSC_INTERN PetscErrorCode HGReaderGetLine(HGReader *, PetscBool *eof, size_t *len);

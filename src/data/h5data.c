@@ -226,23 +226,10 @@ static void SetError(LocalError *e, PetscErrorCode code, const char *fmt, ...)
    count = 0 takes part with an empty selection */
 static herr_t ReadPart(hid_t dset, hid_t dxpl, int rank, hsize_t start, hsize_t count, hsize_t ncols, hid_t memtype, void *buf)
 {
-  hid_t   fspace = H5Dget_space(dset), mspace;
-  hsize_t st[2] = {start, 0}, cnt[2] = {count, ncols}, mdim = count * ncols, one = 1;
-  herr_t  err;
+  hsize_t st[2] = {start, 0}, cnt[2] = {count, ncols};
 
-  if (mdim > 0) {
-    err    = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    mspace = H5Screate_simple(1, &mdim, NULL);
-  } else {
-    err    = H5Sselect_none(fspace);
-    mspace = H5Screate_simple(1, &one, NULL);
-    H5Sselect_none(mspace);
-  }
   (void)rank;
-  if (err >= 0) err = H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
-  H5Sclose(mspace);
-  H5Sclose(fspace);
-  return err;
+  return HGH5ReadBlock(dset, dxpl, 2, st, cnt, memtype, buf);
 }
 
 /* Dense rows [lo, lo + m) into *a (column major, lda = m; PetscMalloc1, not zeroed: the
@@ -423,6 +410,81 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
 }
 
 /*
+  HGH5OpenParallel - opens an HDF5 file read-only on every rank of comm with the MPI-IO driver,
+  for collective reads of each rank's part; every rank gets the file or the same error (a rank
+  that cannot see the file, a file that is not HDF5 there, no MPI-IO driver)
+*/
+PetscErrorCode HGH5OpenParallel(MPI_Comm comm, const char path[], hid_t *file_out)
+{
+  PetscMPIInt    rank, size;
+  LocalError     err;
+  hid_t          fapl, file = H5I_INVALID_HID;
+  H5E_auto2_t    func;
+  void          *fdata;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  *file_out = H5I_INVALID_HID;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMemzero(&err, sizeof(err)));
+  /* every rank must see the file (a path that is not on a shared file system fails here) */
+  if (rank > 0) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: cannot open the HDF5 file on rank %d of %d (%s), although rank 0 can: every rank reads its own part, so the file must be on a file system that all ranks see", path, rank, size, strerror(errno));
+    else fclose(fp);
+  }
+  H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  if (!err.code && rank > 0 && H5Fis_hdf5(path) <= 0) SetError(&err, PETSC_ERR_FILE_UNEXPECTED, "%s: on rank %d of %d the file is not an HDF5 file, while rank 0 reads one: every rank must see the same file (a shared file system)", path, rank, size);
+  ierr = HGDataAgree(comm, err.code, err.msg);
+  if (ierr) H5Eset_auto2(H5E_DEFAULT, func, fdata);
+  PetscCall(ierr);
+  /* collective open with the MPI-IO driver */
+  fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) SetError(&err, PETSC_ERR_LIB, "%s: HDF5 has no MPI-IO driver (link against the parallel HDF5 library, libhdf5-openmpi)", path);
+  else {
+    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (file < 0) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: HDF5's MPI-IO driver cannot open the file on rank %d of %d (MPI-IO failure: check that the file system supports MPI-IO, e.g. ROMIO/OMPIO settings, and that all ranks see the same file)", path, rank, size);
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  ierr = HGDataAgree(comm, err.code, err.msg);
+  if (ierr) {
+    if (file >= 0) H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, func, fdata);
+    PetscCall(ierr);
+  }
+  H5Eset_auto2(H5E_DEFAULT, func, fdata);
+  *file_out = file;
+  PetscFunctionReturn(0);
+}
+
+/*
+  HGH5ReadBlock - collective read of the block start[0..nd) + [0, count[0..nd)) of an nd-D
+  dataset into buf (row major); an empty block (a count of 0) takes part with an empty selection
+*/
+herr_t HGH5ReadBlock(hid_t dset, hid_t dxpl, int nd, const hsize_t start[], const hsize_t count[], hid_t memtype, void *buf)
+{
+  hid_t   fspace = H5Dget_space(dset), mspace;
+  hsize_t mdim = 1, one = 1;
+  herr_t  err;
+
+  for (int k = 0; k < nd; k++) mdim *= count[k];
+  if (mdim > 0) {
+    err    = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    mspace = H5Screate_simple(1, &mdim, NULL);
+  } else {
+    err    = H5Sselect_none(fspace);
+    mspace = H5Screate_simple(1, &one, NULL);
+    H5Sselect_none(mspace);
+  }
+  if (err >= 0) err = H5Dread(dset, memtype, mspace, fspace, dxpl, buf);
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  return err;
+}
+
+/*
   Every rank reads its own rows [lo, lo + m) of the file (layout PETSC_DECIDE), X and y, with
   collective hyperslab reads through HDF5's MPI-IO driver, X in pieces of at most
   HG_H5_BUFFER bytes.  Rank 0 checks the layout first (serial driver) and every rank checks
@@ -436,7 +498,7 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
   PetscMPIInt  rank, size;
   LocalError   err;
   PetscInt     M, lo, m = PETSC_DECIDE;
-  hid_t        fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  hid_t        file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
   H5E_auto2_t  func;
   void        *fdata;
   PetscErrorCode ierr;
@@ -452,32 +514,9 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
   PetscCallMPI(MPI_Bcast(&h, 5, MPIU_INT64, 0, comm));
   PetscCheck(h.M > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the file contains no samples (is it empty?)", r->path);
   PetscCheck(h.N > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the samples have no features (a LIBSVM file with no index:value pairs needs -data_nfeatures)", r->path);
-  /* every rank must see the file (a path that is not on a shared file system fails here) */
-  if (rank > 0) {
-    FILE *fp = fopen(r->path, "rb");
-    if (!fp) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: cannot open the HDF5 file on rank %d of %d (%s), although rank 0 can: every rank reads its own rows, so the file must be on a file system that all ranks see", r->path, rank, size, strerror(errno));
-    else fclose(fp);
-  }
+  PetscCall(HGH5OpenParallel(comm, r->path, &file));
   H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  if (!err.code && rank > 0 && H5Fis_hdf5(r->path) <= 0) SetError(&err, PETSC_ERR_FILE_UNEXPECTED, "%s: on rank %d of %d the file is not an HDF5 file, while rank 0 reads one: every rank must see the same file (a shared file system)", r->path, rank, size);
-  ierr = HGDataAgree(comm, err.code, err.msg);
-  if (ierr) H5Eset_auto2(H5E_DEFAULT, func, fdata);
-  PetscCall(ierr);
-  /* collective open with the MPI-IO driver */
-  fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) SetError(&err, PETSC_ERR_LIB, "%s: HDF5 has no MPI-IO driver (link against the parallel HDF5 library, libhdf5-openmpi)", r->path);
-  else {
-    file = H5Fopen(r->path, H5F_ACC_RDONLY, fapl);
-    if (file < 0) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: HDF5's MPI-IO driver cannot open the file on rank %d of %d (MPI-IO failure: check that the file system supports MPI-IO, e.g. ROMIO/OMPIO settings, and that all ranks see the same file)", r->path, rank, size);
-  }
-  if (fapl >= 0) H5Pclose(fapl);
-  ierr = HGDataAgree(comm, err.code, err.msg);
-  if (ierr) {
-    if (file >= 0) H5Fclose(file);
-    H5Eset_auto2(H5E_DEFAULT, func, fdata);
-    PetscCall(ierr);
-  }
   /* the file each rank opened is the one rank 0 checked: /X of the same kind, /y of the same length */
   {
     hid_t      obj = H5Oopen(file, "X", H5P_DEFAULT), ds = H5Dopen2(file, "y", H5P_DEFAULT);

@@ -1,19 +1,17 @@
 /*
    Image stacks in HDF5 for the denoising problem: datasets /clean and (optionally) /noisy of
-   shape (N, H, W), any numeric type (read as double), values in [0, 1].  Rank 0 reads the
-   images [first, first + count) and scatters them to the pixel blocks of a 2-D DMDA with one
-   degree of freedom per image (DMDA natural ordering (row, column, image)).
+   shape (N, H, W), any numeric type (read as double), values in [0, 1].  Rank 0 checks the
+   shapes; then every rank reads its own pixel block of the images [first, first + count) of a
+   2-D DMDA with one degree of freedom per image (DMDA natural ordering (row, column, image))
+   through HDF5's MPI-IO driver, one image at a time: a rank holds its block of the images and
+   a buffer of its block of one image, never the whole stack.
 */
 #include "dataimpl.h"
 #include <petscdmda.h>
 
 typedef struct {
-  const char  *name;     /* dataset to read */
-  PetscInt     first, count;
-  PetscInt     N, H, W;  /* info: from /clean; read: expected */
-  PetscBool    hasnoisy;
-  PetscBool    check01;
-  PetscScalar *buf;      /* read: count * H * W, image major */
+  PetscInt  N, H, W; /* of /clean */
+  PetscBool hasnoisy;
 } ImgRead;
 
 /* Open dataset name of rank 3; dims of it */
@@ -59,42 +57,6 @@ static PetscErrorCode InfoInner(HGReader *r)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadInner(HGReader *r)
-{
-  ImgRead *ir = (ImgRead *)r->raw;
-  hid_t    ds, fspace, mspace;
-  hsize_t  dims[3], start[3], cnt[3], n;
-  herr_t   err;
-  size_t   npix;
-
-  PetscFunctionBegin;
-  r->h5 = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PetscCheck(r->h5 >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: HDF5 cannot open the file", r->path);
-  PetscCall(OpenStack(r->h5, r->path, ir->name, &ds, dims));
-  if (!(dims[0] == (hsize_t)ir->N && dims[1] == (hsize_t)ir->H && dims[2] == (hsize_t)ir->W)) H5Dclose(ds);
-  PetscCheck(dims[0] == (hsize_t)ir->N && dims[1] == (hsize_t)ir->H && dims[2] == (hsize_t)ir->W, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s changed while it was read", r->path, ir->name);
-  npix = (size_t)ir->H * (size_t)ir->W;
-  PetscCall(PetscMalloc1((size_t)ir->count * npix, &ir->buf));
-  start[0] = (hsize_t)ir->first, start[1] = start[2] = 0;
-  cnt[0] = (hsize_t)ir->count, cnt[1] = dims[1], cnt[2] = dims[2];
-  n      = cnt[0] * cnt[1] * cnt[2];
-  fspace = H5Dget_space(ds);
-  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, cnt, NULL);
-  mspace = H5Screate_simple(1, &n, NULL);
-  err    = H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, ir->buf);
-  H5Sclose(mspace);
-  H5Sclose(fspace);
-  H5Dclose(ds);
-  PetscCheck(err >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_READ, "%s: cannot read dataset /%s (not numeric, or the file is damaged)", r->path, ir->name);
-  for (size_t k = 0; k < (size_t)ir->count * npix; k++) {
-    PetscReal v = PetscRealPart(ir->buf[k]);
-    size_t    img = k / npix, row = (k % npix) / (size_t)ir->W, col = k % (size_t)ir->W;
-    PetscCheck(!PetscIsInfOrNanReal(v), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s, image %zu, row %zu, column %zu is NaN or Inf: fix or drop that image", r->path, ir->name, (size_t)ir->first + img, row, col);
-    PetscCheck(!ir->check01 || (v >= 0 && v <= 1), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: /%s, image %zu, row %zu, column %zu is %g, outside [0, 1]: scale the intensities to [0, 1] (e.g. divide 8-bit values by 255)", r->path, ir->name, (size_t)ir->first + img, row, col, (double)v);
-  }
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode QuietInfo(HGReader *r)
 {
   PetscFunctionBegin;
@@ -102,12 +64,6 @@ static PetscErrorCode QuietInfo(HGReader *r)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode QuietRead(HGReader *r)
-{
-  PetscFunctionBegin;
-  PetscCall(HGDataQuietly(ReadInner, r));
-  PetscFunctionReturn(0);
-}
 
 /* Number of images N, height H, width W of /clean, and whether /noisy is there (collective;
    rank 0 reads, every rank gets the same answer or the same error) */
@@ -130,53 +86,76 @@ PetscErrorCode HGImagesGetInfoHDF5(MPI_Comm comm, const char path[], PetscInt *N
 }
 
 /* Images [first, first + count) of dataset name (N x H x W as given) into the global Vec v of
-   da (2-D, M = W, N = H, dof = count); values checked finite, and in [0, 1] when check01 */
+   da (2-D, M = W, N = H, dof = count); values checked finite, and in [0, 1] when check01.
+   Collective: each rank reads its own block; the first bad pixel of the lowest rank that
+   finds one is the error on every rank */
 PetscErrorCode HGImagesLoadHDF5(DM da, const char path[], const char name[], PetscInt N, PetscInt first, PetscBool check01, Vec v)
 {
-  MPI_Comm     comm = PetscObjectComm((PetscObject)da);
-  HGReader     r;
-  ImgRead      ir;
-  PetscMPIInt  rank, size, *counts = NULL, *displs = NULL;
-  PetscInt     H, W, count, n;
-  Vec          nat;
-  PetscScalar *a, *perm = NULL;
+  MPI_Comm       comm = PetscObjectComm((PetscObject)da);
+  PetscInt       H, W, count, xs, ys, xm, ym;
+  hid_t          file, ds, dxpl;
+  hsize_t        dims[3] = {0, 0, 0}, start[3], cnt[3];
+  H5E_auto2_t    func;
+  void          *fdata;
+  PetscErrorCode code = 0, ierr;
+  char           msg[1024] = "";
+  PetscScalar   *a;
+  double        *buf;
 
   PetscFunctionBegin;
   PetscCall(DMDAGetInfo(da, NULL, &W, &H, NULL, NULL, NULL, NULL, &count, NULL, NULL, NULL, NULL, NULL));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMemzero(&r, sizeof(r)));
-  PetscCall(PetscMemzero(&ir, sizeof(ir)));
-  ir.name = name, ir.first = first, ir.count = count, ir.N = N, ir.H = H, ir.W = W, ir.check01 = check01;
-  r.path = path;
-  r.raw  = (HGRaw *)&ir;
-  {
-    PetscErrorCode ierr = HGDataRunOnRoot(comm, QuietRead, &r);
-    if (ierr) PetscCall(PetscFree(ir.buf));
+  PetscCall(DMDAGetCorners(da, &xs, &ys, NULL, &xm, &ym, NULL));
+  PetscCall(HGH5OpenParallel(comm, path, &file));
+  H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  ds = H5Dopen2(file, name, H5P_DEFAULT);
+  if (ds >= 0) {
+    hid_t sp = H5Dget_space(ds);
+    if (H5Sget_simple_extent_ndims(sp) == 3) H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+  }
+  if (ds < 0 || !(dims[0] == (hsize_t)N && dims[1] == (hsize_t)H && dims[2] == (hsize_t)W)) {
+    code = PETSC_ERR_FILE_UNEXPECTED;
+    PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: /%s changed while it was read, or another rank sees another file: every rank must see the same file", path, name));
+  }
+  ierr = HGDataAgree(comm, code, msg);
+  if (ierr) {
+    if (ds >= 0) H5Dclose(ds);
+    H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, func, fdata);
     PetscCall(ierr);
   }
-  /* image-major (d, row, col) on rank 0 -> natural order (row, col, d) -> the DMDA's blocks */
-  PetscCall(DMDACreateNaturalVector(da, &nat));
-  if (rank == 0) {
-    const PetscInt *ranges;
-    size_t          npix = (size_t)H * (size_t)W;
-
-    PetscCall(PetscMalloc1(npix * (size_t)count, &perm));
-    for (size_t p = 0; p < npix; p++)
-      for (PetscInt d = 0; d < count; d++) perm[p * (size_t)count + (size_t)d] = ir.buf[(size_t)d * npix + p];
-    PetscCall(VecGetOwnershipRanges(nat, &ranges));
-    PetscCall(PetscMalloc2(size, &counts, size, &displs));
-    for (PetscMPIInt p = 0; p < size; p++) counts[p] = (PetscMPIInt)(ranges[p + 1] - ranges[p]), displs[p] = (PetscMPIInt)ranges[p];
+  dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  ierr = PetscMalloc1((size_t)xm * (size_t)ym, &buf);
+  if (!ierr) ierr = VecGetArrayWrite(v, &a);
+  /* every rank makes the same count of collective reads, also after an error of its own */
+  for (PetscInt d = 0; d < count && !ierr; d++) {
+    start[0] = (hsize_t)(first + d), start[1] = (hsize_t)ys, start[2] = (hsize_t)xs;
+    cnt[0] = 1, cnt[1] = (hsize_t)ym, cnt[2] = (hsize_t)xm;
+    if (HGH5ReadBlock(ds, dxpl, 3, start, cnt, H5T_NATIVE_DOUBLE, buf) < 0 && !code) {
+      code = PETSC_ERR_FILE_READ;
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot read dataset /%s (not numeric, or the file is damaged)", path, name));
+    }
+    for (PetscInt j = 0; j < ym && !code; j++)
+      for (PetscInt i = 0; i < xm && !code; i++) {
+        PetscReal val = buf[j * xm + i];
+        if (PetscIsInfOrNanReal(val)) {
+          code = PETSC_ERR_FILE_UNEXPECTED;
+          PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: /%s, image %" PetscInt_FMT ", row %" PetscInt_FMT ", column %" PetscInt_FMT " is NaN or Inf: fix or drop that image", path, name, first + d, ys + j, xs + i));
+        } else if (check01 && !(val >= 0 && val <= 1)) {
+          code = PETSC_ERR_FILE_UNEXPECTED;
+          PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: /%s, image %" PetscInt_FMT ", row %" PetscInt_FMT ", column %" PetscInt_FMT " is %g, outside [0, 1]: scale the intensities to [0, 1] (e.g. divide 8-bit values by 255)", path, name, first + d, ys + j, xs + i, (double)val));
+        } else a[((size_t)j * (size_t)xm + (size_t)i) * (size_t)count + (size_t)d] = val;
+      }
   }
-  PetscCall(VecGetLocalSize(nat, &n));
-  PetscCall(VecGetArrayWrite(nat, &a));
-  PetscCallMPI(MPI_Scatterv(perm, counts, displs, MPIU_SCALAR, a, (PetscMPIInt)n, MPIU_SCALAR, 0, comm));
-  PetscCall(VecRestoreArrayWrite(nat, &a));
-  PetscCall(DMDANaturalToGlobalBegin(da, nat, INSERT_VALUES, v));
-  PetscCall(DMDANaturalToGlobalEnd(da, nat, INSERT_VALUES, v));
-  PetscCall(VecDestroy(&nat));
-  if (rank == 0) PetscCall(PetscFree2(counts, displs));
-  PetscCall(PetscFree(perm));
-  PetscCall(PetscFree(ir.buf));
+  if (!ierr) ierr = VecRestoreArrayWrite(v, &a);
+  PetscCall(PetscFree(buf));
+  H5Pclose(dxpl);
+  H5Dclose(ds);
+  H5Fclose(file);
+  H5Eset_auto2(H5E_DEFAULT, func, fdata);
+  PetscCall(ierr);
+  PetscCall(HGDataAgree(comm, code, msg));
   PetscFunctionReturn(0);
 }

@@ -213,6 +213,10 @@ static PetscErrorCode HGCompute_Multi(HG hg, Vec lambda, Vec h)
       if (si.bound_estimated & (1 << b)) loc[R_EST + b] = 1;
   }
   hg->w0_given = hg->v0_given = PETSC_FALSE;
+  /* the stacked w, v changed on the ranks of the drawn instances only: a new state on every rank,
+     or a norm cached on the others would skip the reduction of the next VecNorm() (a hang) */
+  PetscCall(PetscObjectStateIncrease((PetscObject)hg->w));
+  PetscCall(PetscObjectStateIncrease((PetscObject)hg->v));
   PetscCall(HGProblemMultiSumToLambda(prob, mh->hsum, -1, h));
   PetscCall(HGProblemMultiReduce(prob, R_N, loc, ops, out));
   hg->info.lower_its        = (PetscInt)out[R_LITS];

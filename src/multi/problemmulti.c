@@ -787,7 +787,8 @@ PetscErrorCode HGProblemMultiGetInstanceOffset(HGProblem prob, PetscInt i, Petsc
   j is in part floor(n u_j), u_j = HGHashUniform(seed, 97, j)); the instance trains on the
   other n - 1 parts and its upper objective is the validation loss on part i (the separate
   validation set is then unused). hyperrep makes task i: its own data (seed + 7919 (i + 1))
-  and the shared initial H. A problem with this index set on its own communicator is the
+  and the shared initial H. denoise holds block i of n contiguous blocks of its images (image
+  i when n is the number of images), scaled so that the mean of the instances is the whole set. A problem with this index set on its own communicator is the
   single-fold (single-task) run that instance i of a multi problem reproduces.
 
   Level: intermediate

@@ -8,8 +8,14 @@
      E(x)       = (1/N) sum_i 1/2 ||x_i - c_i||^2
      l(x, lam)  = (1/N) sum_i [ 1/2 ||x_i - y_i||^2 + 1/2 e^theta0 R(x_i, lam) ]
 
-   with N the size of the whole training set (an instance holding one image still scales by
-   1/N, so that the instances of a data set sum to the bilevel problem of the whole set).
+   with N the size of the whole training set (a problem holding part of the set still scales by
+   1/N, so that such problems sum to the bilevel problem of the whole set).
+
+   Instances (-problem multi -sub_problem denoise -multi_n n, HGProblemSetInstance()): instance i
+   holds block i of n contiguous blocks of the N images (n = N: image i alone), on its own DMDA on
+   its sub-communicator; both its levels carry n/N instead of 1/N, so that the mean of the
+   instances (the default weights 1/n, and mini-batches -hg_multi_batch B) is the problem of the
+   whole set (with -multi_sum, n times it).  -denoise_first and -denoise_count are then unused.
 
    TV (-denoise_reg tv, lam = (theta0, theta1) in R^2, initially (-5, -5)), exactly MAID's:
      R = sum_{r<H-1,c} sqrt((x[r+1,c]-x[r,c])^2 + nu^2) + sum_{r,c<W-1} sqrt((x[r,c+1]-x[r,c])^2 + nu^2),
@@ -78,6 +84,9 @@ typedef struct {
   PetscInt     xs, ys, xm, ym;
   PetscInt    *roff, *coff;
   PetscScalar *zb, *tb;
+  /* TV gradient in one pass: the edge terms of one row of horizontal edges (xm + 1 edges of a
+     row, count values each) and of two rows of vertical edges (xm x count each) */
+  PetscScalar *qh, *qv0, *qv1;
 } Denoise;
 
 /* ------------------------------------------------------------------------ */
@@ -242,6 +251,71 @@ static PetscErrorCode LowerObjective(HGProblem prob, Vec x, Vec lambda, PetscRea
   PetscFunctionReturn(0);
 }
 
+/* The TV gradient in one pass over the owned block (xl: the ghosted local array of x):
+     out = (1/N)(x - y + 1/2 e^theta0 t),  t = q_up - q_down + q_left - q_right,
+   q_e = d_e / sqrt(d_e^2 + nu^2) of the edges e at the pixel (0 where the image has no edge).
+   Each edge term is computed once (not once from each end) in contiguous, branch-free loops the
+   compiler vectorizes; the sum is taken in the order of the general loop of GradOrHess, so the
+   result is bitwise the same. */
+static PetscErrorCode TVGradient(Denoise *dn, PetscReal c0, PetscReal nu2, Vec out)
+{
+  const PetscScalar *x, *y;
+  PetscScalar       *o, *qh = dn->qh, *qup = dn->qv0, *qdn = dn->qv1;
+  PetscInt           gxs, gys, gxm, gym, nd = dn->count, xs = dn->xs, ys = dn->ys, xm = dn->xm, ym = dn->ym, H = dn->H, W = dn->W;
+  const PetscInt     n = xm * nd;
+  const PetscReal    invN = dn->invN;
+
+  PetscFunctionBegin;
+  PetscCall(DMDAGetGhostCorners(dn->da, &gxs, &gys, NULL, &gxm, &gym, NULL));
+  PetscCall(VecGetArrayRead(dn->xl, &x));
+  PetscCall(VecGetArrayRead(dn->noisy, &y));
+  PetscCall(VecGetArrayWrite(out, &o));
+  /* the vertical edges (ys - 1, ys) above the block */
+  if (ys > 0) {
+    const PetscScalar *xa = x + ((ys - 1 - gys) * gxm + (xs - gxs)) * nd, *xb = xa + gxm * nd;
+    for (PetscInt k = 0; k < n; k++) {
+      PetscReal d = PetscRealPart(xb[k] - xa[k]);
+      qup[k]      = d / PetscSqrtReal(d * d + nu2);
+    }
+  } else
+    for (PetscInt k = 0; k < n; k++) qup[k] = 0;
+  for (PetscInt j = ys; j < ys + ym; j++) {
+    const PetscScalar *xr = x + ((j - gys) * gxm + (xs - gxs)) * nd, *yr = y + (j - ys) * n;
+    PetscScalar       *orow = o + (j - ys) * n, *tmp;
+    PetscInt           lo = (xs > 0 ? 0 : 1) * nd, hi = (xs + xm < W ? xm + 1 : xm) * nd;
+
+    /* vertical edges (j, j + 1) */
+    if (j < H - 1) {
+      const PetscScalar *xb = xr + gxm * nd;
+      for (PetscInt k = 0; k < n; k++) {
+        PetscReal d = PetscRealPart(xb[k] - xr[k]);
+        qdn[k]      = d / PetscSqrtReal(d * d + nu2);
+      }
+    } else
+      for (PetscInt k = 0; k < n; k++) qdn[k] = 0;
+    /* horizontal edges (i, i + 1), i = xs - 1 .. xs + xm - 1, at qh[(i - xs + 1) nd + d] */
+    for (PetscInt k = 0; k < lo; k++) qh[k] = 0;
+    for (PetscInt k = lo; k < hi; k++) {
+      PetscReal d = PetscRealPart(xr[k] - xr[k - nd]);
+      qh[k]       = d / PetscSqrtReal(d * d + nu2);
+    }
+    for (PetscInt k = hi; k < n + nd; k++) qh[k] = 0;
+    for (PetscInt k = 0; k < n; k++) {
+      PetscScalar t = 0;
+      t       = t + qup[k];
+      t       = t - qdn[k];
+      t       = t + qh[k];
+      t       = t - qh[k + nd];
+      orow[k] = invN * (xr[k] - yr[k] + c0 * t);
+    }
+    tmp = qup, qup = qdn, qdn = tmp;
+  }
+  PetscCall(VecRestoreArrayWrite(out, &o));
+  PetscCall(VecRestoreArrayRead(dn->noisy, &y));
+  PetscCall(VecRestoreArrayRead(dn->xl, &x));
+  PetscFunctionReturn(0);
+}
+
 /* g = (1/N)(x - y + 1/2 e^theta0 grad R(x)); with u given, the Hessian product instead:
    out = (1/N)(u + 1/2 e^theta0 hess R(x) u) */
 static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
@@ -259,7 +333,10 @@ static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
   PetscCall(DMDAGetCorners(dn->da, &xs, &ys, NULL, &xm, &ym, NULL));
   PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->xl, &xa));
   if (u) PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->ul, &ua));
-  if (dn->reg == DENOISE_TV) {
+  if (dn->reg == DENOISE_TV && !u) {
+    PetscReal nu = PetscExpReal(PetscRealPart(l[1]));
+    PetscCall(TVGradient(dn, c0, nu * nu, out));
+  } else if (dn->reg == DENOISE_TV) {
     PetscReal nu = PetscExpReal(PetscRealPart(l[1])), nu2 = nu * nu;
 
     PetscCall(DMDAVecGetArrayDOF(dn->da, out, &oa));
@@ -591,11 +668,20 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (dn->fromfile) PetscCall(HGImagesGetInfoHDF5(comm, dn->file, &dn->nset, &dn->H, &dn->W, &dn->filenoisy));
   else dn->nset = dn->syn_n, dn->H = dn->syn_h, dn->W = dn->syn_w;
   PetscCheck(dn->first >= 0 && dn->first < dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: first image %" PetscInt_FMT " is not in the data set (images 0..%" PetscInt_FMT "): give -denoise_first below %" PetscInt_FMT, dn->first, dn->nset - 1, dn->nset);
+  if (prob->ninstances > 0) {
+    /* instance i of n (HGProblemSetInstance(), -problem multi -sub_problem denoise): block i of
+       n contiguous blocks of images (n = N: image i), its functions scaled by n/N so that the mean
+       of the instances (the default weights 1/n) is the problem of the whole set */
+    PetscInt n = prob->ninstances, i = prob->instance;
+    PetscCheck(n <= dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: %" PetscInt_FMT " instances for a data set of %" PetscInt_FMT " images: an instance holds at least one image, give -multi_n <= %" PetscInt_FMT, n, dn->nset, dn->nset);
+    dn->first = i * (dn->nset / n) + PetscMin(i, dn->nset % n);
+    dn->count = dn->nset / n + (i < dn->nset % n ? 1 : 0);
+  }
   if (dn->count == 0 || dn->count == PETSC_DEFAULT) dn->count = dn->nset - dn->first;
   PetscCheck(dn->count >= 1 && dn->first + dn->count <= dn->nset, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: images [%" PetscInt_FMT ", %" PetscInt_FMT ") are not all in the data set of %" PetscInt_FMT ": give -denoise_count between 1 and %" PetscInt_FMT, dn->first, dn->first + dn->count, dn->nset, dn->nset - dn->first);
   if (dn->ntotal == 0 || dn->ntotal == PETSC_DEFAULT) dn->ntotal = dn->nset;
   PetscCheck(dn->ntotal >= dn->count, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: the training set size N = %" PetscInt_FMT " (-denoise_ntotal) is smaller than the %" PetscInt_FMT " images this problem holds", dn->ntotal, dn->count);
-  dn->invN = 1.0 / (PetscReal)dn->ntotal;
+  dn->invN = prob->ninstances > 0 ? (PetscReal)prob->ninstances / (PetscReal)dn->ntotal : 1.0 / (PetscReal)dn->ntotal;
   if (dn->reg == DENOISE_FOE) {
     PetscCheck(dn->k >= 1 && dn->k % 2 == 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: -denoise_foe_size %" PetscInt_FMT " must be odd and positive (the filter is centred on the pixel)", dn->k);
     PetscCheck(dn->K >= 1 && dn->K <= dn->k * dn->k - 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "denoise: -denoise_foe_filters %" PetscInt_FMT " must be between 1 and k^2 - 1 = %" PetscInt_FMT " (the initial filters are the DCT basis without the constant)", dn->K, dn->k * dn->k - 1);
@@ -626,6 +712,7 @@ static PetscErrorCode SetUp(HGProblem prob)
     for (PetscInt il = 0; il < dn->xm; il++)
       for (PetscInt b = 0; b < k; b++) dn->coff[il * k + b] = (Refl(dn->xs + il + dn->h - b, dn->W) - gxs) * dn->count;
   }
+  if (dn->reg == DENOISE_TV) PetscCall(PetscMalloc3((dn->xm + 1) * dn->count, &dn->qh, dn->xm * dn->count, &dn->qv0, dn->xm * dn->count, &dn->qv1));
   PetscCall(SetUpImages(dn));
   if (dn->save[0]) {
     Vec               v[2]  = {dn->clean, dn->noisy};
@@ -717,6 +804,7 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(DMDestroy(&dn->da));
   PetscCall(PetscFree(dn->red));
   PetscCall(PetscFree4(dn->roff, dn->coff, dn->zb, dn->tb));
+  PetscCall(PetscFree3(dn->qh, dn->qv0, dn->qv1));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseSetImages_C", NULL));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseSetTrainingSetSize_C", NULL));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseGetDM_C", NULL));
