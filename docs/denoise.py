@@ -19,8 +19,8 @@ the first resumes the run file (--resume); the report also evaluates the learned
 on the 20 Kodak images not used for training (held out).
 
     /usr/bin/python3 docs/denoise.py                  # TV runs (about 5 min on 2 shared cores) and pictures
-    /usr/bin/python3 docs/denoise.py --foe --only foe-nesterov --max-time 270              # first piece
-    /usr/bin/python3 docs/denoise.py --foe --only foe-nesterov --max-time 270 --resume     # each further piece
+    /usr/bin/python3 docs/denoise.py --foe --only foe-nesterov --max-it 1000 --max-time 270 --no-report  # first piece
+    /usr/bin/python3 docs/denoise.py --foe --only foe-nesterov --max-it 1000 --max-time 270 --no-report --resume
     /usr/bin/python3 docs/denoise.py --foe --only tv5-adaptive                             # TV on the same 5 images
     /usr/bin/python3 docs/denoise.py --report-only [--foe]   # tables and pictures from the run files already there
 
@@ -235,6 +235,7 @@ def main():
     ap.add_argument("--foe", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated run names")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--no-report", action="store_true", help="run only (the pieces of a long run)")
     ap.add_argument("--resume", action="store_true", help="continue the run files in --work (-resume) instead of starting anew")
     a = ap.parse_args()
     if not os.path.exists(a.data):
@@ -247,13 +248,17 @@ def main():
             rf = os.path.join(a.work, f"{name}.h5")
             pa = problem_args(a, is_foe(name), 0, FOE_N) if a.foe else problem_args(a, False)
             again = ["-resume", rf] if a.resume else ["-outer_checkpoint_overwrite"]
-            cmd = mpi(a, "hgrun") + pa + METHOD + opts + ["-outer_max_it", str(a.max_it), "-outer_max_time", str(a.max_time),
+            # -outer_max_time counts from the start of the run, resumes included: a resumed piece
+            # gets the time so far + --max-time
+            tmax = a.max_time + (float(read_history(rf)["time"][-1]) if a.resume else 0.0)
+            cmd = mpi(a, "hgrun") + pa + METHOD + opts + ["-outer_max_it", str(a.max_it), "-outer_max_time", str(tmax),
                                                           "-outer_checkpoint", rf, "-outer_checkpoint_every", "10"] + again
             print(" ".join(cmd), flush=True)
             hist, sec = run_hgrun(cmd, rf, name, 4 * a.max_time + 300, run_env())
             if hist is not None:
                 print(f"{name}: {len(hist['iteration'])} iterations, f {hist['upper_objective'][-1]:.6g}, {sec:.0f} s", flush=True)
-    report(a, a.foe)
+    if not a.no_report:
+        report(a, a.foe)
 
 
 if __name__ == "__main__":
