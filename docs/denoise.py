@@ -12,11 +12,17 @@ denoised training images, and the work (lower + adjoint iterations, seconds) at 
 recorded objective first falls below f* + delta (f0 - f*) for delta = 0.1, 0.01, 0.001, 0.0003, 0.0001, with f*
 the smallest true objective of all runs and f0 the initial one.
 
-FoE (--foe): 5 images, 8 filters of 5 x 5, adaptive loop.
+FoE (--foe): the first 5 images, 8 zero-mean filters of 5 x 5 (-denoise_foe_zero_mean), Nesterov
+with step 0.05, lower level and adjoint to relative residual 1e-6; and TV on the same 5 images (the
+adaptive loop) for comparison.  The FoE run is long: --max-time seconds per piece, each piece after
+the first resumes the run file (--resume); the report also evaluates the learned FoE and TV models
+on the 20 Kodak images not used for training (held out).
 
     /usr/bin/python3 docs/denoise.py                  # TV runs (about 5 min on 2 shared cores) and pictures
-    /usr/bin/python3 docs/denoise.py --foe            # the FoE run (a few minutes) and its pictures
-    /usr/bin/python3 docs/denoise.py --report-only    # tables and pictures from the run files already there
+    /usr/bin/python3 docs/denoise.py --foe --only foe-nesterov --max-it 1000 --max-time 270 --no-report  # first piece
+    /usr/bin/python3 docs/denoise.py --foe --only foe-nesterov --max-it 1000 --max-time 270 --no-report --resume
+    /usr/bin/python3 docs/denoise.py --foe --only tv5-adaptive                             # TV on the same 5 images
+    /usr/bin/python3 docs/denoise.py --report-only [--foe]   # tables and pictures from the run files already there
 
 Outputs in docs/results/: denoise_tv_runs.csv, denoise_tv_targets.csv, denoise_tv.png (clean /
 noisy / denoised), denoise_foe_runs.csv, denoise_foe.png, denoise_foe_filters.png.  Run files
@@ -38,10 +44,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def problem_args(a, foe):
+FOE_K, FOE_SIZE, FOE_N = 8, 5, 5
+
+
+def problem_args(a, foe, first=0, count=None):
+    """the problem's options; foe: the FoE model, else TV; count: images from first (None: the TV
+    set of all images, or the FoE training set); N = count"""
     args = ["-problem", "denoise", "-denoise_file", a.data, "-denoise_sigma", "0.1", "-denoise_seed", "0"]
+    if count is not None:
+        args += ["-denoise_first", str(first), "-denoise_count", str(count), "-denoise_ntotal", str(count)]
     if foe:
-        args += ["-denoise_count", "5", "-denoise_ntotal", "5", "-denoise_reg", "foe", "-denoise_foe_filters", "8", "-denoise_foe_size", "5"]
+        if count is None:
+            args += ["-denoise_count", str(FOE_N), "-denoise_ntotal", str(FOE_N)]
+        args += ["-denoise_reg", "foe", "-denoise_foe_filters", str(FOE_K), "-denoise_foe_size", str(FOE_SIZE), "-denoise_foe_zero_mean"]
     return args
 
 
@@ -51,10 +66,11 @@ METHOD = ["-hg_type", "aid", "-hg_ksp_type", "cg", "-lower_type", "heavyball", "
 def runs(a, foe):
     """(name, options) of each outer loop"""
     if foe:
-        # |h| ~ 70 at the initial lambda: alpha0 = 0.002 instead of 0.1 spares the first line search six lower solves
-        # the constants of the bounds that FoE does not give are estimated once (Lanczos and
-        # differences in lambda, 217 entries) and reused
-        return [("foe-adaptive", ["-outer_type", "adaptive", "-outer_step", "0.002", "-hg_bound_reuse_estimates"])]
+        # FoE: fixed accuracies (no error bounds: the adaptive loop's estimated constants cost more
+        # than the hypergradient for 217 entries), Nesterov with the largest step that decreased f
+        # in short trials; TV on the same images for comparison
+        return [("foe-nesterov", ["-lower_rtol", "1e-6", "-hg_adjoint_rtol", "1e-6", "-hg_bound", "false", "-outer_type", "nesterov", "-outer_step", "0.05"]),
+                ("tv5-adaptive", ["-outer_type", "adaptive"])]
     out = [("adaptive", ["-outer_type", "adaptive"])]
     for eps in a.eps.split(","):
         out.append((f"fixed-{eps}", ["-outer_type", "gd", "-outer_step", str(a.step), "-lower_rtol", "0", "-lower_atol", eps, "-hg_adjoint_atol", eps]))
@@ -65,9 +81,15 @@ def mpi(a, exe):
     return ["mpiexec", "--oversubscribe", "-n", str(a.np), os.path.join(a.build, "apps", exe)]
 
 
-def solve_at(a, foe, runfile, outfile, imgfile):
-    """hgsolve at the run's final lambda, lower level to 1e-10: /w; the images used to imgfile"""
-    cmd = mpi(a, "hgsolve") + problem_args(a, foe) + ["-lambda_file", runfile, "-lambda_dataset", "lambda", "-hg_type", "aid", "-hg_ksp_type", "cg",
+def is_foe(name):
+    return name.startswith("foe")
+
+
+def solve_at(a, foe, runfile, outfile, imgfile, first=0, count=None, initial=False):
+    """hgsolve at the run's final lambda (initial: at the problem's initial lambda), lower level to
+    1e-10: /w; the images used to imgfile"""
+    lam = [] if initial else ["-lambda_file", runfile, "-lambda_dataset", "lambda"]
+    cmd = mpi(a, "hgsolve") + problem_args(a, foe, first, count) + lam + [ "-hg_type", "aid", "-hg_ksp_type", "cg",
                                                      "-lower_type", "heavyball", "-lower_rtol", "1e-10", "-lower_max_it", "1000000", "-hg_k", "10",
                                                      "-output", outfile, "-denoise_save_images", imgfile]
     p = subprocess.run(cmd, env=run_env(), capture_output=True, text=True)
@@ -93,7 +115,8 @@ def report(a, foe):
     tag = "foe" if foe else "tv"
     rows, hists = [], {}
     with h5py.File(a.data, "r") as f:  # N of the 1/N: the whole set for TV, the 5 images of the FoE run
-        ntotal = 5 if foe else f["clean"].shape[0]
+        nset = f["clean"].shape[0]
+        ntotal = FOE_N if foe else nset
     for name, _ in runs(a, foe):
         rf = os.path.join(a.work, f"{name}.h5")
         if not os.path.exists(rf):
@@ -102,12 +125,25 @@ def report(a, foe):
         h = read_history(rf)
         with h5py.File(rf, "r") as f:
             lam = np.array(f["lambda"])
-        w, c, y, n = solve_at(a, foe, rf, os.path.join(a.work, f"{name}-w.h5"), os.path.join(a.work, f"{name}-img.h5"))
+        fm = is_foe(name) if foe else False
+        w, c, y, n = solve_at(a, fm, rf, os.path.join(a.work, f"{name}-w.h5"), os.path.join(a.work, f"{name}-img.h5"),
+                              0, FOE_N if foe else None)
         hists[name] = (h, w, c, y, lam)
-        rows.append({"run": name, "iterations": len(h["iteration"]), "theta0": lam[0], "theta1": lam[1] if not foe else "",
-                     "f_recorded": h["upper_objective"][-1], "f_true": upper(w, c, ntotal),
-                     "f_initial": h["upper_objective"][0], "psnr_noisy": psnr(y, c), "psnr_denoised": psnr(w, c),
-                     "lower_its": int(h["lower_its"].sum()), "adjoint_its": int(h["adjoint_its"].sum()), "seconds": h["time"][-1]})
+        row = {"run": name, "iterations": len(h["iteration"]), "theta0": lam[0], "theta1": lam[1] if not fm else "",
+               "f_recorded": h["upper_objective"][-1], "f_true": upper(w, c, ntotal),
+               "f_initial": h["upper_objective"][0], "psnr_noisy": psnr(y, c), "psnr_denoised": psnr(w, c),
+               "lower_its": int(h["lower_its"].sum()), "adjoint_its": int(h["adjoint_its"].sum()), "seconds": h["time"][-1]}
+        if fm:  # the initial lambda (for the picture of the initial filters)
+            solve_at(a, fm, rf, os.path.join(a.work, f"{name}-init-w.h5"), os.path.join(a.work, f"{name}-init-img.h5"), 0, FOE_N, initial=True)
+        if foe:
+            # |h| first and last, and the held-out images (those not in the training set)
+            hn = h.get("hypergradient_norm", h.get("hg_norm"))
+            row["h_first"] = float(hn[0]) if hn is not None else ""
+            row["h_last"] = float(hn[-1]) if hn is not None else ""
+            wh, ch, yh, _ = solve_at(a, fm, rf, os.path.join(a.work, f"{name}-held-w.h5"), os.path.join(a.work, f"{name}-held-img.h5"), FOE_N, nset - FOE_N)
+            row["psnr_heldout_noisy"] = psnr(yh, ch)
+            row["psnr_heldout_denoised"] = psnr(wh, ch)
+        rows.append(row)
     if not rows:
         return
     os.makedirs(a.out_dir, exist_ok=True)
@@ -141,15 +177,19 @@ def pictures(a, foe, hists):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    name = "foe-adaptive" if foe else "adaptive"
+    name = "foe-nesterov" if foe else "adaptive"
     if name not in hists:
         return
     h, w, c, y, lam = hists[name]
     show = [0, 1, 2] if c.shape[2] >= 3 else list(range(c.shape[2]))
-    fig, ax = plt.subplots(3, len(show), figsize=(2.6 * len(show), 8))
-    ax = np.array(ax).reshape(3, len(show))
+    panels = [("clean", c), ("noisy", y), ("FoE" if foe else "denoised", w)]
+    if foe and "tv5-adaptive" in hists:
+        panels.append(("TV", hists["tv5-adaptive"][1]))
+    fig, ax = plt.subplots(len(panels), len(show), figsize=(2.6 * len(show), 2.7 * len(panels)))
+    ax = np.array(ax).reshape(len(panels), len(show))
     for j, d in enumerate(show):
-        for i, (img, lab) in enumerate(((c[:, :, d], "clean"), (y[:, :, d], "noisy"), (w[:, :, d], "denoised"))):
+        for i, (lab, im) in enumerate(panels):
+            img = im[:, :, d]
             ax[i, j].imshow(img, cmap="gray", vmin=0, vmax=1)
             ax[i, j].set_xticks([])
             ax[i, j].set_yticks([])
@@ -159,15 +199,23 @@ def pictures(a, foe, hists):
     fig.savefig(os.path.join(a.out_dir, f"denoise_{'foe' if foe else 'tv'}.png"), dpi=80)
     plt.close(fig)
     if foe:
-        K, k = 8, 5
-        filt = lam[1 + 2 * K:].reshape(K, k, k)
-        fig, ax = plt.subplots(1, K, figsize=(1.6 * K, 2))
-        for j in range(K):
-            m = np.abs(filt[j]).max()
-            ax[j].imshow(filt[j], cmap="RdBu_r", vmin=-m, vmax=m)
-            ax[j].set_xticks([])
-            ax[j].set_yticks([])
-            ax[j].set_title(f"a {lam[1 + j]:.2f}\nnu {lam[1 + K + j]:.2f}", fontsize=7)
+        # the filters used (entries less their mean), initial (DCT) and learned, each row on its own
+        # colour scale; titles: the weight e^(theta0 + alpha_k) ||f_k|| and e^nu_k of the learned ones
+        K, k = FOE_K, FOE_SIZE
+        lam0 = h5py.File(os.path.join(a.work, f"{name}-init-w.h5"), "r")["lambda"][()] if os.path.exists(os.path.join(a.work, f"{name}-init-w.h5")) else None
+        rows = [("initial", lam0), ("learned", lam)] if lam0 is not None else [("learned", lam)]
+        fig, ax = plt.subplots(len(rows), K, figsize=(1.6 * K, 2.1 * len(rows)))
+        ax = np.array(ax).reshape(len(rows), K)
+        for r, (lab, l) in enumerate(rows):
+            filt = l[1 + 2 * K:].reshape(K, k, k)
+            filt = filt - filt.mean(axis=(1, 2), keepdims=True)
+            m = np.abs(filt).max()
+            for j in range(K):
+                ax[r, j].imshow(filt[j], cmap="RdBu_r", vmin=-m, vmax=m)
+                ax[r, j].set_xticks([])
+                ax[r, j].set_yticks([])
+                wgt = np.exp(l[0] + l[1 + j]) * np.linalg.norm(filt[j])
+                ax[r, j].set_title(f"{lab} {j}\nw {wgt:.3f}, e^nu {np.exp(l[1 + K + j]):.3f}", fontsize=7)
         fig.tight_layout()
         fig.savefig(os.path.join(a.out_dir, "denoise_foe_filters.png"), dpi=80)
         plt.close(fig)
@@ -187,6 +235,8 @@ def main():
     ap.add_argument("--foe", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated run names")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--no-report", action="store_true", help="run only (the pieces of a long run)")
+    ap.add_argument("--resume", action="store_true", help="continue the run files in --work (-resume) instead of starting anew")
     a = ap.parse_args()
     if not os.path.exists(a.data):
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "datasets", "prep_kodak.py"), "--out", a.data], check=True)
@@ -196,13 +246,19 @@ def main():
             if a.only and name not in a.only.split(","):
                 continue
             rf = os.path.join(a.work, f"{name}.h5")
-            cmd = mpi(a, "hgrun") + problem_args(a, a.foe) + METHOD + opts + ["-outer_max_it", str(a.max_it), "-outer_max_time", str(a.max_time),
-                                                                              "-outer_checkpoint", rf, "-outer_checkpoint_overwrite"]
+            pa = problem_args(a, is_foe(name), 0, FOE_N) if a.foe else problem_args(a, False)
+            again = ["-resume", rf] if a.resume else ["-outer_checkpoint_overwrite"]
+            # -outer_max_time counts from the start of the run, resumes included: a resumed piece
+            # gets the time so far + --max-time
+            tmax = a.max_time + (float(read_history(rf)["time"][-1]) if a.resume else 0.0)
+            cmd = mpi(a, "hgrun") + pa + METHOD + opts + ["-outer_max_it", str(a.max_it), "-outer_max_time", str(tmax),
+                                                          "-outer_checkpoint", rf, "-outer_checkpoint_every", "10"] + again
             print(" ".join(cmd), flush=True)
             hist, sec = run_hgrun(cmd, rf, name, 4 * a.max_time + 300, run_env())
             if hist is not None:
                 print(f"{name}: {len(hist['iteration'])} iterations, f {hist['upper_objective'][-1]:.6g}, {sec:.0f} s", flush=True)
-    report(a, a.foe)
+    if not a.no_report:
+        report(a, a.foe)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,14 @@
 set(HG_DENOISE_ARGS_tv -denoise_reg tv)
 set(HG_DENOISE_ARGS_foe -denoise_reg foe -denoise_foe_filters 4 -denoise_foe_size 3)
 set(HG_DENOISE_ARGS_foe5 -denoise_reg foe -denoise_foe_filters 3 -denoise_foe_size 5 -denoise_synthetic_n 2)
+# zero-mean filters (the filters used are the entries less their mean): the mixed product then
+# carries the projection, which t100 (against differences of the lower gradient) and t150
+# (against differences of f in random directions, off zero-mean filters) check
+set(HG_DENOISE_ARGS_foez -denoise_reg foe -denoise_foe_filters 4 -denoise_foe_size 3 -denoise_foe_zero_mean)
 # t100 at 1e-5: l sums every pixel (|l| ~ 10), so its central differences with h = 1e-6 carry ~1e-9
 # of rounding, 1e-6 of a directional derivative of 1e-3; t170 checks each entry of the mixed
 # product at 1e-6 with fourth-order differences
-foreach(v tv foe foe5)
+foreach(v tv foe foe5 foez)
   hg_add_test(NAME t100-derivatives SOURCE t100-derivatives.c SUFFIX _denoise_${v} NPROCS 1 2 3 4 ARGS -problem denoise ${HG_DENOISE_ARGS_${v}} -tol 1e-5 LABELS derivatives denoise)
   hg_add_test(NAME t170-denoise SOURCE t170-denoise.c SUFFIX _${v} NPROCS 1 2 3 4 ARGS ${HG_DENOISE_ARGS_${v}} LABELS derivatives ranks denoise)
 endforeach()
@@ -15,6 +19,7 @@ hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _de
 # FoE: the penalty bends on the scale e^nu = e^-5, so second-order differences of f with step
 # 1e-5 carry ~1e-6 of truncation error; fewer ranks (each FD direction converges the lower level)
 hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _denoise_foe NPROCS 1 4 ARGS -problem denoise ${HG_DENOISE_ARGS_foe} -t_itd 1000 -tol 1e-5 LABELS derivatives denoise)
+hg_add_test(NAME t150-hypergradient-fd SOURCE t150-hypergradient-fd.c SUFFIX _denoise_foez NPROCS 1 4 ARGS -problem denoise ${HG_DENOISE_ARGS_foez} -t_itd 1000 -tol 1e-5 LABELS derivatives denoise)
 foreach(v tv foe)
   hg_add_test(NAME t300-ranks SOURCE t300-ranks.c SUFFIX _denoise_${v} NPROCS 2 4 ARGS -problem denoise ${HG_DENOISE_ARGS_${v}} LABELS ranks denoise)
 endforeach()

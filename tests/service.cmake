@@ -9,6 +9,15 @@ foreach(pair "1;3" "2;1" "3;2")
   set_tests_properties(t800-service_np${na}_from${nb} PROPERTIES TIMEOUT 300 PROCESSORS ${na} LABELS "service;np${na}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# t801-denoise-resume.sh HGRUN NA NB: a DMDA lower variable (denoise) resumed bitwise on NA ranks, 1e-10 from NB
+foreach(pair "1;2" "2;3" "4;1")
+  list(GET pair 0 na)
+  list(GET pair 1 nb)
+  add_test(NAME t801-denoise-resume_np${na}_from${nb}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t801-denoise-resume.sh $<TARGET_FILE:hgrun> ${na} ${nb})
+  set_tests_properties(t801-denoise-resume_np${na}_from${nb} PROPERTIES TIMEOUT 120 PROCESSORS ${na} LABELS "service;denoise;np${na}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
 # t830-diverged.sh HGRUN NP: an overflow at a huge lambda ends as DIVERGED_HG with exit 3, a message and
 # the checkpoint of the last good iterate marked with the reason; resuming it completes the run
 foreach(np 1 2)

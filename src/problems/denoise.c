@@ -42,6 +42,9 @@
    Options: -denoise_reg <tv,foe>  -denoise_file <F.h5>  -denoise_sigma <0.1>  -denoise_seed <0>
             -denoise_first <0> -denoise_count <all from first> -denoise_ntotal <images in the set>
             -denoise_foe_filters <48> -denoise_foe_size <7>
+            -denoise_foe_zero_mean: the filters used are f_k less their mean (zero-mean filters, which
+            do not respond to the brightness; the gradient with respect to the filter entries is
+            then zero-mean too, so the filters of an outer run stay zero-mean)
             -denoise_synthetic_n <3> -denoise_synthetic_h <16> -denoise_synthetic_w <12>
             -denoise_save_images <F.h5>: write /clean and /noisy as used (natural order, H x W x count;
             the lower solution w of hgsolve -output has the same layout)
@@ -71,6 +74,8 @@ typedef struct {
   PetscBool   fromfile, filenoisy;
   PetscInt    syn_n, syn_h, syn_w;
   PetscInt    K, k, h;              /* FoE filters */
+  PetscBool   zeromean;             /* FoE: the filters used are the given ones less their mean */
+  PetscScalar *lz;                  /* FoE, zeromean: lambda with the filters' means removed (nl) */
   PetscReal   invN;
   DM          da;
   Vec         clean, noisy;
@@ -97,19 +102,41 @@ static inline PetscInt Refl(PetscInt i, PetscInt n)
   return i;
 }
 
+/* Subtract from each filter block of a (length nl) its mean: the projection P onto zero-mean
+   filters (-denoise_foe_zero_mean); P is symmetric, so it also maps a gradient with respect to the
+   filters used to the gradient with respect to the filter entries of lambda */
+static void ProjectFilters(const Denoise *dn, PetscScalar *a)
+{
+  PetscInt k2 = dn->k * dn->k;
+
+  for (PetscInt kk = 0; kk < dn->K; kk++) {
+    PetscScalar *f = a + 1 + 2 * dn->K + kk * k2, m = 0;
+    for (PetscInt e = 0; e < k2; e++) m += f[e];
+    m /= k2;
+    for (PetscInt e = 0; e < k2; e++) f[e] -= m;
+  }
+}
+
 static PetscErrorCode GetLambda(Denoise *dn, Vec lambda, const PetscScalar **l)
 {
   PetscFunctionBegin;
   PetscCall(VecScatterBegin(dn->lscat, lambda, dn->lseq, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterEnd(dn->lscat, lambda, dn->lseq, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecGetArrayRead(dn->lseq, l));
+  if (dn->lz) {
+    PetscCall(PetscArraycpy(dn->lz, *l, dn->nl));
+    PetscCall(VecRestoreArrayRead(dn->lseq, l));
+    ProjectFilters(dn, dn->lz);
+    *l = dn->lz;
+  }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode RestoreLambda(Denoise *dn, const PetscScalar **l)
 {
   PetscFunctionBegin;
-  PetscCall(VecRestoreArrayRead(dn->lseq, l));
+  if (dn->lz) *l = NULL;
+  else PetscCall(VecRestoreArrayRead(dn->lseq, l));
   PetscFunctionReturn(0);
 }
 
@@ -478,6 +505,7 @@ static PetscErrorCode MixedMultTranspose(HGProblem prob, Vec x, Vec lambda, Vec 
   PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->xl, &xa));
   PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->ul, &va));
   PetscCall(RestoreLambda(dn, &l));
+  if (dn->lz) ProjectFilters(dn, dn->red);
   PetscCall(ReduceToLambda(dn, out));
   PetscFunctionReturn(0);
 }
@@ -723,6 +751,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecDuplicate(dn->xl, &dn->ul));
   PetscCall(VecDuplicate(dn->xl, &dn->acc));
   PetscCall(PetscMalloc1(dn->nl, &dn->red));
+  if (dn->reg == DENOISE_FOE && dn->zeromean) PetscCall(PetscMalloc1(dn->nl, &dn->lz));
   PetscCall(DMCreateGlobalVector(dn->da, &w));
   PetscCall(VecCreateMPI(comm, PETSC_DECIDE, dn->nl, &lambda));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, dn->nl, &dn->lseq));
@@ -769,6 +798,7 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   if (flg) dn->ntotal = n;
   PetscCall(PetscOptionsInt("-denoise_foe_filters", "FoE: number of filters K", "HGPROBLEMDENOISE", dn->K, &dn->K, NULL));
   PetscCall(PetscOptionsInt("-denoise_foe_size", "FoE: filter size k (odd)", "HGPROBLEMDENOISE", dn->k, &dn->k, NULL));
+  PetscCall(PetscOptionsBool("-denoise_foe_zero_mean", "FoE: use each filter less its mean (the filters do not respond to the brightness)", "HGPROBLEMDENOISE", dn->zeromean, &dn->zeromean, NULL));
   PetscCall(PetscOptionsInt("-denoise_synthetic_n", "Synthetic data: number of images", "HGPROBLEMDENOISE", dn->syn_n, &dn->syn_n, NULL));
   PetscCall(PetscOptionsInt("-denoise_synthetic_h", "Synthetic data: image height", "HGPROBLEMDENOISE", dn->syn_h, &dn->syn_h, NULL));
   PetscCall(PetscOptionsInt("-denoise_synthetic_w", "Synthetic data: image width", "HGPROBLEMDENOISE", dn->syn_w, &dn->syn_w, NULL));
@@ -803,6 +833,7 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(VecScatterDestroy(&dn->lscat));
   PetscCall(DMDestroy(&dn->da));
   PetscCall(PetscFree(dn->red));
+  PetscCall(PetscFree(dn->lz));
   PetscCall(PetscFree4(dn->roff, dn->coff, dn->zb, dn->tb));
   PetscCall(PetscFree3(dn->qh, dn->qv0, dn->qv1));
   PetscCall(PetscObjectComposeFunction((PetscObject)prob, "HGProblemDenoiseSetImages_C", NULL));

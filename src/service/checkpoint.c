@@ -4,6 +4,7 @@
    file is verified on rank 0 before any rank reads it in parallel. */
 #include "outerimpl.h"
 #include <petscviewerhdf5.h>
+#include <petscdmda.h>
 #include <hdf5.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,17 +17,56 @@
 
 #define HG_RUN_FORMAT "hypergrad-run"
 
+/* The DMDA of x, or NULL: the run file holds such a vector in the DMDA's natural ordering (the
+   ordering of the grid, independent of the number of ranks), as one 1-D dataset like any other */
+static PetscErrorCode VecNaturalDA(Vec x, DM *da)
+{
+  DM        dm;
+  PetscBool isda = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  *da = NULL;
+  PetscCall(VecGetDM(x, &dm));
+  if (dm) PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isda));
+  if (isda) *da = dm;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode LoadNamed(PetscViewer viewer, Vec x, const char name[], const char file[])
 {
   const char *old;
   char       *keep = NULL;
   PetscBool   has;
   char        path[256];
+  DM          da;
 
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s", name));
   PetscCall(PetscViewerHDF5HasDataset(viewer, path, &has));
   PetscCheck(has, PetscObjectComm((PetscObject)x), PETSC_ERR_FILE_UNEXPECTED, "The checkpoint %s has no dataset %s: it is incomplete or not a hypergrad run file; start a new run or give the right file", file, name);
+  PetscCall(VecNaturalDA(x, &da));
+  if (da) { /* a plain vector in natural ordering (VecLoad() of a DMDA vector wants a dataset of the grid's shape) */
+    Vec                nat, p;
+    PetscInt           n;
+    const PetscScalar *pa;
+    PetscScalar       *na;
+    PetscCall(DMDACreateNaturalVector(da, &nat));
+    PetscCall(VecGetLocalSize(nat, &n));
+    /* block size 1, as written (the natural vector's block size is the DMDA's dof) */
+    PetscCall(VecCreateMPI(PetscObjectComm((PetscObject)x), n, PETSC_DETERMINE, &p));
+    PetscCall(PetscObjectSetName((PetscObject)p, name));
+    PetscCall(VecLoad(p, viewer));
+    PetscCall(VecGetArrayRead(p, &pa));
+    PetscCall(VecGetArray(nat, &na));
+    PetscCall(PetscArraycpy(na, pa, n));
+    PetscCall(VecRestoreArray(nat, &na));
+    PetscCall(VecRestoreArrayRead(p, &pa));
+    PetscCall(VecDestroy(&p));
+    PetscCall(DMDANaturalToGlobalBegin(da, nat, INSERT_VALUES, x));
+    PetscCall(DMDANaturalToGlobalEnd(da, nat, INSERT_VALUES, x));
+    PetscCall(VecDestroy(&nat));
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscObjectGetName((PetscObject)x, &old));
   PetscCall(PetscStrallocpy(old, &keep));
   PetscCall(PetscObjectSetName((PetscObject)x, name));
@@ -100,8 +140,30 @@ static hid_t WriterLcpl(void)
   return lcpl;
 }
 
-/* Collective: x as a 1-D dataset of doubles at path (as VecView() writes it: VecLoad() reads it) */
+static PetscErrorCode WriterVecPlain(RunWriter *, const char[], Vec);
+
+/* Collective: x as a 1-D dataset of doubles at path (as VecView() writes it: VecLoad() reads it);
+   a DMDA vector in the DMDA's natural ordering */
 static PetscErrorCode WriterVec(RunWriter *w, const char path[], Vec x)
+{
+  DM  da;
+  Vec nat;
+
+  PetscFunctionBegin;
+  PetscCall(VecNaturalDA(x, &da));
+  if (!da) {
+    PetscCall(WriterVecPlain(w, path, x));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(DMDACreateNaturalVector(da, &nat));
+  PetscCall(DMDAGlobalToNaturalBegin(da, x, INSERT_VALUES, nat));
+  PetscCall(DMDAGlobalToNaturalEnd(da, x, INSERT_VALUES, nat));
+  PetscCall(WriterVecPlain(w, path, nat));
+  PetscCall(VecDestroy(&nat));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriterVecPlain(RunWriter *w, const char path[], Vec x)
 {
   PetscInt           N, nloc, maxloc = 0;
   const PetscInt    *ranges;
