@@ -394,7 +394,7 @@ typedef struct {
   PetscInt     bs;      /* dense: rows per block */
 } NormalOp;
 
-#define HG_NORMAL_BLOCK_BYTES (512 * 1024)
+#define HG_NORMAL_BLOCK_BYTES (256 * 1024)
 
 static PetscErrorCode NormalOpCreate(Mat X, Vec w, NormalOp *op)
 {

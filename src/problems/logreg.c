@@ -55,7 +55,7 @@ typedef struct {
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
   PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredEstimate) */
-  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds */
+  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds; -1 until a bound needs it */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
   Vec              z, zv;       /* work: X w and X' w, then weights */
@@ -202,6 +202,7 @@ static PetscErrorCode BoundConstants(HGProblem prob, Vec w, Vec lambda, PetscRea
     *LB = 1.0;
     PetscCall(VecNorm(w, NORM_INFINITY, B));
   }
+  if (lr->normXv2 < 0) PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2)); /* first bound only */
   *etaw = lr->normXv2 / 4.0;
   *etal = 0.0;
   *LA   = -1.0;
@@ -292,7 +293,7 @@ static PetscErrorCode WeightsValid(LR *lr, Vec w, PetscBool *valid)
    off-diagonal blocks (MPIAIJ).  Other matrix types take the MatMult path. ---- */
 enum { FUSED_NONE = -1, FUSED_DENSE = 1, FUSED_AIJ = 2 };
 typedef enum { PASS_GRAD, PASS_HESS, PASS_HESSW } PassMode;
-#define FUSED_BLOCK_BYTES 524288 /* dense rows per block: 512 KiB of X, and at least FUSED_MIN_ROWS rows */
+#define FUSED_BLOCK_BYTES 262144 /* dense rows per block: 256 KiB of X (fastest of 256 KiB..32 MiB at p = 500), and at least FUSED_MIN_ROWS rows */
 #define FUSED_MIN_ROWS    32     /* (X is column major: a block reads nb contiguous entries of each column) */
 #define FUSED_AIJ_ROWS    64
 
@@ -720,7 +721,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
   PetscCall(HGMatNormSquaredEstimate(lr->X, lr->seed, &lr->normX2));
-  PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2));
+  lr->normXv2 = -1; /* estimated when an error bound first needs it (BoundConstants()) */
   PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
