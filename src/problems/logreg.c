@@ -290,11 +290,12 @@ static PetscErrorCode WeightsValid(LR *lr, Vec w, PetscBool *valid)
    done a block of rows at a time (X_B x, the per-row coefficients, then X_B^T c while the block
    is still in cache) they read X once instead of twice.  X is used in place: dense X in its
    column-major array (a block is nb rows of every column), AIJ X in its diagonal and
-   off-diagonal blocks (MPIAIJ).  Other matrix types take the MatMult path. ---- */
+   off-diagonal blocks (MPIAIJ).  Dense X with more than 1024 columns takes the MatMult path
+   (a block of 256 KiB would hold too few rows of each column to pay).  Other matrix types take the MatMult path. ---- */
 enum { FUSED_NONE = -1, FUSED_DENSE = 1, FUSED_AIJ = 2 };
 typedef enum { PASS_GRAD, PASS_HESS, PASS_HESSW } PassMode;
-#define FUSED_BLOCK_BYTES 262144 /* dense rows per block: 256 KiB of X (fastest of 256 KiB..32 MiB at p = 500), and at least FUSED_MIN_ROWS rows */
-#define FUSED_MIN_ROWS    32     /* (X is column major: a block reads nb contiguous entries of each column) */
+#define FUSED_BLOCK_BYTES 262144 /* dense rows per block: 256 KiB of X (fastest of 256 KiB..32 MiB at p = 500) */
+#define FUSED_MIN_ROWS    32     /* X is column major: a block reads nb contiguous entries of each column; with fewer rows per block (p > 1024) dense X takes the MatMult path */
 #define FUSED_AIJ_ROWS    64
 
 static PetscErrorCode FusedSetUp(LR *lr, Vec w)
@@ -313,6 +314,16 @@ static PetscErrorCode FusedSetUp(LR *lr, Vec w)
     lr->fz = FUSED_NONE;
     PetscFunctionReturn(0);
   }
+  if (dense) {
+    PetscInt N;
+    PetscCall(MatGetSize(lr->X, NULL, &N));
+    if (FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(N, 1)) < FUSED_MIN_ROWS) {
+      /* a block of the column-major array would hold fewer than FUSED_MIN_ROWS rows: two full
+         passes (MatMult, MatMultTranspose) are faster there (measured 2x at p = 10000) */
+      lr->fz = FUSED_NONE;
+      PetscFunctionReturn(0);
+    }
+  }
   if (dense) { /* X is used in place: its local rows, column major (no copy) */
     lr->fz = FUSED_DENSE;
     PetscCall(MatGetLocalSize(lr->X, &lr->xm, NULL));
@@ -322,7 +333,7 @@ static PetscErrorCode FusedSetUp(LR *lr, Vec w)
       PetscCall(VecDuplicate(lr->xs1, &lr->xs2));
       PetscCall(VecDuplicate(lr->xs1, &lr->gs));
     }
-    lr->xbs = PetscMax(1, PetscMin(PetscMax(lr->xm, 1), PetscMax(FUSED_MIN_ROWS, FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1)))));
+    lr->xbs = PetscMax(1, PetscMin(PetscMax(lr->xm, 1), FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1))));
     nb      = lr->xbs;
   } else {
     lr->fz = FUSED_AIJ;
