@@ -4,6 +4,8 @@ hg_add_test(NAME t600-data-bad SOURCE t600-data-bad.c NPROCS 1 3 LABELS data err
 hg_add_test(NAME t600-data-formats SOURCE t600-data-formats.c NPROCS 1 3 LABELS data TIMEOUT 60)
 hg_add_test(NAME t600-data-split SOURCE t600-data-split.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
 hg_add_test(NAME t600-data-setup SOURCE t600-data-setup.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
+# the split equals the one of the whole list of hash keys, sorted (recomputed in the test), on 1-4 ranks
+hg_add_test(NAME t601-split-hash SOURCE data/t601-split-hash.c NPROCS 1 2 3 4 LABELS data ranks TIMEOUT 60)
 hg_add_test(NAME t600-data-real SOURCE t600-data-real.c NPROCS 2 LABELS data realdata TIMEOUT 120)
 
 # hgsolve one-shot mode: a run on 2 ranks writes /hypergradient, /w, /lambda over a garbage file
