@@ -51,7 +51,11 @@ PETSC_INTERN PetscErrorCode HGDataQuietly(PetscErrorCode (*)(HGReader *), HGRead
 /* Text and IDX readers run through HGDataStream: they call HGReaderStart once they know the
    number of samples, append each row to r->raw and call HGReaderRowDone after it */
 PETSC_INTERN PetscErrorCode HGDataStream(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *, HGData *);
-PETSC_INTERN PetscErrorCode HGReaderStart(HGReader *, PetscInt64 M, PetscInt N, PetscBool sparse);
+/* nnz (sparse only): for every rank p, the entries of its rows in its diagonal block of columns
+   (the PETSC_DECIDE split of the N columns), nnz[2p], and outside it, nnz[2p+1] */
+PETSC_INTERN PetscErrorCode HGReaderStart(HGReader *, PetscInt64 M, PetscInt N, PetscBool sparse, const PetscInt64 nnz[]);
+/* The rank that owns item i of n split PETSC_DECIDE over size ranks */
+PETSC_INTERN PetscMPIInt HGOwnerOf(PetscInt64 n, PetscMPIInt size, PetscInt64 i);
 PETSC_INTERN PetscErrorCode HGReaderRowDone(HGReader *);
 PETSC_INTERN PetscErrorCode HGRawFree(HGRaw *);
 PETSC_INTERN PetscErrorCode HGRawReserve(HGRaw *, size_t rows, size_t nnz);
