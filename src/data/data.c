@@ -1045,7 +1045,8 @@ typedef struct {
 . -data_csv_label_column <last>           - CSV: label column, header name or 0-based index
 . -data_csv_skip_columns <a,b>            - CSV: columns to drop (names or 0-based indices)
 . -data_csv_header <true>                 - CSV: the first line is a header
-- -data_csv_delimiter <,>                 - CSV: the field separator (one character, or \\t)
+. -data_csv_delimiter <,>                 - CSV: the field separator (one character, or \\t)
+- -data_hdf5_mpiio <false>                - HDF5: read through HDF5's MPI-IO driver instead of every rank's own POSIX reads of its rows
 
   Level: developer
 
@@ -1069,6 +1070,7 @@ PetscErrorCode HGDataLoadOptionsSetFromOptions(MPI_Comm comm, const char prefix[
   PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, &skipset));
   PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts->csv_header, &opts->csv_header, NULL));
   PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
+  PetscCall(PetscOptionsBool("-data_hdf5_mpiio", "HDF5: read through HDF5's MPI-IO driver (default: every rank reads its rows with its own POSIX reads)", "HGDataLoad", opts->hdf5_mpiio, &opts->hdf5_mpiio, NULL));
   PetscOptionsEnd();
   if (!skipset) nskip = 0;
   PetscCall(PetscStrncpy(opts->csv_label, label, sizeof(opts->csv_label)));

@@ -79,6 +79,7 @@ static PetscErrorCode OpenFile(const char *path, hid_t *file)
     PetscCheck(c != EOF, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the file is empty: expected an HDF5 file", path);
   }
   is = H5Fis_hdf5(path);
+  PetscCheck(is >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: HDF5 cannot open the file to check its signature (permissions, or a file system error): check that this rank can read it", path);
   PetscCheck(is > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: not an HDF5 file (no HDF5 signature): check the file or choose its format with -data_format", path);
   *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   PetscCheck(*file >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: HDF5 cannot open the file (damaged or truncated?)", path);
@@ -254,7 +255,7 @@ static PetscErrorCode ReadDenseX(MPI_Comm comm, const char *path, hid_t file, hi
   PetscScalar *a, *buf;
 
   PetscFunctionBegin;
-  if (ds < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot open /X with the MPI-IO driver", path);
+  if (ds < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot open /X", path);
   cr   = (PetscInt)PetscMax(1, HG_H5_BUFFER / (sizeof(PetscScalar) * (size_t)PetscMax(N, 1)));
   mine = (m + cr - 1) / cr;
   PetscCall(MPIU_Allreduce(&mine, &nchunks, 1, MPIU_INT, MPI_MAX, comm));
@@ -311,7 +312,7 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  if (dp < 0 || di < 0 || dd < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot open the CSR datasets of /X with the MPI-IO driver", path);
+  if (dp < 0 || di < 0 || dd < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot open the CSR datasets of /X", path);
   PetscCall(PetscMalloc1(m + 1, &ip));
   if (ReadPart(dp, dxpl, 1, (hsize_t)lo, (hsize_t)(m + 1), 1, H5T_NATIVE_LLONG, ip) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indptr (not numeric, or the file is damaged)", path);
   for (PetscInt i = 0; i < m && !err->code; i++)
@@ -430,11 +431,11 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
 
 /*
   Every rank reads its own rows [lo, lo + m) of the file (layout PETSC_DECIDE), X and y, with
-  collective hyperslab reads through HDF5's MPI-IO driver, X in pieces of at most
-  HG_H5_BUFFER bytes.  Rank 0 checks the layout first (serial driver) and every rank checks
-  that it can open the file, so that a file some ranks cannot see is a clear error on every
-  rank, not a hang in a collective call; errors met while reading are agreed after each
-  collective phase (HGDataAgree()).
+  hyperslab reads (its own POSIX reads, or HDF5's MPI-IO driver with -data_hdf5_mpiio), X in
+  pieces of at most HG_H5_BUFFER bytes.  Rank 0 checks the layout first (serial driver) and
+  every rank checks that it can open the file, so that a file some ranks cannot see is a clear
+  error on every rank, not a hang in a collective call; errors met while reading are agreed
+  after each phase (HGDataAgree()).
 */
 PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
 {
@@ -443,6 +444,7 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
   LocalError   err;
   PetscInt     M, lo, m = PETSC_DECIDE;
   hid_t        fapl = H5I_INVALID_HID, file = H5I_INVALID_HID, dxpl = H5I_INVALID_HID;
+  PetscBool    usempi;
   H5E_auto2_t  func;
   void        *fdata;
   PetscErrorCode ierr;
@@ -470,12 +472,18 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
   ierr = HGDataAgree(comm, err.code, err.msg);
   if (ierr) H5Eset_auto2(H5E_DEFAULT, func, fdata);
   PetscCall(ierr);
-  /* collective open with the MPI-IO driver */
-  fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) SetError(&err, PETSC_ERR_LIB, "%s: HDF5 has no MPI-IO driver (link against the parallel HDF5 library, libhdf5-openmpi)", r->path);
+  /* Every rank opens the file: by default on its own, with HDF5's POSIX driver, and reads its
+     rows with pread (a failed read is an HDF5 error on that rank, agreed below); with
+     -data_hdf5_mpiio collectively with the MPI-IO driver.  POSIX is the default because Open
+     MPI 4.1's OMPIO reports a failed read (EIO) as success: the rows came back as garbage on 2
+     ranks and the read hung on 3 (t602-mpiio-fault_read) */
+  usempi = (r->opts && r->opts->hdf5_mpiio) ? PETSC_TRUE : PETSC_FALSE;
+  fapl   = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || (usempi ? H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) : H5Pset_fapl_sec2(fapl)) < 0) SetError(&err, PETSC_ERR_LIB, usempi ? "%s: HDF5 has no MPI-IO driver (link against the parallel HDF5 library, libhdf5-openmpi, or remove -data_hdf5_mpiio)" : "%s: HDF5's POSIX driver is not available", r->path);
   else {
     file = H5Fopen(r->path, H5F_ACC_RDONLY, fapl);
-    if (file < 0) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: HDF5's MPI-IO driver cannot open the file on rank %d of %d (MPI-IO failure: check that the file system supports MPI-IO, e.g. ROMIO/OMPIO settings, and that all ranks see the same file)", r->path, rank, size);
+    if (file < 0 && usempi) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: HDF5's MPI-IO driver cannot open the file on rank %d of %d (MPI-IO failure: check that the file system supports MPI-IO, e.g. ROMIO/OMPIO settings, and that all ranks see the same file; or remove -data_hdf5_mpiio)", r->path, rank, size);
+    else if (file < 0) SetError(&err, PETSC_ERR_FILE_OPEN, "%s: HDF5 cannot open the file on rank %d of %d (damaged, or not the file rank 0 reads: every rank must see the same file)", r->path, rank, size);
   }
   if (fapl >= 0) H5Pclose(fapl);
   ierr = HGDataAgree(comm, err.code, err.msg);
@@ -507,10 +515,10 @@ PetscErrorCode HGDataLoad_HDF5(MPI_Comm comm, HGReader *r, HGData *data)
     PetscCall(ierr);
   }
   dxpl = H5Pcreate(H5P_DATASET_XFER);
-  /* independent MPI-IO reads: each rank's rows are one contiguous range of the file, which
+  /* MPI-IO: independent reads: each rank's rows are one contiguous range of the file, which
      two-phase collective I/O would only pass through its aggregators (measured: collective
      reads were up to 1.2x slower here, never faster) */
-  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_INDEPENDENT);
+  if (usempi) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_INDEPENDENT);
   M = (PetscInt)h.M;
   PetscCall(PetscSplitOwnership(comm, &m, &M));
   PetscCallMPI(MPI_Scan(&m, &lo, 1, MPIU_INT, MPI_SUM, comm));

@@ -3,7 +3,7 @@ static const char help[] = "t602-mpiio-fault: a read of an HDF5 data file that f
                            "the first and the last rank; no hang (the test has a timeout); the same files load once the\n"
                            "fault is gone.  A file truncated after its header is an error on every rank.\n\n"
                            "  -dir <D>        directory for the test files (deleted at the end)\n"
-                           "  -fault <mode>   read: the data reads of one rank fail (EIO, inside MPI-IO);\n"
+                           "  -fault <mode>   read: the data reads of one rank fail (EIO);\n"
                            "                  open: one rank cannot open the file (EACCES); truncate: no shim, a truncated file\n";
 #include "../hgtest.h"
 #include <stdlib.h>
