@@ -93,6 +93,10 @@ def main():
     ap.add_argument("--csr-features", type=int, default=100000)
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--repeat", type=int, default=3, help="load runs and h5py reads per figure (the best time is kept)")
+    ap.add_argument("--generate-only", action="store_true", help="only generate the files (kept), e.g. under a heavy-work lock")
+    ap.add_argument("--no-generate", action="store_true", help="use the files a --generate-only run left in --dir (kept)")
+    ap.add_argument("--formats", default="dense,csr", help="which files to benchmark: dense, csr or both")
+    ap.add_argument("--no-linear", action="store_true", help="skip the linear-in-n check (two more dense runs)")
     ap.add_argument("--hg-options", default="", help="extra options of the hypergradient runs, e.g. '-hg_bound false'")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
@@ -100,14 +104,24 @@ def main():
     dense, dval = os.path.join(a.dir, "dense.h5"), os.path.join(a.dir, "dense_val.h5")
     csr, cval = os.path.join(a.dir, "csr.h5"), os.path.join(a.dir, "csr_val.h5")
     files = [dense, dval, csr, cval]
+    keep = a.keep or a.generate_only or a.no_generate
     try:
-        t = time.perf_counter()
-        gen_dense(dense, a.n, a.p)
-        gen_dense(dval, 2000, a.p, seed=3)
-        gen_csr(csr, a.csr_rows, a.csr_nnz_per_row, a.csr_features)
-        gen_csr(cval, 2000, a.csr_nnz_per_row, a.csr_features, seed=4)
-        print("generated %s (%.0f MB), %s (%.0f MB) in %.0f s" % (dense, os.path.getsize(dense) / 1e6, csr, os.path.getsize(csr) / 1e6, time.perf_counter() - t))
+        if not a.no_generate:
+            t = time.perf_counter()
+            gen_dense(dense, a.n, a.p)
+            gen_dense(dval, 2000, a.p, seed=3)
+            gen_csr(csr, a.csr_rows, a.csr_nnz_per_row, a.csr_features)
+            gen_csr(cval, 2000, a.csr_nnz_per_row, a.csr_features, seed=4)
+            print("generated %s (%.0f MB), %s (%.0f MB) in %.0f s" % (dense, os.path.getsize(dense) / 1e6, csr, os.path.getsize(csr) / 1e6, time.perf_counter() - t))
+        if a.generate_only:
+            return
+        for f in files:
+            if not os.path.exists(f):
+                sys.exit("%s is missing: run with --generate-only --dir %s first" % (f, a.dir))
+        fmts = a.formats.split(",")
         for name, path, val in (("dense %d x %d" % (a.n, a.p), dense, dval), ("CSR %d rows, %d M nonzeros" % (a.csr_rows, a.csr_rows * a.csr_nnz_per_row // 1000000), csr, cval)):
+            if ("dense" if path == dense else "csr") not in fmts:
+                continue
             h5py_read(path)  # warm the page cache like the runs below
             th = min(h5py_read(path) for _ in range(a.repeat))
             print("\n%s: h5py read %.2f s" % (name, th))
@@ -117,12 +131,12 @@ def main():
                 tg, rg = run(np_, ["-file", path, "-val", val, "-bench_hypergradient"] + a.hg_options.split(), env)
                 per = "; ".join("%.0f, %.0f/%.0f, %.2f/%.2f" % (s, p, pg, p / (1.3 * s + 200), pg / (1.3 * s + 200)) for (r, s, p), (_, _, pg) in zip(rl, rg))
                 print("  %5d  %6.2f  (%5.2f)  %10.2f  (%5.2f)  %s   [load/hypergradient]" % (np_, tl, tl / th, tg, tg / th, per))
-            if path == dense:
+            if path == dense and not a.no_linear:
                 tq, _ = run(1, ["-file", path, "-val", val, "-bench_hypergradient", "-data_max_samples", str(a.n // 4)] + a.hg_options.split(), env)
                 tf, _ = run(1, ["-file", path, "-val", val, "-bench_hypergradient"] + a.hg_options.split(), env)
                 print("  linear in n (1 rank): first hypergradient at n = %d %.2f s, n = %d %.2f s: ratio %.2f (target <= 4.5)" % (a.n // 4, tq, a.n, tf, tf / tq))
     finally:
-        if not a.keep:
+        if not keep:
             for f in files:
                 if os.path.exists(f):
                     os.remove(f)

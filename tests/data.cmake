@@ -4,6 +4,8 @@ hg_add_test(NAME t600-data-bad SOURCE t600-data-bad.c NPROCS 1 3 LABELS data err
 hg_add_test(NAME t600-data-formats SOURCE t600-data-formats.c NPROCS 1 3 LABELS data TIMEOUT 60)
 hg_add_test(NAME t600-data-split SOURCE t600-data-split.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
 hg_add_test(NAME t600-data-setup SOURCE t600-data-setup.c NPROCS 1 3 LABELS data ranks TIMEOUT 60)
+# the split equals the one of the whole list of hash keys, sorted (recomputed in the test), on 1-4 ranks
+hg_add_test(NAME t601-split-hash SOURCE data/t601-split-hash.c NPROCS 1 2 3 4 LABELS data ranks TIMEOUT 60)
 hg_add_test(NAME t600-data-real SOURCE t600-data-real.c NPROCS 2 LABELS data realdata TIMEOUT 120)
 
 # hgsolve one-shot mode: a run on 2 ranks writes /hypergradient, /w, /lambda over a garbage file
@@ -34,8 +36,29 @@ hg_hgsolve_test(t600-hgsolve-diverged_np2 2 "-problem;mlogreg;-lambda_init;800;-
 hg_hgsolve_test(t600-hgsolve-lambdasize_np2 2 "-problem;logreg;-data;${HG_ONESHOT_DIR}/good.svm;-lambda_file;${HG_ONESHOT_DIR}/bad/lambda_wrong.h5"
                 "-DEXPECT_FAIL=lambda_wrong.h5: dataset /lambda has 3 values, but the vector has 6")
 # hgconvert: LIBSVM and CSV to HDF5 equal the corpus's HDF5 copies; a bad reader option refused
-foreach(np 1 2)
+foreach(np 1 2 3)
   add_test(NAME t600-hgconvert_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/data/t600-hgconvert.sh $<TARGET_FILE:hgconvert> ${CMAKE_CURRENT_SOURCE_DIR}/data ${np})
   set_tests_properties(t600-hgconvert_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "data;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1")
 endforeach()
+# A read of an HDF5 data file failing on one rank only (LD_PRELOAD shim faultread): an error
+# naming the file on every rank, never a hang (timeout), at 2 and 3 ranks. -fault open: one rank
+# cannot open the file; truncate: a file cut after its header; read: one rank's data reads fail
+# with EIO.  The read case failed while the reader used HDF5's MPI-IO driver: Open MPI 4.1's
+# ompio prints "mca_fbtl_posix_preadv: error in (p)read(v)" but returns success (2 ranks: no
+# error, garbage rows; 3 ranks: a hang), and ROMIO hangs.  The reader now reads with each rank's
+# own POSIX reads by default (-data_hdf5_mpiio keeps MPI-IO, without that guarantee).
+add_library(hgfaultread MODULE ${CMAKE_CURRENT_SOURCE_DIR}/data/faultread.c)
+target_link_libraries(hgfaultread PRIVATE ${CMAKE_DL_LIBS})
+set_target_properties(hgfaultread PROPERTIES PREFIX "")
+add_executable(t602-mpiio-fault data/t602-mpiio-fault.c)
+target_link_libraries(t602-mpiio-fault PRIVATE hypergrad)
+foreach(fault open truncate read)
+  foreach(np 2 3)
+    add_test(NAME t602-mpiio-fault_${fault}_np${np}
+             COMMAND env LD_PRELOAD=$<TARGET_FILE:hgfaultread> ${MPIEXEC_EXECUTABLE} ${HG_MPIEXEC_FLAGS} -n ${np} $<TARGET_FILE:t602-mpiio-fault> -fault ${fault} -dir ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(t602-mpiio-fault_${fault}_np${np} PROPERTIES TIMEOUT 60 PROCESSORS ${np} LABELS "data;errors;np${np}"
+                         ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+  endforeach()
+endforeach()
+

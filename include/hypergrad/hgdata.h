@@ -41,6 +41,7 @@ typedef struct {
   char      csv_label[256];                 /* CSV: label column, by header name or 0-based index ("" = the last column) */
   PetscInt  csv_nskip;                      /* CSV: columns dropped (by header name or 0-based index) */
   char      csv_skip[HG_DATA_MAX_COLUMNS][256];
+  PetscBool hdf5_mpiio;                     /* HDF5: read through HDF5's MPI-IO driver instead of each rank's own POSIX reads (default false) */
 } HGDataLoadOptions;
 
 PETSC_EXTERN PetscErrorCode HGDataLoadOptionsDefault(HGDataLoadOptions *);

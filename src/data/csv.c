@@ -138,7 +138,7 @@ PetscErrorCode HGDataRead_CSV(HGReader *r)
   for (PetscInt k = 0; k < H; k++)
     if (role[k] >= 0) role[k] = N++;
   PetscCheck(N > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: no feature columns are left after the label and the dropped columns", path);
-  PetscCall(HGReaderStart(r, o->max_samples > 0 ? PetscMin(count, (PetscInt64)o->max_samples) : count, N, PETSC_FALSE));
+  PetscCall(HGReaderStart(r, o->max_samples > 0 ? PetscMin(count, (PetscInt64)o->max_samples) : count, N, PETSC_FALSE, NULL));
   for (;;) {
     PetscReal *row;
     if (r->emitted >= r->M) break;

@@ -511,18 +511,19 @@ PetscErrorCode HGDataGetClasses(HGData *data, PetscInt *nclasses, PetscReal **va
   PetscFunctionReturn(0);
 }
 
-/* P: rows idx[lo..hi) of a global list of n row indices of X, as a 0/1 selection matrix */
-static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], HGData *out)
+/* The part of n samples made of the selected rows of X: this rank's selected rows sel[0..ns)
+   (global indices, ascending) take positions first, first + 1, ... of the part, whose rows are
+   laid out PETSC_DECIDE.  P (n x M, one 1 per row) is assembled from the rows' owners (entries
+   for other ranks' rows go through the assembly stash), out = P X. */
+static PetscErrorCode SelectRows(HGData *in, PetscInt n, PetscInt ns, const PetscInt sel[], PetscInt first, HGData *out)
 {
   MPI_Comm comm = PetscObjectComm((PetscObject)in->X);
-  PetscInt  m = PETSC_DECIDE, lo = 0, ml;
+  PetscInt  m = PETSC_DECIDE, ml;
   Mat       P;
   PetscBool seq;
 
   PetscFunctionBegin;
   PetscCall(PetscSplitOwnership(comm, &m, &n));
-  PetscCallMPI(MPI_Scan(&m, &lo, 1, MPIU_INT, MPI_SUM, comm));
-  lo -= m;
   PetscCall(MatGetLocalSize(in->X, &ml, NULL));
   PetscCall(PetscObjectTypeCompareAny((PetscObject)in->X, &seq, MATSEQAIJ, MATSEQDENSE, ""));
   /* P has the family of X (seq or mpi): PETSc multiplies seqaij*seqaij and mpiaij*mpiaij, not seqaij by mpiaij */
@@ -531,7 +532,7 @@ static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], H
   PetscCall(MatSetType(P, seq ? MATSEQAIJ : MATMPIAIJ));
   PetscCall(MatSeqAIJSetPreallocation(P, 1, NULL));
   PetscCall(MatMPIAIJSetPreallocation(P, 1, NULL, 1, NULL));
-  for (PetscInt i = 0; i < m; i++) PetscCall(MatSetValue(P, lo + i, idx[lo + i], 1.0, INSERT_VALUES));
+  for (PetscInt i = 0; i < ns; i++) PetscCall(MatSetValue(P, first + i, sel[i], 1.0, INSERT_VALUES));
   PetscCall(MatAssemblyBegin(P, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(P, MAT_FINAL_ASSEMBLY));
   PetscCall(MatMatMult(P, in->X, MAT_INITIAL_MATRIX, PETSC_DEFAULT, &out->X));
@@ -541,6 +542,58 @@ static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], H
   out->nsamples  = n;
   out->nfeatures = in->nfeatures;
   PetscCall(CountClasses(out->y, &out->nclasses));
+  PetscFunctionReturn(0);
+}
+
+/* The bit pattern of a key in (0, 1): ordered like the key */
+static inline uint64_t KeyBits(PetscReal k)
+{
+  uint64_t b;
+  memcpy(&b, &k, sizeof(b));
+  return b;
+}
+
+/* For each of the nb positions e[b] of the sorted order of the M keys (key, then index:
+   lexicographic), the threshold key T[b] (bits) and how many of the keys equal to it, counted
+   in index order, fall before the position (tie[b]): the sample with key bits u and index i is
+   before e[b] iff u < T[b], or u == T[b] and it is among the first tie[b] such samples.  A
+   bisection on the bits, each step one pass over this rank's keys and one reduction: no rank
+   holds more than its own keys. */
+static PetscErrorCode SplitThresholds(MPI_Comm comm, PetscInt m, const uint64_t *u, PetscInt nb, const PetscInt e[], uint64_t T[], PetscInt64 tie[])
+{
+  uint64_t   *lo, *hi;
+  PetscInt64 *cnt, *all;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc4(nb + 1, &lo, nb + 1, &hi, nb + 1, &cnt, nb + 1, &all));
+  for (PetscInt b = 0; b < nb; b++) lo[b] = 0, hi[b] = KeyBits(1.0);
+  /* smallest T with #(u <= T) >= e */
+  for (int it = 0; it < 70; it++) {
+    PetscBool done = PETSC_TRUE;
+    for (PetscInt b = 0; b < nb; b++) {
+      uint64_t mid = lo[b] + (hi[b] - lo[b]) / 2;
+      cnt[b]       = 0;
+      if (lo[b] < hi[b]) done = PETSC_FALSE;
+      for (PetscInt i = 0; i < m; i++) cnt[b] += u[i] <= mid;
+    }
+    if (done) break;
+    PetscCall(MPIU_Allreduce(cnt, all, nb, MPIU_INT64, MPI_SUM, comm));
+    for (PetscInt b = 0; b < nb; b++) {
+      uint64_t mid = lo[b] + (hi[b] - lo[b]) / 2;
+      if (lo[b] >= hi[b]) continue;
+      if (all[b] >= e[b]) hi[b] = mid;
+      else lo[b] = mid + 1;
+    }
+  }
+  /* ties: e minus the number of keys below T */
+  for (PetscInt b = 0; b < nb; b++) {
+    T[b]   = lo[b];
+    cnt[b] = 0;
+    for (PetscInt i = 0; i < m; i++) cnt[b] += u[i] < T[b];
+  }
+  PetscCall(MPIU_Allreduce(cnt, all, nb, MPIU_INT64, MPI_SUM, comm));
+  for (PetscInt b = 0; b < nb; b++) tie[b] = e[b] - all[b];
+  PetscCall(PetscFree4(lo, hi, cnt, all));
   PetscFunctionReturn(0);
 }
 
@@ -572,8 +625,8 @@ static PetscErrorCode SelectRows(HGData *in, PetscInt n, const PetscInt idx[], H
 PetscErrorCode HGDataSplit(HGData *data, PetscInt nparts, const PetscReal fractions[], PetscInt64 seed, HGData parts[])
 {
   MPI_Comm   comm;
-  PetscInt   M = data->nsamples, *perm, start = 0;
-  PetscReal *keys, sum = 0, cum = 0;
+  PetscInt   M = data->nsamples, start = 0;
+  PetscReal  sum = 0, cum = 0;
 
   PetscFunctionBegin;
   PetscCheck(data->X && data->y, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "HGDataSplit: the data set is empty (load it first)");
@@ -594,19 +647,53 @@ PetscErrorCode HGDataSplit(HGData *data, PetscInt nparts, const PetscReal fracti
   start = 0, cum = 0;
   PetscCall(HGInitializePackage());
   PetscCall(PetscLogEventBegin(HGData_Split, 0, 0, 0, 0));
-  PetscCall(PetscMalloc2(M, &perm, M, &keys));
-  for (PetscInt i = 0; i < M; i++) perm[i] = i, keys[i] = HGHashUniform(seed, STREAM_SPLIT, i);
-  PetscCall(PetscSortRealWithArrayInt(M, keys, perm));
-  for (PetscInt k = 0; k < nparts; k++) {
-    PetscInt end, n;
-    cum += fractions[k] / sum;
-    end = k == nparts - 1 ? M : (PetscInt)PetscFloorReal(cum * M + 0.5);
-    n   = end - start;
-    PetscCall(PetscSortInt(n, perm + start));
-    PetscCall(SelectRows(data, n, perm + start, &parts[k]));
-    start = end;
+  {
+    PetscInt    lo, hi, m, *e, *sel, *part;
+    uint64_t   *u, *T;
+    PetscInt64 *tie, *teq, *tbefore, *scan;
+    PetscMPIInt rank;
+
+    PetscCallMPI(MPI_Comm_rank(comm, &rank));
+    PetscCall(VecGetOwnershipRange(data->y, &lo, &hi));
+    m = hi - lo;
+    PetscCall(PetscMalloc6(nparts, &e, nparts, &T, nparts, &tie, nparts, &teq, nparts, &tbefore, nparts, &scan));
+    for (PetscInt k = 0; k < nparts; k++) { /* the ends of the parts in the sorted order */
+      cum += fractions[k] / sum;
+      e[k] = k == nparts - 1 ? M : (PetscInt)PetscFloorReal(cum * M + 0.5);
+    }
+    PetscCall(PetscMalloc3(PetscMax(m, 1), &u, PetscMax(m, 1), &sel, PetscMax(m, 1), &part));
+    for (PetscInt i = 0; i < m; i++) u[i] = KeyBits(HGHashUniform(seed, STREAM_SPLIT, lo + i));
+    PetscCall(SplitThresholds(comm, m, u, nparts - 1, e, T, tie));
+    /* keys equal to a threshold are taken in index order: this rank's first ones are preceded by
+       those of the lower ranks */
+    for (PetscInt b = 0; b < nparts - 1; b++) {
+      teq[b] = 0;
+      for (PetscInt i = 0; i < m; i++) teq[b] += u[i] == T[b];
+    }
+    if (nparts > 1) PetscCallMPI(MPI_Exscan(teq, scan, (PetscMPIInt)(nparts - 1), MPIU_INT64, MPI_SUM, comm));
+    for (PetscInt b = 0; b < nparts - 1; b++) tbefore[b] = rank ? scan[b] : 0;
+    /* part of every local sample: the number of boundaries it is not before */
+    for (PetscInt i = 0; i < m; i++) {
+      PetscInt k = 0;
+      for (PetscInt b = 0; b < nparts - 1; b++) {
+        PetscBool before = u[i] < T[b] ? PETSC_TRUE : PETSC_FALSE;
+        if (u[i] == T[b]) before = tbefore[b]++ < tie[b] ? PETSC_TRUE : PETSC_FALSE;
+        if (!before) k = b + 1;
+      }
+      part[i] = k;
+    }
+    for (PetscInt k = 0; k < nparts; k++) {
+      PetscInt end = e[k], ns = 0, first = 0;
+      for (PetscInt i = 0; i < m; i++)
+        if (part[i] == k) sel[ns++] = lo + i;
+      PetscCallMPI(MPI_Exscan(&ns, &first, 1, MPIU_INT, MPI_SUM, comm));
+      if (!rank) first = 0;
+      PetscCall(SelectRows(data, end - start, ns, sel, first, &parts[k]));
+      start = end;
+    }
+    PetscCall(PetscFree3(u, sel, part));
+    PetscCall(PetscFree6(e, T, tie, teq, tbefore, scan));
   }
-  PetscCall(PetscFree2(perm, keys));
   PetscCall(PetscLogEventEnd(HGData_Split, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -958,7 +1045,8 @@ typedef struct {
 . -data_csv_label_column <last>           - CSV: label column, header name or 0-based index
 . -data_csv_skip_columns <a,b>            - CSV: columns to drop (names or 0-based indices)
 . -data_csv_header <true>                 - CSV: the first line is a header
-- -data_csv_delimiter <,>                 - CSV: the field separator (one character, or \\t)
+. -data_csv_delimiter <,>                 - CSV: the field separator (one character, or \\t)
+- -data_hdf5_mpiio <false>                - HDF5: read through HDF5's MPI-IO driver instead of every rank's own POSIX reads of its rows
 
   Level: developer
 
@@ -982,6 +1070,7 @@ PetscErrorCode HGDataLoadOptionsSetFromOptions(MPI_Comm comm, const char prefix[
   PetscCall(PetscOptionsStringArray("-data_csv_skip_columns", "CSV: columns to drop, by header name or 0-based index", "HGDataLoad", skip, &nskip, &skipset));
   PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts->csv_header, &opts->csv_header, NULL));
   PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
+  PetscCall(PetscOptionsBool("-data_hdf5_mpiio", "HDF5: read through HDF5's MPI-IO driver (default: every rank reads its rows with its own POSIX reads)", "HGDataLoad", opts->hdf5_mpiio, &opts->hdf5_mpiio, NULL));
   PetscOptionsEnd();
   if (!skipset) nskip = 0;
   PetscCall(PetscStrncpy(opts->csv_label, label, sizeof(opts->csv_label)));

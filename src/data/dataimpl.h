@@ -51,7 +51,11 @@ PETSC_INTERN PetscErrorCode HGDataQuietly(PetscErrorCode (*)(HGReader *), HGRead
 /* Text and IDX readers run through HGDataStream: they call HGReaderStart once they know the
    number of samples, append each row to r->raw and call HGReaderRowDone after it */
 PETSC_INTERN PetscErrorCode HGDataStream(MPI_Comm, PetscErrorCode (*)(HGReader *), HGReader *, HGData *);
-PETSC_INTERN PetscErrorCode HGReaderStart(HGReader *, PetscInt64 M, PetscInt N, PetscBool sparse);
+/* nnz (sparse only): for every rank p, the entries of its rows in its diagonal block of columns
+   (the PETSC_DECIDE split of the N columns), nnz[2p], and outside it, nnz[2p+1] */
+PETSC_INTERN PetscErrorCode HGReaderStart(HGReader *, PetscInt64 M, PetscInt N, PetscBool sparse, const PetscInt64 nnz[]);
+/* The rank that owns item i of n split PETSC_DECIDE over size ranks */
+PETSC_INTERN PetscMPIInt HGOwnerOf(PetscInt64 n, PetscMPIInt size, PetscInt64 i);
 PETSC_INTERN PetscErrorCode HGReaderRowDone(HGReader *);
 PETSC_INTERN PetscErrorCode HGRawFree(HGRaw *);
 PETSC_INTERN PetscErrorCode HGRawReserve(HGRaw *, size_t rows, size_t nnz);
@@ -66,7 +70,7 @@ PETSC_INTERN PetscErrorCode HGDataLoad_HDF5(MPI_Comm, HGReader *, HGData *);
 /* Every rank passes its own error (0, or a code and message); all raise that of the lowest failing rank */
 PETSC_INTERN PetscErrorCode HGDataAgree(MPI_Comm, PetscErrorCode, const char *msg);
 /* HDF5 through MPI-IO (h5data.c): the file open on every rank, collective block reads */
-PETSC_INTERN PetscErrorCode HGH5OpenParallel(MPI_Comm, const char path[], hid_t *file);
+PETSC_INTERN PetscErrorCode HGH5OpenParallel(MPI_Comm, const char path[], PetscBool mpiio, hid_t *file);
 PETSC_INTERN herr_t         HGH5ReadBlock(hid_t dset, hid_t dxpl, int nd, const hsize_t start[], const hsize_t count[], hid_t memtype, void *buf);
 
 /* One text line into r->line without the end of line (\n or \r\n); *eof when none is left */

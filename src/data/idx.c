@@ -82,7 +82,7 @@ PetscErrorCode HGDataRead_IDX(HGReader *r)
   if (r->opts->max_samples > 0) n = PetscMin(n, r->opts->max_samples);
   PetscCall(PetscMalloc1(N, &buf));
   r->tmp[0] = buf; /* freed with the reader, also on errors */
-  PetscCall(HGReaderStart(r, n, (PetscInt)N, PETSC_FALSE));
+  PetscCall(HGReaderStart(r, n, (PetscInt)N, PETSC_FALSE, NULL));
   /* image i and label i together: each sample goes to its rank as soon as it is read */
   for (PetscInt64 i = 0; i < n; i++) {
     unsigned char l;

@@ -105,7 +105,7 @@ PetscErrorCode HGImagesLoadHDF5(DM da, const char path[], const char name[], Pet
   PetscFunctionBegin;
   PetscCall(DMDAGetInfo(da, NULL, &W, &H, NULL, NULL, NULL, NULL, &count, NULL, NULL, NULL, NULL, NULL));
   PetscCall(DMDAGetCorners(da, &xs, &ys, NULL, &xm, &ym, NULL));
-  PetscCall(HGH5OpenParallel(comm, path, &file));
+  PetscCall(HGH5OpenParallel(comm, path, PETSC_FALSE, &file)); /* POSIX reads: a failed read is an error (h5data.c) */
   H5Eget_auto2(H5E_DEFAULT, &func, &fdata);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   ds = H5Dopen2(file, name, H5P_DEFAULT);
@@ -126,7 +126,6 @@ PetscErrorCode HGImagesLoadHDF5(DM da, const char path[], const char name[], Pet
     PetscCall(ierr);
   }
   dxpl = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
   ierr = PetscMalloc1((size_t)xm * (size_t)ym, &buf);
   if (!ierr) ierr = VecGetArrayWrite(v, &a);
   /* every rank makes the same count of collective reads, also after an error of its own */

@@ -16,26 +16,52 @@
 enum { TAG_HDR = 6101, TAG_Y, TAG_ROWLEN, TAG_COLS, TAG_VALS, TAG_MSG };
 enum { MSG_BEGIN = 1, MSG_DATA, MSG_END };
 
-/* This rank's rows as they arrive: dense column major (lda = m) or CSR */
+/* This rank's rows as they arrive: dense column major (lda = m), or sparse rows sorted straight
+   into the diagonal (columns [clo, chi)) and off-diagonal blocks of an MPIAIJ matrix, whose
+   exact sizes rank 0 counted in a pass over the file: the arrays become the matrix's own
+   (MatCreateMPIAIJWithSplitArrays, no copy), so no rank ever holds its rows twice. */
 struct _HGStreamLocal {
-  PetscInt     M, N, m, lo, filled; /* N: dense width, or 0 (sparse: known at the end) */
-  PetscBool    sparse, begun;
-  PetscScalar *a, *y;
-  HGRaw        csr;                 /* sparse rows: rowptr, cols, vals */
+  PetscInt     M, N, m, lo, filled; /* N: the number of features (columns) */
+  PetscInt     clo, chi;            /* sparse: this rank's diagonal-block columns */
+  PetscInt64   nA, nB;              /* sparse: entries of the two blocks, counted by rank 0 */
+  PetscBool    sparse, begun, changed; /* changed: more entries arrived than counted (dropped) */
+  PetscScalar *a, *y, *Aa, *Ba;
+  PetscInt    *Ai, *Aj, *Bi, *Bj;
 };
 
-static PetscErrorCode LocalBegin(HGStreamLocal *L, PetscMPIInt rank, PetscMPIInt size, PetscInt M, PetscInt N, PetscBool sparse)
+/* The PETSC_DECIDE split of n items over size ranks: [lo, hi) of rank r, and the owner of item i */
+static void Ownership(PetscInt64 n, PetscMPIInt size, PetscMPIInt r, PetscInt64 *lo, PetscInt64 *hi)
 {
+  *lo = r * (n / size) + PetscMin(r, n % size);
+  *hi = *lo + n / size + (r < n % size ? 1 : 0);
+}
+
+PetscMPIInt HGOwnerOf(PetscInt64 n, PetscMPIInt size, PetscInt64 i)
+{
+  PetscInt64 b = n / size, rem = n % size;
+  return (PetscMPIInt)(i < rem * (b + 1) ? i / (b + 1) : rem + (i - rem * (b + 1)) / b);
+}
+
+static PetscErrorCode LocalBegin(HGStreamLocal *L, PetscMPIInt rank, PetscMPIInt size, PetscInt M, PetscInt N, PetscBool sparse, PetscInt64 nA, PetscInt64 nB)
+{
+  PetscInt64 lo, hi;
+
   PetscFunctionBegin;
   L->M = M, L->N = N, L->sparse = sparse, L->begun = PETSC_TRUE;
-  L->m  = M / size + (rank < M % size ? 1 : 0);
-  L->lo = rank * (M / size) + PetscMin(rank, M % size);
+  Ownership(M, size, rank, &lo, &hi);
+  L->m = (PetscInt)(hi - lo), L->lo = (PetscInt)lo;
   PetscCall(PetscMalloc1(PetscMax(L->m, 1), &L->y));
   if (!sparse) PetscCall(PetscMalloc1((size_t)PetscMax(L->m, 1) * N, &L->a));
   else {
-    L->csr.sparse = PETSC_TRUE;
-    PetscCall(HGRawReserve(&L->csr, (size_t)L->m + 1, 0));
-    L->csr.rowptr[0] = 0;
+    PetscCheck(nA < PETSC_MAX_INT && nB < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%" PetscInt64_FMT " nonzeros on one rank: too many for PETSc's 32-bit indices; use more ranks", nA + nB);
+    Ownership(N, size, rank, &lo, &hi);
+    L->clo = (PetscInt)lo, L->chi = (PetscInt)hi, L->nA = nA, L->nB = nB;
+    PetscCall(PetscCalloc1(L->m + 1, &L->Ai));
+    PetscCall(PetscCalloc1(L->m + 1, &L->Bi));
+    PetscCall(PetscMalloc1(PetscMax(nA, 1), &L->Aj));
+    PetscCall(PetscMalloc1(PetscMax(nA, 1), &L->Aa));
+    PetscCall(PetscMalloc1(PetscMax(nB, 1), &L->Bj));
+    PetscCall(PetscMalloc1(PetscMax(nB, 1), &L->Ba));
   }
   PetscFunctionReturn(0);
 }
@@ -50,12 +76,24 @@ static PetscErrorCode LocalAppend(HGStreamLocal *L, PetscInt nrows, const PetscS
     for (PetscInt i = 0; i < nrows; i++)
       for (PetscInt j = 0; j < L->N; j++) L->a[L->filled + i + (size_t)j * L->m] = vals[(size_t)i * L->N + j];
   } else {
-    PetscInt64 base = L->csr.rowptr[L->filled];
-    PetscCheck(base + nnz < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "more than 2^31 nonzeros on one rank: too many for PETSc's 32-bit indices; use more ranks");
-    PetscCall(HGRawReserve(&L->csr, (size_t)L->m + 1, (size_t)(base + nnz)));
-    PetscCall(PetscArraycpy(L->csr.cols + base, cols, nnz));
-    PetscCall(PetscArraycpy(L->csr.vals + base, vals, nnz));
-    for (PetscInt i = 0; i < nrows; i++) L->csr.rowptr[L->filled + i + 1] = L->csr.rowptr[L->filled + i] + rowlen[i];
+    PetscInt64 k = 0;
+    for (PetscInt i = 0; i < nrows; i++) {
+      PetscInt r = L->filled + i, na = L->Ai[r], nb = L->Bi[r];
+      for (PetscInt q = 0; q < rowlen[i]; q++, k++) {
+        PetscInt c = cols[k];
+        /* more entries than counted (the file changed between the passes): dropped, and an error
+           on every rank at the end (an error here would leave rank 0 sending to nobody) */
+        if (c >= L->clo && c < L->chi) {
+          if (na < L->nA) L->Aj[na] = c - L->clo, L->Aa[na++] = vals[k];
+          else L->changed = PETSC_TRUE;
+        } else {
+          if (nb < L->nB) L->Bj[nb] = c, L->Ba[nb++] = vals[k];
+          else L->changed = PETSC_TRUE;
+        }
+      }
+      L->Ai[r + 1] = na, L->Bi[r + 1] = nb;
+    }
+    PetscCheck(k == nnz, PETSC_COMM_SELF, PETSC_ERR_PLIB, "data stream: %" PetscInt64_FMT " values for %" PetscInt64_FMT " nonzeros", k, nnz);
   }
   L->filled += nrows;
   PetscFunctionReturn(0);
@@ -66,7 +104,12 @@ static PetscErrorCode LocalFree(HGStreamLocal *L)
   PetscFunctionBegin;
   PetscCall(PetscFree(L->a));
   PetscCall(PetscFree(L->y));
-  PetscCall(HGRawFree(&L->csr));
+  PetscCall(PetscFree(L->Ai));
+  PetscCall(PetscFree(L->Bi));
+  PetscCall(PetscFree(L->Aj));
+  PetscCall(PetscFree(L->Aa));
+  PetscCall(PetscFree(L->Bj));
+  PetscCall(PetscFree(L->Ba));
   PetscCall(PetscMemzero(L, sizeof(*L)));
   PetscFunctionReturn(0);
 }
@@ -75,20 +118,24 @@ static PetscErrorCode LocalFree(HGStreamLocal *L)
   Called by a reader (rank 0) once it knows the number of samples M it will read and, for
   dense data, the number of features N (0 for LIBSVM: known at the end).  Tells every rank.
 */
-PetscErrorCode HGReaderStart(HGReader *r, PetscInt64 M, PetscInt N, PetscBool sparse)
+PetscErrorCode HGReaderStart(HGReader *r, PetscInt64 M, PetscInt N, PetscBool sparse, const PetscInt64 nnz[])
 {
-  PetscInt64 hdr[4] = {MSG_BEGIN, M, N, sparse};
+  PetscInt64 hdr[6] = {MSG_BEGIN, M, N, sparse, 0, 0};
 
   PetscFunctionBegin;
   PetscCheck(M > 0, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: the file contains no samples (is it empty?)", r->path);
   PetscCheck(M < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: %" PetscInt64_FMT " samples: too many for PETSc's 32-bit indices", r->path, M);
-  for (PetscMPIInt p = 1; p < r->size; p++) PetscCallMPI(MPI_Send(hdr, 4, MPIU_INT64, p, TAG_HDR, r->comm));
+  PetscCheck(!sparse || nnz, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sparse data stream without the counts of the blocks");
+  for (PetscMPIInt p = 1; p < r->size; p++) {
+    if (sparse) hdr[4] = nnz[2 * p], hdr[5] = nnz[2 * p + 1];
+    PetscCallMPI(MPI_Send(hdr, 6, MPIU_INT64, p, TAG_HDR, r->comm));
+  }
   r->raw->sparse = sparse;
   r->raw->N      = N;
   r->M           = M;
   r->emitted     = 0;
   r->dest        = 0;
-  PetscCall(LocalBegin(r->local, 0, r->size, (PetscInt)M, N, sparse));
+  PetscCall(LocalBegin(r->local, 0, r->size, (PetscInt)M, N, sparse, sparse ? nnz[0] : 0, sparse ? nnz[1] : 0));
   PetscCall(HGRawReserve(r->raw, 16, sparse ? 1024 : (size_t)16 * N));
   if (sparse) r->raw->rowptr[0] = 0;
   r->raw->M = 0;
@@ -112,8 +159,8 @@ static PetscErrorCode Flush(HGReader *r)
   }
   if (r->dest == 0) PetscCall(LocalAppend(r->local, raw->M, raw->y, raw->vals, len, raw->cols, nnz));
   else {
-    PetscInt64 hdr[4] = {MSG_DATA, raw->M, nnz, 0};
-    PetscCallMPI(MPI_Send(hdr, 4, MPIU_INT64, r->dest, TAG_HDR, r->comm));
+    PetscInt64 hdr[6] = {MSG_DATA, raw->M, nnz, 0, 0, 0};
+    PetscCallMPI(MPI_Send(hdr, 6, MPIU_INT64, r->dest, TAG_HDR, r->comm));
     PetscCallMPI(MPI_Send(raw->y, (PetscMPIInt)raw->M, MPIU_SCALAR, r->dest, TAG_Y, r->comm));
     if (raw->sparse) {
       PetscCallMPI(MPI_Send(len, (PetscMPIInt)raw->M, MPIU_INT, r->dest, TAG_ROWLEN, r->comm));
@@ -153,9 +200,9 @@ static PetscErrorCode Receive(MPI_Comm comm, PetscMPIInt rank, PetscMPIInt size,
   PetscFunctionBegin;
   *code = 0;
   for (;;) {
-    PetscInt64 hdr[4];
-    PetscCallMPI(MPI_Recv(hdr, 4, MPIU_INT64, 0, TAG_HDR, comm, MPI_STATUS_IGNORE));
-    if (hdr[0] == MSG_BEGIN) PetscCall(LocalBegin(L, rank, size, (PetscInt)hdr[1], (PetscInt)hdr[2], hdr[3] ? PETSC_TRUE : PETSC_FALSE));
+    PetscInt64 hdr[6];
+    PetscCallMPI(MPI_Recv(hdr, 6, MPIU_INT64, 0, TAG_HDR, comm, MPI_STATUS_IGNORE));
+    if (hdr[0] == MSG_BEGIN) PetscCall(LocalBegin(L, rank, size, (PetscInt)hdr[1], (PetscInt)hdr[2], hdr[3] ? PETSC_TRUE : PETSC_FALSE, hdr[4], hdr[5]));
     else if (hdr[0] == MSG_DATA) {
       PetscInt   nrows = (PetscInt)hdr[1];
       PetscInt64 nnz   = hdr[2];
@@ -197,6 +244,16 @@ static PetscErrorCode Receive(MPI_Comm comm, PetscMPIInt rank, PetscMPIInt size,
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode FreeSplit(void *ctx)
+{
+  void **v = (void **)ctx;
+
+  PetscFunctionBegin;
+  for (int k = 0; k < 6; k++) PetscCall(PetscFree(v[k]));
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(0);
+}
+
 /*
   Runs the reader fn on rank 0 (errors returned, not printed) while the other ranks receive
   their rows; then builds X (MPIDENSE or MPIAIJ) and y in the PETSC_DECIDE row layout.  A
@@ -235,8 +292,8 @@ PetscErrorCode HGDataStream(MPI_Comm comm, PetscErrorCode (*fn)(HGReader *), HGR
     }
     N = r->raw->N;
     for (PetscMPIInt p = 1; p < size; p++) {
-      PetscInt64 hdr[4] = {MSG_END, code, N, 0};
-      PetscCallMPI(MPI_Send(hdr, 4, MPIU_INT64, p, TAG_HDR, comm));
+      PetscInt64 hdr[6] = {MSG_END, code, N, 0, 0, 0};
+      PetscCallMPI(MPI_Send(hdr, 6, MPIU_INT64, p, TAG_HDR, comm));
       if (code) PetscCallMPI(MPI_Send(msg, 1024, MPI_CHAR, p, TAG_MSG, comm));
     }
   } else PetscCall(Receive(comm, rank, size, &L, &N, &code, msg));
@@ -255,7 +312,28 @@ PetscErrorCode HGDataStream(MPI_Comm comm, PetscErrorCode (*fn)(HGReader *), HGR
   }
   PetscCall(PetscFree(L.y));
   if (L.sparse) {
-    PetscCall(MatCreateMPIAIJWithArrays(comm, L.m, PETSC_DECIDE, L.M, (PetscInt)N, L.csr.rowptr, L.csr.cols, L.csr.vals, &data->X));
+    /* the two blocks become the matrix's own arrays (no copy); a container frees them with X */
+    PetscContainer c;
+    void         **v;
+    char           buf[PETSC_MAX_PATH_LEN + 128] = "";
+    PetscErrorCode ierr = 0;
+    if (L.changed || N != L.N || L.Ai[L.m] != L.nA || L.Bi[L.m] != L.nB) {
+      ierr = PETSC_ERR_FILE_UNEXPECTED;
+      PetscCall(PetscSNPrintf(buf, sizeof(buf), "%s: the nonzeros or the width differ from those counted in the first pass: the file changed while it was read", r->path ? r->path : "data stream"));
+    }
+    ierr = HGDataAgree(comm, ierr, buf);
+    if (ierr) PetscCall(LocalFree(&L));
+    PetscCall(ierr);
+    PetscCall(MatCreateMPIAIJWithSplitArrays(comm, L.m, L.chi - L.clo, L.M, (PetscInt)N, L.Ai, L.Aj, L.Aa, L.Bi, L.Bj, L.Ba, &data->X));
+    PetscCall(PetscMalloc1(6, &v));
+    v[0] = L.Ai, v[1] = L.Bi, v[2] = L.Aj, v[3] = L.Bj, v[4] = L.Aa, v[5] = L.Ba;
+    L.Ai = L.Bi = L.Aj = L.Bj = NULL;
+    L.Aa = L.Ba = NULL;
+    PetscCall(PetscContainerCreate(comm, &c));
+    PetscCall(PetscContainerSetPointer(c, v));
+    PetscCall(PetscContainerSetUserDestroy(c, FreeSplit));
+    PetscCall(PetscObjectCompose((PetscObject)data->X, "HGData_csr", (PetscObject)c));
+    PetscCall(PetscContainerDestroy(&c));
   } else {
     /* the column-major rows become the matrix's array (no copy); a container frees it with X */
     PetscContainer c;

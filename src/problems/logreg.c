@@ -40,8 +40,8 @@
 
    Options: -lr_p <100> features, -lr_ntrain <1000>, -lr_nval <1000>, -lr_seed <0>,
             -lr_sparse, -lr_nnz_per_row <100>, -lr_exp, -data_* (real data),
-            -lr_fused <1> (gradient and Hessian product in one pass over X; dense X is then
-            also kept row major: twice the memory of X)
+            -lr_fused <1> (gradient and Hessian product in one pass over X, used in place: no
+            copy of X)
 M*/
 #include <hypergrad/hgimpl.h>
 #include "classify.h"
@@ -55,7 +55,7 @@ typedef struct {
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
   PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredEstimate) */
-  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds */
+  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds; -1 until a bound needs it */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
   Vec              z, zv;       /* work: X w and X' w, then weights */
@@ -67,8 +67,8 @@ typedef struct {
   PetscBool        s_valid;
   /* fused passes over the rows of X (gradient, Hessian product; see FusedPass()) */
   PetscInt         fz;          /* 0: not set up yet; FUSED_DENSE, FUSED_AIJ; -1: not available (MatMult path) */
-  PetscScalar     *Xr;          /* dense: this rank's rows of X, row major */
-  PetscInt         xm, xp;      /* dense: rows and columns of Xr */
+  PetscInt         xm, xp;      /* dense: this rank's rows and the columns of X (used in place, column major) */
+  PetscInt         xbs;         /* dense: rows per block of a fused pass */
   VecScatter       xsc;         /* w-space Vec -> the entries this rank's rows need (all: dense; ghosts: MPIAIJ) */
   Vec              xs1, xs2, gs; /* sequential: the scattered vectors and the partial product added back */
   PetscScalar     *t1, *t2, *cw; /* work per block of rows */
@@ -202,6 +202,7 @@ static PetscErrorCode BoundConstants(HGProblem prob, Vec w, Vec lambda, PetscRea
     *LB = 1.0;
     PetscCall(VecNorm(w, NORM_INFINITY, B));
   }
+  if (lr->normXv2 < 0) PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2)); /* first bound only */
   *etaw = lr->normXv2 / 4.0;
   *etal = 0.0;
   *LA   = -1.0;
@@ -287,12 +288,14 @@ static PetscErrorCode WeightsValid(LR *lr, Vec w, PetscBool *valid)
 
 /* ---- Fused passes: a gradient or a Hessian product of logistic regression needs X and X^T;
    done a block of rows at a time (X_B x, the per-row coefficients, then X_B^T c while the block
-   is still in cache) they read X once instead of twice.  Dense X is kept row major for this
-   (a copy of this rank's rows, made on first use); AIJ X is used in place (diagonal and
-   off-diagonal blocks of MPIAIJ).  Other matrix types take the MatMult path. ---- */
+   is still in cache) they read X once instead of twice.  X is used in place: dense X in its
+   column-major array (a block is nb rows of every column), AIJ X in its diagonal and
+   off-diagonal blocks (MPIAIJ).  Dense X with more than 1024 columns takes the MatMult path
+   (a block of 256 KiB would hold too few rows of each column to pay).  Other matrix types take the MatMult path. ---- */
 enum { FUSED_NONE = -1, FUSED_DENSE = 1, FUSED_AIJ = 2 };
 typedef enum { PASS_GRAD, PASS_HESS, PASS_HESSW } PassMode;
-#define FUSED_BLOCK_BYTES 327680 /* dense rows per block: 320 KiB of X (4 rows at p = 10000 streamed fastest here) */
+#define FUSED_BLOCK_BYTES 262144 /* dense rows per block: 256 KiB of X (fastest of 256 KiB..32 MiB at p = 500) */
+#define FUSED_MIN_ROWS    32     /* X is column major: a block reads nb contiguous entries of each column; with fewer rows per block (p > 1024) dense X takes the MatMult path */
 #define FUSED_AIJ_ROWS    64
 
 static PetscErrorCode FusedSetUp(LR *lr, Vec w)
@@ -312,26 +315,26 @@ static PetscErrorCode FusedSetUp(LR *lr, Vec w)
     PetscFunctionReturn(0);
   }
   if (dense) {
-    const PetscScalar *a;
-    PetscInt           lda;
-
+    PetscInt N;
+    PetscCall(MatGetSize(lr->X, NULL, &N));
+    if (FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(N, 1)) < FUSED_MIN_ROWS) {
+      /* a block of the column-major array would hold fewer than FUSED_MIN_ROWS rows: two full
+         passes (MatMult, MatMultTranspose) are faster there (measured 2x at p = 10000) */
+      lr->fz = FUSED_NONE;
+      PetscFunctionReturn(0);
+    }
+  }
+  if (dense) { /* X is used in place: its local rows, column major (no copy) */
     lr->fz = FUSED_DENSE;
     PetscCall(MatGetLocalSize(lr->X, &lr->xm, NULL));
     PetscCall(MatGetSize(lr->X, NULL, &lr->xp));
-    PetscCall(MatDenseGetLDA(lr->X, &lda));
-    PetscCall(PetscMalloc1((size_t)lr->xm * lr->xp, &lr->Xr));
-    PetscCall(MatDenseGetArrayRead(lr->X, &a));
-    for (PetscInt i0 = 0; i0 < lr->xm; i0 += 32) /* blocked transpose */
-      for (PetscInt j0 = 0; j0 < lr->xp; j0 += 32)
-        for (PetscInt j = j0; j < PetscMin(j0 + 32, lr->xp); j++)
-          for (PetscInt i = i0; i < PetscMin(i0 + 32, lr->xm); i++) lr->Xr[(size_t)i * lr->xp + j] = a[i + (size_t)j * lda];
-    PetscCall(MatDenseRestoreArrayRead(lr->X, &a));
     if (mpi && size > 1) {
       PetscCall(VecScatterCreateToAll(w, &lr->xsc, &lr->xs1));
       PetscCall(VecDuplicate(lr->xs1, &lr->xs2));
       PetscCall(VecDuplicate(lr->xs1, &lr->gs));
     }
-    nb = PetscMax(1, FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1)));
+    lr->xbs = PetscMax(1, PetscMin(PetscMax(lr->xm, 1), FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1))));
+    nb      = lr->xbs;
   } else {
     lr->fz = FUSED_AIJ;
     if (mpi) {
@@ -358,7 +361,6 @@ static PetscErrorCode FusedSetUp(LR *lr, Vec w)
 static PetscErrorCode FusedDestroy(LR *lr)
 {
   PetscFunctionBegin;
-  PetscCall(PetscFree(lr->Xr));
   PetscCall(VecScatterDestroy(&lr->xsc));
   PetscCall(VecDestroy(&lr->xs1));
   PetscCall(VecDestroy(&lr->xs2));
@@ -417,23 +419,22 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
   PetscCall(VecGetArrayRead(lr->y, &ya));
   PetscCall(VecGetArray(lr->s, &sa));
   PetscCall(VecGetLocalSize(lr->y, &m));
-  if (lr->fz == FUSED_DENSE) {
-    const PetscScalar *x1f = lr->xsc ? xg1 : xa1, *x2f = lr->xsc ? xg2 : xa2;
+  if (lr->fz == FUSED_DENSE) { /* X_B (nb rows, column major, lda): t = X_B x, then of += X_B^T c */
+    const PetscScalar *x1f = lr->xsc ? xg1 : xa1, *x2f = lr->xsc ? xg2 : xa2, *a;
     PetscScalar       *of  = lr->xsc ? ga : oa;
-    PetscBLASInt       p, nb, one = 1;
-    PetscScalar        sone = 1.0, szero = 0.0;
-    PetscInt           bs = PetscMax(1, FUSED_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(lr->xp, 1)));
+    PetscInt           lda;
 
-    PetscCall(PetscBLASIntCast(lr->xp, &p));
-    for (PetscInt i0 = 0; i0 < lr->xm; i0 += bs) {
-      const PetscScalar *A = lr->Xr + (size_t)i0 * lr->xp; /* X_B^T: column major, p x nb */
+    PetscCall(MatDenseGetLDA(lr->X, &lda));
+    PetscCall(MatDenseGetArrayRead(lr->X, &a));
+    for (PetscInt i0 = 0; i0 < lr->xm; i0 += lr->xbs) {
+      PetscInt nb = PetscMin(lr->xbs, lr->xm - i0);
 
-      PetscCall(PetscBLASIntCast(PetscMin(bs, lr->xm - i0), &nb));
-      PetscCallBLAS("BLASgemv", BLASgemv_("T", &p, &nb, &sone, A, &p, x1f, &one, &szero, lr->t1, &one));
-      if (two) PetscCallBLAS("BLASgemv", BLASgemv_("T", &p, &nb, &sone, A, &p, x2f, &one, &szero, lr->t2, &one));
+      PetscCall(HGDenseGemv("N", nb, lr->xp, 1.0, a + i0, lda, x1f, 0.0, lr->t1));
+      if (two) PetscCall(HGDenseGemv("N", nb, lr->xp, 1.0, a + i0, lda, x2f, 0.0, lr->t2));
       Coefficients(mode, nb, ya + i0, sa + i0, lr->t1, lr->t2, lr->cw);
-      PetscCallBLAS("BLASgemv", BLASgemv_("N", &p, &nb, &sone, A, &p, lr->cw, &one, &sone, of, &one));
+      PetscCall(HGDenseGemv("T", nb, lr->xp, 1.0, a + i0, lda, lr->cw, 1.0, of));
     }
+    PetscCall(MatDenseRestoreArrayRead(lr->X, &a));
     nnz = lr->xm * lr->xp;
   } else { /* AIJ: rows of the diagonal block (local columns) and of the off-diagonal one (ghosts) */
     Mat                Ad = lr->X, Ao = NULL;
@@ -731,7 +732,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
   PetscCall(HGMatNormSquaredEstimate(lr->X, lr->seed, &lr->normX2));
-  PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2));
+  lr->normXv2 = -1; /* estimated when an error bound first needs it (BoundConstants()) */
   PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
@@ -761,7 +762,7 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   PetscCall(PetscOptionsBool("-lr_exp", "Regularization weights exp(lambda) instead of lambda", "", lr->useexp, &lr->useexp, NULL));
   {
     PetscBool fused = lr->fz >= 0 ? PETSC_TRUE : PETSC_FALSE;
-    PetscCall(PetscOptionsBool("-lr_fused", "Gradient and Hessian product in one pass over X (dense: with a row-major copy of X)", "", fused, &fused, NULL));
+    PetscCall(PetscOptionsBool("-lr_fused", "Gradient and Hessian product in one pass over X (in place, no copy)", "", fused, &fused, NULL));
     if (!lr->X) lr->fz = fused ? 0 : FUSED_NONE;
   }
   PetscOptionsHeadEnd();
