@@ -34,11 +34,18 @@
    dense otherwise) and the -lr_p/-lr_ntrain/-lr_nval/-lr_sparse options are ignored; the
    training labels must take exactly two values, the larger mapped to +1 and the smaller to -1.
 
+   Accuracy (HGProblemSetAccuracy()): the fraction of the samples of a set whose label is the
+   sign of x^T w (y x^T w > 0; a sample with x^T w = 0 counts as wrong), on the validation set
+   and on the test set: -data_test FILE (or the third part of -data_split) with data files,
+   -lr_ntest N samples (drawn like the others, default 0) with synthetic data; NaN without one.
+   The test set enters the data fingerprint of run files (HGProblemSetFingerprint()).
+
    Cross-validation: as instance i of n (HGProblemSetInstance(), -problem multi -sub_problem
    logreg -multi_n K) the training set is split into K folds by the hash of the sample index;
-   instance i trains on the other folds and E is the validation loss on fold i.
+   instance i trains on the other folds and E is the validation loss on fold i; the test set
+   (not split) gives the test accuracy of every fold.
 
-   Options: -lr_p <100> features, -lr_ntrain <1000>, -lr_nval <1000>, -lr_seed <0>,
+   Options: -lr_p <100> features, -lr_ntrain <1000>, -lr_nval <1000>, -lr_ntest <0>, -lr_seed <0>,
             -lr_sparse, -lr_nnz_per_row <100>, -lr_exp, -data_* (real data),
             -lr_fused <1> (gradient and Hessian product in one pass over X, used in place: no
             copy of X)
@@ -48,6 +55,7 @@ M*/
 #include <petscblaslapack.h>
 
 enum { STREAM_X = 21, STREAM_XV, STREAM_COLS, STREAM_COLSV, STREAM_WTRUE, STREAM_EPS, STREAM_EPSV, STREAM_LAMBDA };
+enum { STREAM_XT = 41, STREAM_COLST, STREAM_EPST }; /* the synthetic test set (-lr_ntest) */
 
 typedef struct {
   PetscInt         p, ntr, nval, nnz;
@@ -73,6 +81,9 @@ typedef struct {
   Vec              xs1, xs2, gs; /* sequential: the scattered vectors and the partial product added back */
   PetscScalar     *t1, *t2, *cw; /* work per block of rows */
   Vec              zvm;         /* validation margins of the last UpperGradient, reused by UpperObjective */
+  PetscInt         ntest;       /* test set (-lr_ntest or -data_test; 0: none): accuracy only */
+  Mat              Xt;
+  Vec              yt, zt;
   PetscObjectId    zvm_id;
   const void      *zvm_ptr;
   PetscObjectState zvm_state;
@@ -642,6 +653,37 @@ static PetscErrorCode UpperGradient(HGProblem prob, Vec w, Vec lambda, Vec gw, V
   PetscFunctionReturn(0);
 }
 
+/* Fraction of the samples of (A, y) with y a^T w > 0, m a work Vec of the rows; NaN for no samples */
+static PetscErrorCode SignAccuracy(Mat A, Vec y, Vec w, Vec m, PetscReal *acc)
+{
+  const PetscScalar *a;
+  PetscInt           n, N, c = 0, call;
+
+  PetscFunctionBegin;
+  PetscCall(Margins(A, y, w, m));
+  PetscCall(VecGetLocalSize(m, &n));
+  PetscCall(VecGetSize(m, &N));
+  PetscCall(VecGetArrayRead(m, &a));
+  for (PetscInt i = 0; i < n; i++)
+    if (PetscRealPart(a[i]) > 0) c++;
+  PetscCall(VecRestoreArrayRead(m, &a));
+  PetscCall(MPIU_Allreduce(&c, &call, 1, MPIU_INT, MPI_SUM, PetscObjectComm((PetscObject)m)));
+  *acc = N > 0 ? (PetscReal)call / (PetscReal)N : (PetscReal)NAN;
+  PetscFunctionReturn(0);
+}
+
+/* Validation and test accuracy of the classifier sign(x^T w) (HGProblemSetAccuracy()) */
+static PetscErrorCode Accuracy(HGProblem prob, Vec w, Vec lambda, PetscReal *val, PetscReal *test, void *ctx)
+{
+  LR *lr = (LR *)ctx;
+
+  PetscFunctionBegin;
+  PetscCall(SignAccuracy(lr->Xv, lr->yv, w, lr->zv, val));
+  *test = (PetscReal)NAN;
+  if (lr->Xt) PetscCall(SignAccuracy(lr->Xt, lr->yt, w, lr->zt, test));
+  PetscFunctionReturn(0);
+}
+
 /* Labels as read -> +-1: the larger of the two training classes is +1; validation labels must be one of them */
 static PetscErrorCode BinaryLabels(HGData *d, PetscReal lo, PetscReal hi, const char *which)
 {
@@ -668,20 +710,22 @@ static PetscErrorCode BinaryLabels(HGData *d, PetscReal lo, PetscReal hi, const 
 static PetscErrorCode DataFromOptions(HGProblem prob, LR *lr, PetscBool *found)
 {
   MPI_Comm   comm = PetscObjectComm((PetscObject)prob);
-  HGData     tr, va;
+  HGData     tr, va, te;
   PetscInt   nc;
   PetscReal *cls;
   PetscBool  dense;
 
   PetscFunctionBegin;
-  PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, NULL));
+  PetscCall(HGDataGetFromOptions(comm, ((PetscObject)prob)->prefix, found, &tr, &va, &te));
   if (!*found) PetscFunctionReturn(0);
   PetscCall(HGDataGetClasses(&tr, &nc, &cls));
   PetscCheck(nc == 2, comm, PETSC_ERR_FILE_UNEXPECTED, "logreg is binary, but the training labels take %" PetscInt_FMT " distinct value%s: give a data set with two classes", nc, nc == 1 ? "" : "s");
   PetscCall(BinaryLabels(&tr, cls[0], cls[1], "training"));
   PetscCall(BinaryLabels(&va, cls[0], cls[1], "validation"));
+  if (te.X) PetscCall(BinaryLabels(&te, cls[0], cls[1], "test"));
   PetscCall(PetscFree(cls));
   lr->X = tr.X, lr->y = tr.y, lr->Xv = va.X, lr->yv = va.y;
+  lr->Xt = te.X, lr->yt = te.y, lr->ntest = te.X ? te.nsamples : 0;
   lr->p = tr.nfeatures, lr->ntr = tr.nsamples, lr->nval = va.nsamples;
   PetscCall(PetscObjectTypeCompareAny((PetscObject)lr->X, &dense, MATMPIDENSE, MATSEQDENSE, ""));
   lr->sparse   = dense ? PETSC_FALSE : PETSC_TRUE;
@@ -707,7 +751,12 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->nval, &lr->yv));
     PetscCall(CreateData(lr, comm, lr->ntr, w, STREAM_X, STREAM_COLS, STREAM_EPS, lr->y, &lr->X));
     PetscCall(CreateData(lr, comm, lr->nval, w, STREAM_XV, STREAM_COLSV, STREAM_EPSV, lr->yv, &lr->Xv));
+    if (lr->ntest > 0) {
+      PetscCall(VecCreateMPI(comm, PETSC_DECIDE, lr->ntest, &lr->yt));
+      PetscCall(CreateData(lr, comm, lr->ntest, w, STREAM_XT, STREAM_COLST, STREAM_EPST, lr->yt, &lr->Xt));
+    }
   }
+  if (lr->yt) PetscCall(VecDuplicate(lr->yt, &lr->zt));
   if (prob->ninstances > 0) { /* fold prob->instance of a cross-validation on the training set (HGProblemSetInstance()) */
     Mat Xt, Xf;
     Vec yt, yf;
@@ -740,6 +789,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetOptimizationCallbacks(prob, lr, LowerObjective, LowerGradient, HessianMult, MixedMultTranspose, UpperObjective, UpperGradient));
   PetscCall(HGProblemSetLowerConstantsFunction(prob, LowerConstants));
   PetscCall(HGProblemSetBoundConstantsFunction(prob, BoundConstants));
+  PetscCall(HGProblemSetAccuracy(prob, Accuracy));
   if (!lr->useexp) PetscCall(HGProblemSetProjection(prob, HGProjectionPositiveWeights));
   PetscFunctionReturn(0);
 }
@@ -756,6 +806,7 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   PetscCall(HGOptionsInt("-lr_p", "Number of features (= hyperparameters)", "", lr->p, &lr->p, NULL));
   PetscCall(HGOptionsInt("-lr_ntrain", "Training examples", "", lr->ntr, &lr->ntr, NULL));
   PetscCall(HGOptionsInt("-lr_nval", "Validation examples", "", lr->nval, &lr->nval, NULL));
+  PetscCall(HGOptionsInt("-lr_ntest", "Test examples of synthetic data, for the test accuracy (0: none)", "", lr->ntest, &lr->ntest, NULL));
   PetscCall(HGOptionsInt("-lr_seed", "Random seed", "", seed, &seed, NULL));
   PetscCall(PetscOptionsBool("-lr_sparse", "Sparse data matrices (MPIAIJ)", "", lr->sparse, &lr->sparse, NULL));
   PetscCall(HGOptionsInt("-lr_nnz_per_row", "Nonzeros per row with -lr_sparse", "", lr->nnz, &lr->nnz, &nnzset));
@@ -767,6 +818,7 @@ static PetscErrorCode SetFromOptions(HGProblem prob, PetscOptionItems *PetscOpti
   }
   PetscOptionsHeadEnd();
   PetscCheck(lr->p > 0 && lr->ntr > 0 && lr->nval > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-lr_p, -lr_ntrain and -lr_nval must be positive");
+  PetscCheck(lr->ntest >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-lr_ntest must be >= 0 (0: no test set); got %" PetscInt_FMT, lr->ntest);
   if (lr->sparse) {
     PetscCheck(lr->nnz > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-lr_nnz_per_row must be positive; got %" PetscInt_FMT, lr->nnz);
     PetscCheck(!nnzset || lr->nnz <= lr->p, comm, PETSC_ERR_ARG_OUTOFRANGE, "-lr_nnz_per_row (%" PetscInt_FMT ") cannot exceed the number of features -lr_p (%" PetscInt_FMT ")", lr->nnz, lr->p);
@@ -783,6 +835,7 @@ static PetscErrorCode View(HGProblem prob, PetscViewer viewer)
   PetscFunctionBegin;
   PetscCall(PetscViewerASCIIPrintf(viewer, "logistic regression: p = %" PetscInt_FMT ", %" PetscInt_FMT " train + %" PetscInt_FMT " validation, %s\n", lr->p, lr->ntr, lr->nval, lr->fromfile ? "data from files (-data_*), labels mapped to -1/+1" : "synthetic data"));
   if (lr->fromfile) PetscCall(PetscViewerASCIIPrintf(viewer, "%s data\n", lr->sparse ? "sparse (MPIAIJ)" : "dense (MPIDENSE)"));
+  if (lr->Xt) PetscCall(PetscViewerASCIIPrintf(viewer, "test set: %" PetscInt_FMT " samples (test accuracy)\n", lr->ntest));
   else if (lr->sparse) PetscCall(PetscViewerASCIIPrintf(viewer, "sparse data (MPIAIJ), %" PetscInt_FMT " nonzeros per row, seed %" PetscInt64_FMT "\n", lr->nnz, lr->seed));
   else PetscCall(PetscViewerASCIIPrintf(viewer, "dense data (MPIDENSE), seed %" PetscInt64_FMT "\n", lr->seed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "regularization weights %s; ||X||_2^2 ~ %g (L, mu follow lambda)\n", lr->useexp ? "exp(lambda)" : "lambda (projected onto lambda >= 1e-8)", (double)lr->normX2));
@@ -798,6 +851,9 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscCall(MatDestroy(&lr->Xv));
   PetscCall(VecDestroy(&lr->y));
   PetscCall(VecDestroy(&lr->yv));
+  PetscCall(MatDestroy(&lr->Xt));
+  PetscCall(VecDestroy(&lr->yt));
+  PetscCall(VecDestroy(&lr->zt));
   PetscCall(VecDestroy(&lr->z));
   PetscCall(VecDestroy(&lr->zv));
   PetscCall(VecDestroy(&lr->s));
@@ -808,7 +864,8 @@ static PetscErrorCode Destroy(HGProblem prob)
   PetscFunctionReturn(0);
 }
 
-/* The data fingerprint stored in run files: the training and validation data and labels */
+/* The data fingerprint stored in run files: the training and validation data and labels, and
+   the test set's when there is one (its accuracy is recorded) */
 static PetscErrorCode Fingerprint(HGProblem prob, char fp[], size_t len, void *ctx)
 {
   LR        *lr = (LR *)prob->data;
@@ -822,6 +879,13 @@ static PetscErrorCode Fingerprint(HGProblem prob, char fp[], size_t len, void *c
   PetscCall(HGMatHash(lr->Xv, &h[2]));
   PetscCall(HGVecHash(lr->yv, &h[3]));
   PetscCall(PetscSNPrintf(fp, len, "logreg %016llx %016llx %016llx %016llx", (unsigned long long)h[0], (unsigned long long)h[1], (unsigned long long)h[2], (unsigned long long)h[3]));
+  if (lr->Xt) { /* appended: the fingerprints of runs without a test set are unchanged */
+    size_t l;
+    PetscCall(HGMatHash(lr->Xt, &h[0]));
+    PetscCall(HGVecHash(lr->yt, &h[1]));
+    PetscCall(PetscStrlen(fp, &l));
+    PetscCall(PetscSNPrintf(fp + l, len - l, " test %016llx %016llx", (unsigned long long)h[0], (unsigned long long)h[1]));
+  }
   PetscFunctionReturn(0);
 }
 
