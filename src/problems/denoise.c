@@ -278,55 +278,74 @@ static PetscErrorCode LowerObjective(HGProblem prob, Vec x, Vec lambda, PetscRea
   PetscFunctionReturn(0);
 }
 
-/* The TV gradient in one pass over the owned block (xl: the ghosted local array of x):
+/* q[k] = d / sqrt(d^2 + nu^2), d = b[k] - a[k], k < n: the terms of n edges */
+static inline void EdgeTerms(PetscInt n, const PetscScalar *a, const PetscScalar *b, PetscReal nu2, PetscScalar *q)
+{
+  for (PetscInt k = 0; k < n; k++) {
+    PetscReal d = PetscRealPart(b[k] - a[k]);
+    q[k]        = d / PetscSqrtReal(d * d + nu2);
+  }
+}
+
+/* The TV gradient in one pass over the owned block:
      out = (1/N)(x - y + 1/2 e^theta0 t),  t = q_up - q_down + q_left - q_right,
    q_e = d_e / sqrt(d_e^2 + nu^2) of the edges e at the pixel (0 where the image has no edge).
    Each edge term is computed once (not once from each end) in contiguous, branch-free loops the
-   compiler vectorizes; the sum is taken in the order of the general loop of GradOrHess, so the
-   result is bitwise the same. */
-static PetscErrorCode TVGradient(Denoise *dn, PetscReal c0, PetscReal nu2, Vec out)
+   compiler vectorizes.  The vertical edge below a pixel and the horizontal edge at its left share
+   one division: r = 1/(s1 s2), q1 = d1 (s2 r), q2 = d2 (s1 r) (a few ulps from d/s; s1 s2 >= nu^2,
+   so this is used only while 1e-300 <= nu^2 <= 1e300, each term has its own division
+   otherwise).  The ghost copy of x is skipped when the block has no ghost points (one rank owns the
+   whole image: the local form of x has the layout of the global one), x is then read in place. */
+static PetscErrorCode TVGradient(Denoise *dn, Vec xg, PetscReal c0, PetscReal nu2, Vec out)
 {
   const PetscScalar *x, *y;
   PetscScalar       *o, *qh = dn->qh, *qup = dn->qv0, *qdn = dn->qv1;
   PetscInt           gxs, gys, gxm, gym, nd = dn->count, xs = dn->xs, ys = dn->ys, xm = dn->xm, ym = dn->ym, H = dn->H, W = dn->W;
-  const PetscInt     n = xm * nd;
+  const PetscInt     n = xm * nd, lo = (xs > 0 ? 0 : 1) * nd, hi = (xs + xm < W ? xm + 1 : xm) * nd;
   const PetscReal    invN = dn->invN;
+  const PetscBool    shared = (nu2 >= 1e-300 && nu2 <= 1e300) ? PETSC_TRUE : PETSC_FALSE;
+  Vec                xv;
 
   PetscFunctionBegin;
   PetscCall(DMDAGetGhostCorners(dn->da, &gxs, &gys, NULL, &gxm, &gym, NULL));
-  PetscCall(VecGetArrayRead(dn->xl, &x));
+  if (gxs == xs && gys == ys && gxm == xm && gym == ym) xv = xg;
+  else {
+    PetscCall(Ghosts(dn, xg, dn->xl));
+    xv = dn->xl;
+  }
+  PetscCall(VecGetArrayRead(xv, &x));
   PetscCall(VecGetArrayRead(dn->noisy, &y));
   PetscCall(VecGetArrayWrite(out, &o));
   /* the vertical edges (ys - 1, ys) above the block */
   if (ys > 0) {
-    const PetscScalar *xa = x + ((ys - 1 - gys) * gxm + (xs - gxs)) * nd, *xb = xa + gxm * nd;
-    for (PetscInt k = 0; k < n; k++) {
-      PetscReal d = PetscRealPart(xb[k] - xa[k]);
-      qup[k]      = d / PetscSqrtReal(d * d + nu2);
-    }
+    const PetscScalar *xa = x + ((ys - 1 - gys) * gxm + (xs - gxs)) * nd;
+    EdgeTerms(n, xa, xa + gxm * nd, nu2, qup);
   } else
     for (PetscInt k = 0; k < n; k++) qup[k] = 0;
   for (PetscInt j = ys; j < ys + ym; j++) {
     const PetscScalar *xr = x + ((j - gys) * gxm + (xs - gxs)) * nd, *yr = y + (j - ys) * n;
     PetscScalar       *orow = o + (j - ys) * n, *tmp;
-    PetscInt           lo = (xs > 0 ? 0 : 1) * nd, hi = (xs + xm < W ? xm + 1 : xm) * nd;
 
-    /* vertical edges (j, j + 1) */
-    if (j < H - 1) {
-      const PetscScalar *xb = xr + gxm * nd;
-      for (PetscInt k = 0; k < n; k++) {
-        PetscReal d = PetscRealPart(xb[k] - xr[k]);
-        qdn[k]      = d / PetscSqrtReal(d * d + nu2);
-      }
-    } else
-      for (PetscInt k = 0; k < n; k++) qdn[k] = 0;
-    /* horizontal edges (i, i + 1), i = xs - 1 .. xs + xm - 1, at qh[(i - xs + 1) nd + d] */
+    /* vertical edges (j, j + 1) at qdn[k]; horizontal edges (i, i + 1), i = xs - 1 .. xs + xm - 1,
+       at qh[(i - xs + 1) nd + d], that is the edge at the left of pixel k at qh[k] */
     for (PetscInt k = 0; k < lo; k++) qh[k] = 0;
-    for (PetscInt k = lo; k < hi; k++) {
-      PetscReal d = PetscRealPart(xr[k] - xr[k - nd]);
-      qh[k]       = d / PetscSqrtReal(d * d + nu2);
-    }
     for (PetscInt k = hi; k < n + nd; k++) qh[k] = 0;
+    if (j < H - 1 && shared) {
+      const PetscScalar *xb = xr + gxm * nd, *xl = xr - nd;
+      EdgeTerms(lo, xr, xb, nu2, qdn);
+      for (PetscInt k = lo; k < n; k++) {
+        PetscReal d1 = PetscRealPart(xb[k] - xr[k]), d2 = PetscRealPart(xr[k] - xl[k]);
+        PetscReal s1 = PetscSqrtReal(d1 * d1 + nu2), s2 = PetscSqrtReal(d2 * d2 + nu2), r = 1.0 / (s1 * s2);
+        qdn[k] = d1 * (s2 * r);
+        qh[k]  = d2 * (s1 * r);
+      }
+      EdgeTerms(hi - n, xl + n, xr + n, nu2, qh + n);
+    } else {
+      if (j < H - 1) EdgeTerms(n, xr, xr + gxm * nd, nu2, qdn);
+      else
+        for (PetscInt k = 0; k < n; k++) qdn[k] = 0;
+      EdgeTerms(hi - lo, xr + lo - nd, xr + lo, nu2, qh + lo);
+    }
     for (PetscInt k = 0; k < n; k++) {
       PetscScalar t = 0;
       t       = t + qup[k];
@@ -339,7 +358,7 @@ static PetscErrorCode TVGradient(Denoise *dn, PetscReal c0, PetscReal nu2, Vec o
   }
   PetscCall(VecRestoreArrayWrite(out, &o));
   PetscCall(VecRestoreArrayRead(dn->noisy, &y));
-  PetscCall(VecRestoreArrayRead(dn->xl, &x));
+  PetscCall(VecRestoreArrayRead(xv, &x));
   PetscFunctionReturn(0);
 }
 
@@ -355,15 +374,18 @@ static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
   PetscFunctionBegin;
   PetscCall(GetLambda(dn, lambda, &l));
   c0 = 0.5 * PetscExpReal(PetscRealPart(l[0]));
+  if (dn->reg == DENOISE_TV && !u) { /* the one-pass kernel, with its own ghost update */
+    PetscReal nu = PetscExpReal(PetscRealPart(l[1]));
+    PetscCall(TVGradient(dn, x, c0, nu * nu, out));
+    PetscCall(RestoreLambda(dn, &l));
+    PetscFunctionReturn(0);
+  }
   PetscCall(Ghosts(dn, x, dn->xl));
   if (u) PetscCall(Ghosts(dn, u, dn->ul));
   PetscCall(DMDAGetCorners(dn->da, &xs, &ys, NULL, &xm, &ym, NULL));
   PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->xl, &xa));
   if (u) PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->ul, &ua));
-  if (dn->reg == DENOISE_TV && !u) {
-    PetscReal nu = PetscExpReal(PetscRealPart(l[1]));
-    PetscCall(TVGradient(dn, c0, nu * nu, out));
-  } else if (dn->reg == DENOISE_TV) {
+  if (dn->reg == DENOISE_TV) {
     PetscReal nu = PetscExpReal(PetscRealPart(l[1])), nu2 = nu * nu;
 
     PetscCall(DMDAVecGetArrayDOF(dn->da, out, &oa));
