@@ -41,6 +41,14 @@ foreach(np 1 2 3)
   set_tests_properties(t600-hgconvert_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "data;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1")
 endforeach()
+# hgconvert with a write failing (ENOSPC, LD_PRELOAD shim faultfs) on rank 0 or on the last rank:
+# an error naming the file, no hang (timeout), the existing output file byte-identical, no .tmp.
+# The MPI-IO writer (collective writes) hung here: Open MPI 4.1's ompio did not report the write.
+foreach(np 2 3)
+  add_test(NAME t600-hgconvert-fault_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/data/t600-hgconvert-fault.sh $<TARGET_FILE:hgconvert> $<TARGET_FILE:hgfaultfs> ${CMAKE_CURRENT_SOURCE_DIR}/data ${np})
+  set_tests_properties(t600-hgconvert-fault_np${np} PROPERTIES TIMEOUT 240 PROCESSORS ${np} LABELS "data;errors;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1")
+endforeach()
 # A read of an HDF5 data file failing on one rank only (LD_PRELOAD shim faultread): an error
 # naming the file on every rank, never a hang (timeout), at 2 and 3 ranks. -fault open: one rank
 # cannot open the file; truncate: a file cut after its header; read: one rank's data reads fail
