@@ -285,19 +285,16 @@ static PetscErrorCode FreeArrays(void *ctx)
 }
 
 /* CSR rows [lo, lo + m): the indptr slice, then indices and data in pieces cut at row ends,
-   each read once, straight into the rank's own arrays J, V (no copy), checked there and split
-   into the diagonal and off-diagonal blocks of an MPIAIJ matrix: the diagonal-block entries
-   move forward in place in J, V (they never overtake the read position), the others go to
-   Bj, Ba (allocated for the worst case, touched only as far as they are used).  J, V are then
-   shrunk to the diagonal block; MatCreateMPIAIJWithSplitArrays takes the arrays without a
-   copy and a container frees them with X. */
+   checked and sorted straight into the diagonal and off-diagonal blocks of an MPIAIJ matrix
+   (MatCreateMPIAIJWithSplitArrays: no copy; a container frees the arrays with X).  With
+   several ranks a first pass over the indices counts each row's diagonal-block entries. */
 static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_t dxpl, const H5Header *h, PetscInt lo, PetscInt m, Mat *X, LocalError *err)
 {
   hid_t        dp = H5Dopen2(file, "X/indptr", H5P_DEFAULT), di = H5Dopen2(file, "X/indices", H5P_DEFAULT), dd = H5Dopen2(file, "X/data", H5P_DEFAULT);
   hid_t        itype = sizeof(PetscInt) == 8 ? H5T_NATIVE_LLONG : H5T_NATIVE_INT;
   long long   *ip;
-  PetscInt    *cstart, nchunk = 0, nchunks, N = (PetscInt)h->N, clo, chi, nc = PETSC_DECIDE, cap, nnz, na = 0, nb = 0, *Ai, *Aj, *Bi, *Bj;
-  PetscScalar *Aa, *Ba;
+  PetscInt    *ib, *cstart, nchunk = 0, nchunks, N = (PetscInt)h->N, clo, chi, nc = PETSC_DECIDE, cap, *Ai, *Aj, *Bi, *Bj;
+  PetscScalar *vb, *Aa, *Ba;
   PetscMPIInt  size;
 
   PetscFunctionBegin;
@@ -319,7 +316,6 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
     }
   }
   PetscCheck(ip[m] - ip[0] < PETSC_MAX_INT, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: %lld nonzeros on one rank: too many for PETSc's 32-bit indices; use more ranks", path, ip[m] - ip[0]);
-  nnz = (PetscInt)(ip[m] - ip[0]);
   /* pieces: row ranges holding at most cap nonzeros (or one longer row) */
   cap = (PetscInt)(HG_H5_BUFFER / (sizeof(PetscInt) + sizeof(PetscScalar)));
   PetscCall(PetscMalloc1(m + 1, &cstart));
@@ -331,49 +327,63 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
     i                = j;
   }
   PetscCall(MPIU_Allreduce(&nchunk, &nchunks, 1, MPIU_INT, MPI_MAX, comm));
+  {
+    long long big = 0;
+    for (PetscInt c = 0; c < nchunk; c++) big = PetscMax(big, ip[cstart[c + 1]] - ip[cstart[c]]);
+    if (size == 1) big = 0; /* read in place */
+    PetscCall(PetscMalloc2(PetscMax(big, 1), &ib, PetscMax(big, 1), &vb));
+  }
   PetscCall(PetscSplitOwnership(comm, &nc, &N));
   PetscCallMPI(MPI_Scan(&nc, &chi, 1, MPIU_INT, MPI_SUM, comm));
   clo = chi - nc;
-  PetscCall(PetscMalloc1(m + 1, &Ai));
-  PetscCall(PetscMalloc1(m + 1, &Bi));
-  PetscCall(PetscMalloc1(PetscMax(nnz, 1), &Aj));
-  PetscCall(PetscMalloc1(PetscMax(nnz, 1), &Aa));
-  /* one rank: every entry is in the diagonal block, no off-diagonal arrays */
-  PetscCall(PetscMalloc1(size > 1 ? PetscMax(nnz, 1) : 1, &Bj));
-  PetscCall(PetscMalloc1(size > 1 ? PetscMax(nnz, 1) : 1, &Ba));
-  Ai[0] = Bi[0] = 0;
+  /* row pointers of the two blocks: Ai counts the entries in [clo, chi), Bi the others */
+  PetscCall(PetscCalloc1(m + 1, &Ai));
+  PetscCall(PetscCalloc1(m + 1, &Bi));
+  for (PetscInt c = 0; c < (size > 1 ? nchunks : 0); c++) {
+    PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
+    if (ReadPart(di, dxpl, 1, (hsize_t)ip[r0], (hsize_t)(ip[r1] - ip[r0]), 1, itype, ib) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
+    if (err->code) continue;
+    for (PetscInt i = r0; i < r1; i++)
+      for (long long k = ip[i]; k < ip[i + 1]; k++) {
+        PetscInt col = ib[k - ip[r0]];
+        if (col >= clo && col < chi) Ai[i + 1]++;
+      }
+  }
+  for (PetscInt i = 0; i < m; i++) {
+    PetscInt len = (PetscInt)(ip[i + 1] - ip[i]), d = size > 1 ? Ai[i + 1] : len;
+    Ai[i + 1] = Ai[i] + d;
+    Bi[i + 1] = Bi[i] + len - d;
+  }
+  PetscCall(PetscMalloc1(PetscMax(Ai[m], 1), &Aj));
+  PetscCall(PetscMalloc1(PetscMax(Ai[m], 1), &Aa));
+  PetscCall(PetscMalloc1(PetscMax(Bi[m], 1), &Bj));
+  PetscCall(PetscMalloc1(PetscMax(Bi[m], 1), &Ba));
+  /* pass 2: check every row and sort its entries into the blocks */
   for (PetscInt c = 0; c < nchunks; c++) {
-    PetscInt     r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
-    hsize_t      off = (hsize_t)ip[r0], cnt = (hsize_t)(ip[r1] - ip[r0]);
-    PetscInt    *jb = Aj + (ip[r0] - ip[0]);
-    PetscScalar *xb = Aa + (ip[r0] - ip[0]);
+    PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
+    hsize_t  off = (hsize_t)ip[r0], cnt = (hsize_t)(ip[r1] - ip[r0]);
+    /* one rank: every entry belongs to the diagonal block at its own position, so the piece
+       is read straight into Aj and Aa (no copy) and only checked there */
+    PetscInt    *jb = size == 1 ? Aj + (ip[r0] - ip[0]) : ib;
+    PetscScalar *xb = size == 1 ? Aa + (ip[r0] - ip[0]) : vb;
     if (ReadPart(di, dxpl, 1, off, cnt, 1, itype, jb) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
     if (ReadPart(dd, dxpl, 1, off, cnt, 1, H5T_NATIVE_DOUBLE, xb) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/data (not numeric, or the file is damaged)", path);
     for (PetscInt i = r0; i < r1 && !err->code; i++) {
-      PetscInt row = lo + i, prev = -1;
+      PetscInt row = lo + i, na = Ai[i], nb = Bi[i];
       for (long long k = ip[i]; k < ip[i + 1] && !err->code; k++) {
-        long long q   = k - ip[r0];
+        long long q = k - ip[r0];
         PetscInt  col = jb[q];
         if (col < 0 || col >= N) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " is out of range 0..%" PetscInt_FMT " (0-based)", path, row, col, N - 1);
-        else if (k > ip[i] && col == prev) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": duplicate column index %" PetscInt_FMT, path, row, col);
-        else if (k > ip[i] && col < prev) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " follows %" PetscInt_FMT ": indices are unsorted (sort them, e.g. scipy's sort_indices())", path, row, col, prev);
+        else if (k > ip[i] && col == jb[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": duplicate column index %" PetscInt_FMT, path, row, col);
+        else if (k > ip[i] && col < jb[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " follows %" PetscInt_FMT ": indices are unsorted (sort them, e.g. scipy's sort_indices())", path, row, col, jb[q - 1]);
         else if (PetscIsInfOrNanScalar(xb[q])) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, row, col);
-        else if (col >= clo && col < chi) { /* na <= k - ip[0]: the entry moves forward or stays */
-          PetscScalar v = xb[q];
-          Aj[na] = col - clo, Aa[na++] = v;
-        } else Bj[nb] = col, Ba[nb++] = xb[q];
-        prev = col;
+        else if (size == 1) continue; /* already in place (clo = 0) */
+        else if (col >= clo && col < chi) Aj[na] = col - clo, Aa[na++] = xb[q];
+        else Bj[nb] = col, Ba[nb++] = xb[q];
       }
-      Ai[i + 1] = na;
-      Bi[i + 1] = nb;
     }
   }
-  if (!err->code && size > 1) { /* give back the tail of J, V (and the unused part of Bj, Ba) */
-    PetscCall(PetscRealloc(sizeof(PetscInt) * (size_t)PetscMax(na, 1), &Aj));
-    PetscCall(PetscRealloc(sizeof(PetscScalar) * (size_t)PetscMax(na, 1), &Aa));
-    PetscCall(PetscRealloc(sizeof(PetscInt) * (size_t)PetscMax(nb, 1), &Bj));
-    PetscCall(PetscRealloc(sizeof(PetscScalar) * (size_t)PetscMax(nb, 1), &Ba));
-  }
+  PetscCall(PetscFree2(ib, vb));
   PetscCall(PetscFree(cstart));
   PetscCall(PetscFree(ip));
   H5Dclose(dp);
