@@ -38,3 +38,13 @@ foreach(np 1 3)
   set_tests_properties(t173-denoise-batch-run_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "multi;service;denoise;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# A lambda at which the lower level overflows (an outer step of 1e6 sends theta0 to ~1e5):
+# hgrun ends with DIVERGED_HG (exit 3) and the message naming the overflow, on 1 and 2 ranks
+foreach(reg tv foe)
+  foreach(np 1 2)
+    add_test(NAME t174-denoise-overflow_${reg}_np${np}
+             COMMAND sh -c "${MPIEXEC_EXECUTABLE} ${HG_MPIEXEC_FLAGS} -n ${np} $<TARGET_FILE:hgrun> -problem denoise -denoise_reg ${reg} -denoise_foe_filters 4 -denoise_foe_size 3 -outer_type gd -outer_step 1e6 -outer_max_it 5 > t174-${reg}-${np}.log 2>&1; rc=$?; cat t174-${reg}-${np}.log; test $rc -eq 3 && grep -q 'DIVERGED_HG' t174-${reg}-${np}.log && grep -q 'constants overflow at that lambda' t174-${reg}-${np}.log")
+    set_tests_properties(t174-denoise-overflow_${reg}_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "denoise;errors;np${np}"
+                         ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1")
+  endforeach()
+endforeach()
