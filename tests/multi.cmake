@@ -32,3 +32,7 @@ hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _krr3 NPROCS 1 2 3 ARGS -
 # logreg's validation and test accuracy (-data_test, -lr_ntest) against a recomputation from w and the data
 # written by the test, alone and as the 3 folds of a cross-validation (the mean of the single-fold runs')
 hg_add_test(NAME t855-logreg-accuracy SOURCE t855-logreg-accuracy.c NPROCS 1 2 3 ARGS -multi_n 3 -sub_problem logreg -sub_lr_p 8 -sub_lr_ntrain 80 -sub_lr_nval 40 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 5000 -sub_lower_atol 1e-12 -sub_hg_k 40 LABELS "multi;logreg")
+# k-fold cross-validation of biased regularization (3 folds of the training set), converged solves: against the
+# mean of the single-fold runs, the mean of the folds' closed forms (dense Cholesky solves on the split data)
+# and central finite differences
+hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _biasreg3 NPROCS 1 2 3 ARGS -multi_n 3 -fd -closed_form -sub_problem biasreg -sub_br_p 6 -sub_br_ntrain 40 -sub_br_nval 5 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 20000 -sub_lower_atol 1e-13 -sub_hg_k 400 -sub_hg_adjoint_atol 1e-13 LABELS multi)

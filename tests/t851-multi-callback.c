@@ -368,13 +368,13 @@ int main(int argc, char **argv)
     PetscCall(HGProblemSetInstance(kr, 0, 101));
     EXPECT_ERROR(HGProblemSetUp(kr), PETSC_ERR_ARG_OUTOFRANGE, "samples");
     PetscCall(HGProblemDestroy(&kr));
-    PetscCall(PetscOptionsSetValue(NULL, "-nofold_sub_problem", "biasreg"));
+    PetscCall(PetscOptionsSetValue(NULL, "-nofold_sub_problem", "quadratic"));
     PetscCall(HGProblemCreate(PETSC_COMM_WORLD, &mb));
     PetscCall(HGProblemSetOptionsPrefix(mb, "nofold_"));
     PetscCall(HGProblemSetType(mb, HGPROBLEMMULTI));
     PetscCall(HGProblemMultiSetNumberInstances(mb, 2));
     PetscCall(HGProblemSetFromOptions(mb));
-    EXPECT_ERROR(HGProblemSetUp(mb), PETSC_ERR_SUP, "problem biasreg has no folds");
+    EXPECT_ERROR(HGProblemSetUp(mb), PETSC_ERR_SUP, "problem quadratic has no folds");
     PetscCall(HGProblemDestroy(&mb));
     PetscCall(PetscOptionsClearValue(NULL, "-nofold_sub_problem"));
   }

@@ -252,8 +252,8 @@ static PetscErrorCode CheckInstanceType(HGProblem inst, MPI_Comm subcomm)
   PetscBool ok;
 
   PetscFunctionBegin;
-  PetscCall(PetscObjectTypeCompareAny((PetscObject)inst, &ok, HGPROBLEMLOGREG, HGPROBLEMMLOGREG, HGPROBLEMKRR, HGPROBLEMHYPERREP, HGPROBLEMDENOISE, ""));
-  PetscCheck(ok, subcomm, PETSC_ERR_SUP, "-sub_problem %s: problem %s has no folds or tasks (its instances would all be the same problem): use -sub_problem logreg, mlogreg or krr (k-fold cross-validation), hyperrep (multi-task), denoise (one image per instance), or give your own instances with HGProblemMultiSetInstanceCreate()", ((PetscObject)inst)->type_name, ((PetscObject)inst)->type_name);
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)inst, &ok, HGPROBLEMLOGREG, HGPROBLEMMLOGREG, HGPROBLEMKRR, HGPROBLEMBIASREG, HGPROBLEMHYPERREP, HGPROBLEMDENOISE, ""));
+  PetscCheck(ok, subcomm, PETSC_ERR_SUP, "-sub_problem %s: problem %s has no folds or tasks (its instances would all be the same problem): use -sub_problem logreg, mlogreg, krr or biasreg (k-fold cross-validation), hyperrep (multi-task), denoise (one image per instance), or give your own instances with HGProblemMultiSetInstanceCreate()", ((PetscObject)inst)->type_name, ((PetscObject)inst)->type_name);
   PetscFunctionReturn(0);
 }
 

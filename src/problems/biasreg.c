@@ -18,6 +18,11 @@
    fused pass).  Then L is a power-iteration estimate of ||X||^2 (x 1.01) + beta and mu = beta,
    and the exact hypergradient gathers X and X' densely on every rank (small p only).
 
+   Cross-validation: as instance k of K (HGProblemSetInstance(), -problem multi -sub_problem
+   biasreg -multi_n K) the training set (synthetic or from files) is split by the
+   layout-independent hash of the sample index (HGCrossValidationSplit()): instance k trains on
+   the other folds and E is the loss on fold k; the separate validation set is unused.
+
    Options: -br_p <50> features, -br_ntrain <100>, -br_nval <100>, -br_beta <1>, -br_seed <0>,
    and the -data_* options
 M*/
@@ -38,6 +43,7 @@ typedef struct {
   VecScatter toall;    /* w-space Vec -> its whole copy on every rank (more than one rank) */
   Vec        xall, gall; /* sequential, length p */
   PetscBool  fromfile; /* X, y, X', y' from -data_* files */
+  PetscBool  folded;   /* a fold of a cross-validation (HGProblemSetInstance()): X, y, X', y' as split, not regenerable from the hash */
 } BR;
 
 /* targets y = X w_true + 0.1 noise, on each rank's rows, from the same hash as the matrix */
@@ -192,7 +198,7 @@ static PetscErrorCode DenseData(BR *br, PetscBool val, PetscScalar **X, PetscSca
   PetscInt n = val ? br->nval : br->ntr;
 
   PetscFunctionBegin;
-  if (!br->fromfile) {
+  if (!br->fromfile && !br->folded) {
     if (X) PetscCall(HGDenseHashArray(n, br->p, br->seed, val ? STREAM_XV : STREAM_X, 1.0 / PetscSqrtReal((PetscReal)br->p), X));
     if (y) {
       PetscCall(PetscMalloc1(n, y));
@@ -304,6 +310,20 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscCall(HGMatCreateDenseHash(comm, br->nval, br->p, br->yv, w, br->seed, STREAM_XV, 1.0 / PetscSqrtReal((PetscReal)br->p), &br->Xv));
     PetscCall(Targets(br, br->ntr, STREAM_X, STREAM_NOISE, NULL, br->y));
     PetscCall(Targets(br, br->nval, STREAM_XV, STREAM_NOISEV, NULL, br->yv));
+  }
+  if (prob->ninstances > 0) { /* fold prob->instance of a k-fold cross-validation: train on the other folds of the training set, validate on this one */
+    Mat Xt, Xf;
+    Vec yt, yf;
+
+    PetscCall(HGCrossValidationSplit(prob, br->seed, br->X, br->y, &Xt, &yt, &Xf, &yf));
+    PetscCall(MatDestroy(&br->X));
+    PetscCall(MatDestroy(&br->Xv));
+    PetscCall(VecDestroy(&br->y));
+    PetscCall(VecDestroy(&br->yv));
+    br->X = Xt, br->y = yt, br->Xv = Xf, br->yv = yf;
+    PetscCall(MatGetSize(Xt, &br->ntr, NULL));
+    PetscCall(MatGetSize(Xf, &br->nval, NULL));
+    br->folded = PETSC_TRUE;
   }
   PetscCall(PetscObjectTypeCompareAny((PetscObject)br->X, &dense, MATMPIDENSE, MATSEQDENSE, ""));
   PetscCall(VecDuplicate(br->y, &br->r));
