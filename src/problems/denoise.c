@@ -367,7 +367,7 @@ static PetscErrorCode TVGradient(Denoise *dn, Vec xg, PetscReal c0, PetscReal nu
 static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
 {
   const PetscScalar *l;
-  PetscScalar     ***xa, ***ua = NULL, ***oa, ***ya;
+  PetscScalar     ***xa, ***ua = NULL, ***oa;
   PetscInt           xs, ys, xm, ym, nd = dn->count, H = dn->H, W = dn->W;
   PetscReal          c0;
 
@@ -385,11 +385,10 @@ static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
   PetscCall(DMDAGetCorners(dn->da, &xs, &ys, NULL, &xm, &ym, NULL));
   PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->xl, &xa));
   if (u) PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->ul, &ua));
-  if (dn->reg == DENOISE_TV) {
+  if (dn->reg == DENOISE_TV) { /* the Hessian product (the gradient is TVGradient()'s) */
     PetscReal nu = PetscExpReal(PetscRealPart(l[1])), nu2 = nu * nu;
 
     PetscCall(DMDAVecGetArrayDOF(dn->da, out, &oa));
-    PetscCall(DMDAVecGetArrayDOFRead(dn->da, dn->noisy, &ya));
     for (PetscInt j = ys; j < ys + ym; j++)
       for (PetscInt i = xs; i < xs + xm; i++)
         for (PetscInt d = 0; d < nd; d++) {
@@ -397,19 +396,15 @@ static PetscErrorCode GradOrHess(Denoise *dn, Vec x, Vec lambda, Vec u, Vec out)
           /* the (up to) four edges at (j, i); an edge e = (p, q) has d_e = x_q - x_p */
           const PetscInt nb[4][2] = {{j - 1, i}, {j + 1, i}, {j, i - 1}, {j, i + 1}};
           for (PetscInt e = 0; e < 4; e++) {
-            PetscInt    jn = nb[e][0], in = nb[e][1];
-            PetscReal   sgn = (e % 2 == 0) ? 1.0 : -1.0; /* neighbour before (p = n, q = here) or after */
-            PetscReal   dd, phi;
+            PetscInt  jn = nb[e][0], in = nb[e][1];
+            PetscReal dd, phi;
             if (jn < 0 || jn >= H || in < 0 || in >= W) continue;
-            dd  = sgn * PetscRealPart(xc - xa[jn][in][d]);
+            dd  = PetscRealPart(xc - xa[jn][in][d]);
             phi = PetscSqrtReal(dd * dd + nu2);
-            if (!u) t += sgn * dd / phi;
-            else t += (nu2 / (phi * phi * phi)) * (ua[j][i][d] - ua[jn][in][d]);
+            t += (nu2 / (phi * phi * phi)) * (ua[j][i][d] - ua[jn][in][d]);
           }
-          if (!u) oa[j][i][d] = dn->invN * (xc - ya[j][i][d] + c0 * t);
-          else oa[j][i][d] = dn->invN * (ua[j][i][d] + c0 * t);
+          oa[j][i][d] = dn->invN * (ua[j][i][d] + c0 * t);
         }
-    PetscCall(DMDAVecRestoreArrayDOFRead(dn->da, dn->noisy, &ya));
     PetscCall(DMDAVecRestoreArrayDOF(dn->da, out, &oa));
   } else {
     const PetscScalar *xr, *ur = NULL;
