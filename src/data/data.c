@@ -914,7 +914,7 @@ PetscErrorCode HGDataGatherDense(HGData *d, PetscScalar **x)
 {
   MPI_Comm     comm;
   PetscMPIInt  size, *counts, *displs;
-  PetscInt     m, N = d->nfeatures, *ii, *jj;
+  PetscInt     m = 0, N = d->nfeatures, *ii, *jj;
   PetscScalar *aa, *rows;
   PetscBool    sparse;
 
@@ -943,73 +943,6 @@ PetscErrorCode HGDataGatherDense(HGData *d, PetscScalar **x)
   PetscCallMPI(MPI_Allgatherv(rows, (PetscMPIInt)(m * N), MPIU_SCALAR, *x, counts, displs, MPIU_SCALAR, comm));
   PetscCall(PetscFree2(counts, displs));
   PetscCall(PetscFree(rows));
-  PetscFunctionReturn(0);
-}
-
-/* The whole data set on rank 0 (CSR or dense row major), for writing */
-PetscErrorCode HGDataGatherRoot(HGData *d, HGRaw *raw)
-{
-  MPI_Comm     comm = PetscObjectComm((PetscObject)d->X);
-  PetscMPIInt  rank, size, *counts = NULL, *displs = NULL, c;
-  PetscInt     m, *ii, *jj, N = d->nfeatures, M = d->nsamples;
-  PetscScalar       *aa;
-  const PetscScalar *ly;
-  PetscBool          sparse;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMemzero(raw, sizeof(*raw)));
-  PetscCall(IsSparse(d->X, &sparse));
-  PetscCall(LocalRows(d, sparse, &m, &ii, &jj, &aa));
-  raw->M = M, raw->N = N, raw->sparse = sparse;
-  if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
-  /* labels */
-  c = (PetscMPIInt)m;
-  PetscCallMPI(MPI_Gather(&c, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
-  if (rank == 0) {
-    displs[0] = 0;
-    for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
-    PetscCall(PetscMalloc1(M, &raw->y));
-  }
-  PetscCall(VecGetArrayRead(d->y, &ly));
-  PetscCallMPI(MPI_Gatherv(ly, c, MPIU_SCALAR, raw->y, counts, displs, MPIU_SCALAR, 0, comm));
-  PetscCall(VecRestoreArrayRead(d->y, &ly));
-  if (sparse) {
-    PetscInt *len = NULL, *rl;
-    PetscCall(PetscMalloc1(m, &rl));
-    for (PetscInt i = 0; i < m; i++) rl[i] = ii[i + 1] - ii[i];
-    if (rank == 0) PetscCall(PetscMalloc1(M, &len));
-    PetscCallMPI(MPI_Gatherv(rl, c, MPIU_INT, len, counts, displs, MPIU_INT, 0, comm));
-    PetscCall(PetscFree(rl));
-    c = (PetscMPIInt)ii[m];
-    PetscCallMPI(MPI_Gather(&c, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
-    if (rank == 0) {
-      PetscCall(PetscMalloc1(M + 1, &raw->rowptr));
-      raw->rowptr[0] = 0;
-      for (PetscInt i = 0; i < M; i++) raw->rowptr[i + 1] = raw->rowptr[i] + len[i];
-      PetscCall(PetscFree(len));
-      displs[0] = 0;
-      for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
-      PetscCall(PetscMalloc1(raw->rowptr[M], &raw->cols));
-      PetscCall(PetscMalloc1(raw->rowptr[M], &raw->vals));
-    }
-    PetscCallMPI(MPI_Gatherv(jj, c, MPIU_INT, raw->cols, counts, displs, MPIU_INT, 0, comm));
-    PetscCallMPI(MPI_Gatherv(aa, c, MPIU_SCALAR, raw->vals, counts, displs, MPIU_SCALAR, 0, comm));
-    PetscCall(PetscFree(ii));
-    PetscCall(PetscFree2(jj, aa));
-  } else {
-    c = (PetscMPIInt)(m * N);
-    PetscCallMPI(MPI_Gather(&c, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
-    if (rank == 0) {
-      displs[0] = 0;
-      for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
-      PetscCall(PetscMalloc1((size_t)M * N, &raw->vals));
-    }
-    PetscCallMPI(MPI_Gatherv(aa, c, MPIU_SCALAR, raw->vals, counts, displs, MPIU_SCALAR, 0, comm));
-    PetscCall(PetscFree(aa));
-  }
-  if (rank == 0) PetscCall(PetscFree2(counts, displs));
   PetscFunctionReturn(0);
 }
 

@@ -59,8 +59,6 @@ PETSC_INTERN PetscMPIInt HGOwnerOf(PetscInt64 n, PetscMPIInt size, PetscInt64 i)
 PETSC_INTERN PetscErrorCode HGReaderRowDone(HGReader *);
 PETSC_INTERN PetscErrorCode HGRawFree(HGRaw *);
 PETSC_INTERN PetscErrorCode HGRawReserve(HGRaw *, size_t rows, size_t nnz);
-/* The whole data set on rank 0 (other ranks get sizes only), for writing */
-PETSC_INTERN PetscErrorCode HGDataGatherRoot(HGData *, HGRaw *);
 
 PETSC_INTERN PetscErrorCode HGDataRead_LIBSVM(HGReader *);
 PETSC_INTERN PetscErrorCode HGDataRead_CSV(HGReader *);

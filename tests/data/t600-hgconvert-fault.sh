@@ -28,7 +28,7 @@ while read -r RANK BYTES EXIST ARGS; do
   n=$((n + 1)); OUT=$W/out$n.h5
   [ "$EXIST" = 1 ] && cp $W/keep.h5 $OUT
   timeout 60 mpiexec --oversubscribe -n $NP -x LD_PRELOAD=$F -x HG_FAULT_RANK=$RANK -x HG_FAULT_BYTES=$BYTES \
-    $C $ARGS -out $OUT -hgconvert_piece_bytes 100 < /dev/null > f$n.log 2>&1
+    $C $ARGS -out $OUT -data_write_piece_bytes 100 < /dev/null > f$n.log 2>&1
   rc=$?
   [ $rc = 124 ] && fail "case $n (rank $RANK, $BYTES bytes, $ARGS): hung (killed after 60 s)"
   [ $rc = 0 ] && { cat f$n.log; fail "case $n (rank $RANK, $BYTES bytes, $ARGS): a failed write was reported as success"; }

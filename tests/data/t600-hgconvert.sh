@@ -14,9 +14,9 @@ $MPI $C -in $D/good.svm -out $W/svm.h5 > a.log 2>&1 || { cat a.log; fail "LIBSVM
 h5diff $W/svm.h5 $D/good_csr.h5 /X/data /X/data && h5diff $W/svm.h5 $D/good_csr.h5 /X/indices /X/indices && h5diff $W/svm.h5 $D/good_csr.h5 /X/indptr /X/indptr && h5diff $W/svm.h5 $D/good_csr.h5 /y /y || fail "LIBSVM -> HDF5 differs from good_csr.h5"
 $MPI $C -in $D/good.csv -data_csv_skip_columns id -data_csv_label_column label -out $W/csv.h5 > b.log 2>&1 || { cat b.log; fail "CSV conversion"; }
 h5diff $W/csv.h5 $D/good_dense.h5 /X /X && h5diff $W/csv.h5 $D/good_dense.h5 /y /y || fail "CSV -> HDF5 differs from good_dense.h5"
-$MPI $C -in $D/good.svm -out $W/svm2.h5 -hgconvert_piece_bytes 100 > d.log 2>&1 || { cat d.log; fail "LIBSVM conversion in small pieces"; }
+$MPI $C -in $D/good.svm -out $W/svm2.h5 -data_write_piece_bytes 100 > d.log 2>&1 || { cat d.log; fail "LIBSVM conversion in small pieces"; }
 h5diff $W/svm2.h5 $D/good_csr.h5 /X/data /X/data && h5diff $W/svm2.h5 $D/good_csr.h5 /X/indices /X/indices && h5diff $W/svm2.h5 $D/good_csr.h5 /X/indptr /X/indptr && h5diff $W/svm2.h5 $D/good_csr.h5 /y /y || fail "LIBSVM -> HDF5 in small pieces differs from good_csr.h5"
-$MPI $C -in $D/good.csv -data_csv_skip_columns id -data_csv_label_column label -out $W/csv2.h5 -hgconvert_piece_bytes 100 > e.log 2>&1 || { cat e.log; fail "CSV conversion in small pieces"; }
+$MPI $C -in $D/good.csv -data_csv_skip_columns id -data_csv_label_column label -out $W/csv2.h5 -data_write_piece_bytes 100 > e.log 2>&1 || { cat e.log; fail "CSV conversion in small pieces"; }
 h5diff $W/csv2.h5 $D/good_dense.h5 /X /X && h5diff $W/csv2.h5 $D/good_dense.h5 /y /y || fail "CSV -> HDF5 in small pieces differs from good_dense.h5"
 cp $W/csv2.h5 $W/keep.h5
 $MPI $C -in $D/bad/nan.svm -out $W/csv2.h5 > f.log 2>&1 && fail "a bad input file was converted"
