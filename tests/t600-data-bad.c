@@ -43,6 +43,7 @@ static const Case cases[] = {
   {"bad/count.h5", NULL, HG_DATA_AUTO, 0, NULL, "/y has 3 labels, but /X has 4 samples", "label count"},
   {"bad/nan.h5", NULL, HG_DATA_AUTO, 0, NULL, "NaN", "record (row) 2, column 1"},
   {"bad/noX.h5", NULL, HG_DATA_AUTO, 0, NULL, "no /X", NULL},
+  {"bad/nan_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "NaN or Inf", "record (row) 2, column 1"},
   {"bad/unsorted_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "unsorted", "record (row) 1"},
   {"bad/range_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "column index 3 is out of range", "record (row) 1"},
   {"bad/text.h5", NULL, HG_DATA_AUTO, 0, NULL, "not an HDF5 file", NULL},
