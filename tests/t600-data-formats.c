@@ -15,6 +15,8 @@ static PetscReal GoodY(PetscInt i)
   return ((i * 7 + 3) % 5 >= 2) ? 1.0 : 0.0;
 }
 
+static PetscBool csr_count = PETSC_FALSE; /* HGDataLoadOptions.hdf5_csr_count of Load() */
+
 static PetscErrorCode Load(const char *dir, const char *file, PetscBool csv, PetscInt maxs, HGData *d)
 {
   char              path[PETSC_MAX_PATH_LEN];
@@ -23,7 +25,8 @@ static PetscErrorCode Load(const char *dir, const char *file, PetscBool csv, Pet
   PetscFunctionBegin;
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/%s", dir, file));
   PetscCall(HGDataLoadOptionsDefault(&o));
-  o.max_samples = maxs;
+  o.max_samples    = maxs;
+  o.hdf5_csr_count = csr_count;
   if (csv) {
     PetscCall(PetscStrncpy(o.csv_label, "label", sizeof(o.csv_label)));
     o.csv_nskip = 1;
@@ -135,6 +138,15 @@ int main(int argc, char **argv)
   PetscCall(Load(dir, "good_csr.h5", PETSC_FALSE, 7, &e));
   PetscCall(CheckGood(&e, "good_csr.h5 (7 samples)", 7, PETSC_TRUE));
   PetscCall(HGDataDestroy(&e));
+  /* the CSR blocks sized by a counting pass instead of reserved (several ranks) */
+  csr_count = PETSC_TRUE;
+  PetscCall(Load(dir, "good_csr.h5", PETSC_FALSE, 0, &e));
+  PetscCall(CheckGood(&e, "good_csr.h5 (counting pass)", 30, PETSC_TRUE));
+  PetscCall(HGDataDestroy(&e));
+  PetscCall(Load(dir, "good_csr.h5", PETSC_FALSE, 7, &e));
+  PetscCall(CheckGood(&e, "good_csr.h5 (7 samples, counting pass)", 7, PETSC_TRUE));
+  PetscCall(HGDataDestroy(&e));
+  csr_count = PETSC_FALSE;
   PetscCall(Load(dir, "good.csv", PETSC_TRUE, 7, &e));
   PetscCall(CheckGood(&e, "good.csv (7 samples)", 7, PETSC_FALSE));
   PetscCall(HGDataDestroy(&e));

@@ -42,6 +42,7 @@ typedef struct {
   PetscInt  csv_nskip;                      /* CSV: columns dropped (by header name or 0-based index) */
   char      csv_skip[HG_DATA_MAX_COLUMNS][256];
   PetscBool hdf5_mpiio;                     /* HDF5: read through HDF5's MPI-IO driver instead of each rank's own POSIX reads (default false) */
+  PetscBool hdf5_csr_count;                 /* HDF5 CSR on several ranks: count each row's diagonal-block entries in a first pass and allocate the blocks exactly, instead of reserving the rank's nonzeros for each block (for a limit on virtual memory; default false) */
 } HGDataLoadOptions;
 
 PETSC_EXTERN PetscErrorCode HGDataLoadOptionsDefault(HGDataLoadOptions *);

@@ -979,7 +979,8 @@ typedef struct {
 . -data_csv_skip_columns <a,b>            - CSV: columns to drop (names or 0-based indices)
 . -data_csv_header <true>                 - CSV: the first line is a header
 . -data_csv_delimiter <,>                 - CSV: the field separator (one character, or \\t)
-- -data_hdf5_mpiio <false>                - HDF5: read through HDF5's MPI-IO driver instead of every rank's own POSIX reads of its rows
+. -data_hdf5_mpiio <false>                - HDF5: read through HDF5's MPI-IO driver instead of every rank's own POSIX reads of its rows
+- -data_hdf5_csr_count <false>            - HDF5 CSR, several ranks: a counting pass over the indices sizes the diagonal and off-diagonal blocks exactly (default: each is reserved for the rank's nonzeros, only the filled pages become resident; the reader falls back to counting when the reservation is refused)
 
   Level: developer
 
@@ -1004,6 +1005,7 @@ PetscErrorCode HGDataLoadOptionsSetFromOptions(MPI_Comm comm, const char prefix[
   PetscCall(PetscOptionsBool("-data_csv_header", "CSV: the first line is a header", "HGDataLoad", opts->csv_header, &opts->csv_header, NULL));
   PetscCall(PetscOptionsString("-data_csv_delimiter", "CSV: field separator", "HGDataLoad", delim, delim, sizeof(delim), NULL));
   PetscCall(PetscOptionsBool("-data_hdf5_mpiio", "HDF5: read through HDF5's MPI-IO driver (default: every rank reads its rows with its own POSIX reads)", "HGDataLoad", opts->hdf5_mpiio, &opts->hdf5_mpiio, NULL));
+  PetscCall(PetscOptionsBool("-data_hdf5_csr_count", "HDF5 CSR, several ranks: size the two blocks by a counting pass over the indices (default: reserve the rank's nonzeros for each)", "HGDataLoad", opts->hdf5_csr_count, &opts->hdf5_csr_count, NULL));
   PetscOptionsEnd();
   if (!skipset) nskip = 0;
   PetscCall(PetscStrncpy(opts->csv_label, label, sizeof(opts->csv_label)));
