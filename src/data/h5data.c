@@ -436,7 +436,7 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
   PetscCall(PetscTime(&t2));
   PetscCall(MatCreateMPIAIJWithSplitArrays(comm, m, nc, PETSC_DETERMINE, N, Ai, Aj, Aa, Bi, Bj, Ba, X));
   PetscCall(PetscTime(&t3));
-  PetscCall(PetscInfo(*X, "%s: CSR rows %" PetscInt_FMT "..%" PetscInt_FMT ": %" PetscInt_FMT " + %" PetscInt_FMT " entries in the diagonal and off-diagonal blocks; %s %.3f s, read pass %.3f s, MatCreateMPIAIJWithSplitArrays %.3f s\n", path, lo, lo + m, Ai[m], Bi[m], lazy ? "blocks reserved (no counting pass)" : "counting pass", t1 - t0, t2 - t1, t3 - t2));
+  PetscCall(PetscInfo(NULL, "%s: CSR rows %" PetscInt_FMT "..%" PetscInt_FMT ": %" PetscInt_FMT " + %" PetscInt_FMT " entries in the diagonal and off-diagonal blocks; %s %.3f s, read pass %.3f s, MatCreateMPIAIJWithSplitArrays %.3f s\n", path, lo, lo + m, Ai[m], Bi[m], lazy ? "blocks reserved (no counting pass)" : "counting pass", t1 - t0, t2 - t1, t3 - t2));
   {
     PetscContainer cont;
     void         **v;
