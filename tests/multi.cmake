@@ -18,6 +18,13 @@ foreach(pair "2;1" "3;2")
   set_tests_properties(t860-multi-run_np${na}_from${nb} PROPERTIES TIMEOUT 300 PROCESSORS ${na} LABELS "multi;service;np${na}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# -outer_type tao with mini-batches refused (message, exit, no run file written or touched); tao with B = n runs
+foreach(np 1 2)
+  add_test(NAME t861-multi-tao_np${np}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t861-multi-tao.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t861-multi-tao_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "multi;service;errors;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
 # instances from a user callback, each on its own DMDA on the sub-communicator; bad callbacks and options
 hg_add_test(NAME t851-multi-callback SOURCE t851-multi-callback.c NPROCS 1 2 3 4 LABELS "multi;errors")
 # k-fold cross-validation of multinomial logistic regression (3 folds)
