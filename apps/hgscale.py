@@ -138,7 +138,9 @@ Weak scaling:   speedup = (N/b) T(b)/T(N) (scaled speedup), efficiency = T(b)/T(
                    help="also measure the machine's ceiling for each rank count N > base (strong scaling, hgmultibench): "
                         "in every run, one 1-rank launch with NAME TOTAL/N alone, then N such launches at once, each "
                         "pinned to its own CPU (taskset) and timing together (-bench_sync); ceiling = N T_alone / "
-                        "T_together, e.g. --ceiling -multi_n=8 (repeatable)")
+                        "T_together (T: the fastest hypergradient; together, of the slowest launch, the launches starting each "
+                        "hypergradient at once), e.g. --ceiling -hg_multi_batch=8 with -multi_n 8: each launch computes 4 of "
+                        "the same 8 instances (repeatable)")
     p.add_argument("--app", default=None, help="benchmark app (default: hgbench beside this script)")
     p.add_argument("--mpiexec", default="mpiexec --oversubscribe",
                    help="MPI launcher and its flags; '-n N' is appended (default 'mpiexec --oversubscribe')")
@@ -458,18 +460,24 @@ def launch_ceiling(args, app, launcher, n, app_args, workdir, tag, log):
             if p.returncode != 0:
                 raise ToolError("a --ceiling launch failed (exit status %d):\n  %s\n--- its output ---\n%s" %
                                 (p.returncode, " ".join(cmd), error_excerpt(out.strip())))
-            times.append(float(read_bench_csv(f)["time_hypergrad"]))
+            row = read_bench_csv(f)
+            if not row.get("time_reps"):
+                raise ToolError("--ceiling needs an app that writes time_reps and knows -bench_sync (hgmultibench): %s" % cmd[cmd.index("-n") + 2])
+            times.append([float(x) for x in row["time_reps"].split(";")])
         return times
 
-    alone = finish([start(0, [])])[0]
+    alone = min(finish([start(0, [])])[0])
     prefix = os.path.join(workdir, "sync-%s" % tag)
-    together = finish([start(i, ["-bench_sync", prefix, "-bench_sync_n", str(n)]) for i in range(n)])
+    reps = finish([start(i, ["-bench_sync", prefix, "-bench_sync_n", str(n)]) for i in range(n)])
+    # hypergradient r ran at the same time in every launch: its time is the slowest launch's
+    per = [max(t[r] for t in reps) for r in range(args.reps)]
+    together = [min(t) for t in reps]
     for fn in os.listdir(workdir):
         if fn.startswith("sync-%s." % tag):
             os.remove(os.path.join(workdir, fn))
-    log("  ceiling for %d processes: alone %.4e s, together %s s: %.3f" %
-        (n, alone, "/".join("%.4e" % t for t in together), n * alone / max(together)))
-    return alone, max(together)
+    log("  ceiling for %d processes: alone %.4e s, together %.4e s (slowest of the %d launches; their fastest %s s): %.3f" %
+        (n, alone, min(per), n, "/".join("%.4e" % t for t in together), n * alone / min(per)))
+    return alone, min(per)
 
 
 def add_ratios(rows, weak):
