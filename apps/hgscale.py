@@ -528,7 +528,7 @@ def plot(path, rows, weak, title):
     ax[0].set_xlabel("MPI ranks")
     ax[0].set_ylabel("scaled speedup" if weak else "speedup")
     ax[0].set_title("weak scaling: speedup" if weak else "strong scaling: speedup")
-    ax[0].legend()
+    ax[0].legend(fontsize="small", loc="upper left")
     ax[1].plot(ranks, [r["efficiency"] for r in rows], "o-", label="measured")
     ax[1].axhline(1.0, color="k", ls="--", label="ideal")
     ax[1].set_ylim(0, max(1.1, max(r["efficiency"] for r in rows) * 1.1))
