@@ -41,7 +41,7 @@ RESERVED = ("-bench_t", "-bench_k", "-bench_reps", "-bench_csv", "-log_view")
 COLUMNS = ["ranks", "problem", "time_hypergrad", "time_lower_it", "time_adjoint_it", "matmult", "vecscatter",
            "reduction", "other", "speedup", "efficiency", "mode", "method", "size_option", "size", "t", "k",
            "time_hypergrad_mean", "time_lower_solve", "time_adjoint_solve", "matmult_petsc", "runs",
-           "time_hypergrad_all", "load1", "reason"]
+           "time_hypergrad_all", "load1", "reason", "ceiling", "ceiling_alone", "ceiling_together", "solves_min", "solves_max"]
 
 
 class ToolError(Exception):
@@ -65,21 +65,24 @@ def parse_ranks(text):
     return sorted(ranks)
 
 
-def parse_weak_option(text):
+def parse_weak_option(text, flag="--weak-option"):
     if "=" not in text:
+        if flag != "--weak-option":
+            raise ToolError("%s needs NAME=TOTAL, e.g. -multi_n=8; got '%s'" % (flag, text))
         raise ToolError("--weak-option needs NAME=VALUE with the per-rank value, e.g. -lr_ntrain=10000; got '%s'" % text)
     name, value = text.split("=", 1)
     name = name.strip()
     if not name.startswith("-"):
         name = "-" + name
     if len(name) < 2:
-        raise ToolError("--weak-option '%s' has no option name" % text)
+        raise ToolError("%s '%s' has no option name" % (flag, text))
+    what = "the per-rank value" if flag == "--weak-option" else "the total"
     try:
         v = int(value)
     except ValueError:
-        raise ToolError("--weak-option %s: the per-rank value must be a positive integer; got '%s'" % (name, value))
+        raise ToolError("%s %s: %s must be a positive integer; got '%s'" % (flag, name, what, value))
     if v < 1:
-        raise ToolError("--weak-option %s: the per-rank value must be a positive integer; got '%s'" % (name, value))
+        raise ToolError("%s %s: %s must be a positive integer; got '%s'" % (flag, name, what, value))
     return name, v
 
 
@@ -110,7 +113,11 @@ CSV columns (times in seconds, per hypergradient unless noted):
   MatMultAdd + MatMultTranspose + MatMultTrAdd as logged: inclusive, so with aid it also counts the
   adjoint operator, a MatShell whose MatMult contains a whole Hessian product, and can exceed
   matmult), runs, time_hypergrad_all (every run's fastest), load1 (1-minute load average before
-  the run), reason.  A problem whose callbacks themselves reduce (VecNorm, VecDot inside a
+  the run), reason, and with --ceiling: ceiling (N T_alone / T_together, the speedup the machine
+  allows N independent processes), ceiling_alone, ceiling_together (their best times; nan without
+  --ceiling and for the base row), solves_min, solves_max (hgmultibench: the time of one rank's
+  instances' lower and adjoint solves in its last hypergradient, the least and the most busy rank;
+  nan for other apps).  A problem whose callbacks themselves reduce (VecNorm, VecDot inside a
   gradient) has those reductions in both matmult and reduction, and other is low by as much.
 Strong scaling: speedup = T(b)/T(N), efficiency = speedup * b/N, b = smallest rank count.
 Weak scaling:   speedup = (N/b) T(b)/T(N) (scaled speedup), efficiency = T(b)/T(N).""")
@@ -125,7 +132,15 @@ Weak scaling:   speedup = (N/b) T(b)/T(N) (scaled speedup), efficiency = T(b)/T(
     p.add_argument("--k", type=int, default=-1, help="adjoint iterations k (hgbench -bench_k; -1: k = t, the default)")
     p.add_argument("--reps", type=int, default=3, help="hypergradients per launch, the fastest kept (-bench_reps; default 3)")
     p.add_argument("--runs", type=int, default=1,
-                   help="launches per rank count, interleaved over the rank counts; the fastest is kept (default 1)")
+                   help="launches per rank count, interleaved over the rank counts (1,2,2,1,1,2,...: the order "
+                        "alternates, so a slow phase of the machine hits both); the fastest is kept (default 1)")
+    p.add_argument("--ceiling", action="append", default=[], metavar="NAME=TOTAL",
+                   help="also measure the machine's ceiling for each rank count N > base (strong scaling, hgmultibench): "
+                        "in every run, one 1-rank launch with NAME TOTAL/N alone, then N such launches at once, each "
+                        "pinned to its own CPU (taskset) and timing together (-bench_sync); ceiling = N T_alone / "
+                        "T_together (T: the fastest hypergradient; together, of the slowest launch, the launches starting each "
+                        "hypergradient at once), e.g. --ceiling -hg_multi_batch=8 with -multi_n 8: each launch computes 4 of "
+                        "the same 8 instances (repeatable)")
     p.add_argument("--app", default=None, help="benchmark app (default: hgbench beside this script)")
     p.add_argument("--mpiexec", default="mpiexec --oversubscribe",
                    help="MPI launcher and its flags; '-n N' is appended (default 'mpiexec --oversubscribe')")
@@ -157,8 +172,8 @@ def split_argv(argv):
     i = 0
     while i < len(mine):
         a = mine[i]
-        if a == "--weak-option" and i + 1 < len(mine):
-            joined.append("--weak-option=" + mine[i + 1])
+        if a in ("--weak-option", "--ceiling") and i + 1 < len(mine):
+            joined.append(a + "=" + mine[i + 1])
             i += 2
             continue
         joined.append(a)
@@ -188,6 +203,14 @@ def check_args(args, app_args):
         raise ToolError("--weak needs at least one --weak-option NAME=VALUE (the per-rank problem size, e.g. -lr_ntrain=10000)")
     if not args.weak and weak:
         raise ToolError("--weak-option is only for --weak; for strong scaling put the size among the app options after --")
+    ceil = [parse_weak_option(c, "--ceiling") for c in args.ceiling]
+    if ceil and args.weak:
+        raise ToolError("--ceiling is for strong scaling (the total divided among N independent processes)")
+    for name, v in ceil:
+        for n in parse_ranks(args.ranks)[1:]:
+            if v % n:
+                raise ToolError("--ceiling %s=%d: the total must divide among %d processes" % (name, v, n))
+    args.ceil = ceil
     for name, _ in weak:
         if name in app_args:
             raise ToolError("%s is given both as --weak-option and after --: give it once, as --weak-option" % name)
@@ -375,9 +398,86 @@ def launch(args, app, launcher, n, app_args, weak, workdir, tag, log):
         "k": k,
         "reason": row["reason"],
         "load1": load1,
+        "solves_min": float(row["time_solves_min"]) if row.get("time_solves_min") else float("nan"),
+        "solves_max": float(row["time_solves_max"]) if row.get("time_solves_max") else float("nan"),
     }
     res.update(bd)
     return res, warn
+
+
+def with_value(app_args, name, value):
+    """app_args with the value of option name set to value (appended when absent)"""
+    out, i, found = [], 0, False
+    while i < len(app_args):
+        a = app_args[i]
+        if a == name and i + 1 < len(app_args):
+            out += [name, str(value)]
+            i += 2
+            found = True
+            continue
+        if a.startswith(name + "="):
+            out.append("%s=%s" % (name, value))
+            found = True
+        else:
+            out.append(a)
+        i += 1
+    if not found:
+        out += [name, str(value)]
+    return out
+
+
+def launch_ceiling(args, app, launcher, n, app_args, workdir, tag, log):
+    """The machine's ceiling for n processes: one 1-rank launch with each --ceiling option at
+    TOTAL/n alone (pinned to CPU 0), then n of them at once (CPU i each) timing together through
+    -bench_sync.  Returns (T_alone, T_together = the slowest of the n)."""
+    per = list(app_args)
+    for name, total in args.ceil:
+        per = with_value(per, name, total // n)
+    ncpu = os.cpu_count() or 1
+    base = launcher + ["--bind-to", "none", "-n", "1", app] + per + [
+        "-bench_t", str(args.t), "-bench_k", str(args.k), "-bench_reps", str(args.reps)]
+
+    def start(i, extra):
+        f = os.path.join(workdir, "bench-%s-p%d.csv" % (tag, i))
+        if os.path.exists(f):
+            os.remove(f)
+        cmd = ["taskset", "-c", str(i % ncpu)] + base + ["-bench_csv", f] + extra
+        log("  %s" % " ".join(shlex.quote(c) for c in cmd))
+        try:
+            return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True), f, cmd
+        except OSError as e:
+            raise ToolError("could not start %s: %s" % (cmd[0], e.strerror))
+
+    def finish(procs):
+        times = []
+        for p, f, cmd in procs:
+            try:
+                out, _ = p.communicate(timeout=args.timeout if args.timeout > 0 else None)
+            except subprocess.TimeoutExpired:
+                for q, _, _ in procs:
+                    q.kill()
+                raise ToolError("a --ceiling launch took longer than --timeout %g s:\n  %s" % (args.timeout, " ".join(cmd)))
+            if p.returncode != 0:
+                raise ToolError("a --ceiling launch failed (exit status %d):\n  %s\n--- its output ---\n%s" %
+                                (p.returncode, " ".join(cmd), error_excerpt(out.strip())))
+            row = read_bench_csv(f)
+            if not row.get("time_reps"):
+                raise ToolError("--ceiling needs an app that writes time_reps and knows -bench_sync (hgmultibench): %s" % cmd[cmd.index("-n") + 2])
+            times.append([float(x) for x in row["time_reps"].split(";")])
+        return times
+
+    alone = min(finish([start(0, [])])[0])
+    prefix = os.path.join(workdir, "sync-%s" % tag)
+    reps = finish([start(i, ["-bench_sync", prefix, "-bench_sync_n", str(n)]) for i in range(n)])
+    # hypergradient r ran at the same time in every launch: its time is the slowest launch's
+    per = [max(t[r] for t in reps) for r in range(args.reps)]
+    together = [min(t) for t in reps]
+    for fn in os.listdir(workdir):
+        if fn.startswith("sync-%s." % tag):
+            os.remove(os.path.join(workdir, fn))
+    log("  ceiling for %d processes: alone %.4e s, together %.4e s (slowest of the %d launches; their fastest %s s): %.3f" %
+        (n, alone, min(per), n, "/".join("%.4e" % t for t in together), n * alone / min(per)))
+    return alone, min(per)
 
 
 def add_ratios(rows, weak):
@@ -422,10 +522,13 @@ def plot(path, rows, weak, title):
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
     ax[0].plot(ranks, [r["speedup"] for r in rows], "o-", label="measured")
     ax[0].plot(ranks, [n / b for n in ranks], "k--", label="ideal")
+    if any(math.isfinite(r.get("ceiling", float("nan"))) for r in rows):
+        ax[0].plot(ranks, [1.0 if r["ranks"] == b else r["ceiling"] for r in rows], "s:", color="tab:red",
+                   label="machine ceiling (independent processes)")
     ax[0].set_xlabel("MPI ranks")
     ax[0].set_ylabel("scaled speedup" if weak else "speedup")
     ax[0].set_title("weak scaling: speedup" if weak else "strong scaling: speedup")
-    ax[0].legend()
+    ax[0].legend(fontsize="small", loc="upper left")
     ax[1].plot(ranks, [r["efficiency"] for r in rows], "o-", label="measured")
     ax[1].axhline(1.0, color="k", ls="--", label="ideal")
     ax[1].set_ylim(0, max(1.1, max(r["efficiency"] for r in rows) * 1.1))
@@ -491,8 +594,17 @@ def main(argv):
             workdir = tmp
         best = {}
         alltimes = {n: [] for n in ranks}
+        ceil = {n: [[], []] for n in ranks[1:]} if args.ceil else {}
+        if args.ceil and not shutil.which("taskset"):
+            raise ToolError("--ceiling pins its launches with taskset (Debian: util-linux), which is not on PATH")
         for run in range(args.runs):
-            for n in ranks:
+            order = ranks if run % 2 == 0 else ranks[::-1]  # 1,2 then 2,1: a slow phase hits both
+            for n in order:
+                if n in ceil:
+                    wait_for_load(args, log)
+                    a, t = launch_ceiling(args, app, launcher, n, app_args, workdir, "ceil-np%d-run%d" % (n, run + 1), log)
+                    ceil[n][0].append(a)
+                    ceil[n][1].append(t)
                 log("%s: %s scaling, %d rank%s, run %d of %d (load average %.2f)" %
                     (PROG, "weak" if args.weak else "strong", n, "s" if n > 1 else "", run + 1, args.runs, os.getloadavg()[0]))
                 wait_for_load(args, log)
@@ -511,6 +623,11 @@ def main(argv):
             r["size"] = ";".join(str(v * n) for _, v in weak)
             r["runs"] = args.runs
             r["time_hypergrad_all"] = ";".join("%.6e" % x for x in alltimes[n])
+            if n in ceil:  # the best of the runs, each of alone and together
+                r["ceiling_alone"], r["ceiling_together"] = min(ceil[n][0]), min(ceil[n][1])
+                r["ceiling"] = n * r["ceiling_alone"] / r["ceiling_together"]
+            else:
+                r["ceiling"] = r["ceiling_alone"] = r["ceiling_together"] = float("nan")
         add_ratios(rows, args.weak)
         write_csv(args.csv, rows)
         log("%s: wrote %s" % (PROG, args.csv))
@@ -520,12 +637,12 @@ def main(argv):
             title = args.title or "%s, %s, t = %d, k = %d (%s scaling)" % (r0["problem"], r0["method"], r0["t"], r0["k"], r0["mode"])
             plot(png, rows, args.weak, title)
             log("%s: wrote %s" % (PROG, png))
-        log("%6s %12s %12s %12s %10s %10s %10s %10s %8s %8s" % ("ranks", "hypergrad", "lower it", "adjoint it", "MatMult",
-                                                                "VecScat", "reduct", "other", "speedup", "effic"))
+        log("%6s %12s %12s %12s %10s %10s %10s %10s %8s %8s %8s" % ("ranks", "hypergrad", "lower it", "adjoint it", "MatMult",
+                                                                     "VecScat", "reduct", "other", "speedup", "effic", "ceiling"))
         for r in rows:
-            log("%6d %12.4e %12.4e %12.4e %10.3e %10.3e %10.3e %10.3e %8.3f %8.3f" % (
+            log("%6d %12.4e %12.4e %12.4e %10.3e %10.3e %10.3e %10.3e %8.3f %8.3f %8.3f" % (
                 r["ranks"], r["time_hypergrad"], r["time_lower_it"], r["time_adjoint_it"], r["matmult"], r["vecscatter"],
-                r["reduction"], r["other"], r["speedup"], r["efficiency"]))
+                r["reduction"], r["other"], r["speedup"], r["efficiency"], r["ceiling"]))
     except ToolError as e:
         die(str(e), 1)
     except KeyboardInterrupt:

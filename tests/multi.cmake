@@ -9,13 +9,27 @@ hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _cv4_fd NPROCS 1 3 ARGS -
 # multi-task hyper-representation: T = 3 tasks sharing H (f = sum of the task losses), converged
 # solves, against the sum of the tasks' closed forms (direct solves) and the separate runs
 hg_add_test(NAME t850-multi SOURCE t850-multi.c SUFFIX _hyperrep3 NPROCS 1 2 3 ARGS -multi_n 3 -multi_sum -closed_form -converged -sub_problem hyperrep -sub_hr_p 10 -sub_hr_d 3 -sub_hr_ntrain 40 -sub_hr_nval 30 -sub_hg_type aid -sub_hg_ksp_type cg -sub_lower_max_it 3000 -sub_lower_atol 1e-13 -sub_hg_k 3 LABELS multi)
-# hgrun on instances with mini-batches: resume bitwise, across ranks and sub-communicators, h5py layout, bad input
+# hgrun on instances with mini-batches: resume bitwise, across ranks and sub-communicators, h5py layout
 foreach(pair "2;1" "3;2")
   list(GET pair 0 na)
   list(GET pair 1 nb)
   add_test(NAME t860-multi-run_np${na}_from${nb}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t860-multi-run.sh $<TARGET_FILE:hgrun> ${na} ${nb})
   set_tests_properties(t860-multi-run_np${na}_from${nb} PROPERTIES TIMEOUT 300 PROCESSORS ${na} LABELS "multi;service;np${na}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
+# -outer_type tao with mini-batches refused (message, exit, no run file written or touched); tao with B = n runs
+foreach(np 1 2)
+  add_test(NAME t861-multi-tao_np${np}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t861-multi-tao.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t861-multi-tao_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "multi;service;errors;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
+# the bad input of issue 11 through hgrun at 1, 2, 3 ranks: message, non-zero exit, an existing run file untouched
+foreach(np 1 2 3)
+  add_test(NAME t862-multi-bad-input_np${np}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t862-multi-bad-input.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t862-multi-bad-input_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "multi;service;errors;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
 # instances from a user callback, each on its own DMDA on the sub-communicator; bad callbacks and options

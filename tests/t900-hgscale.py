@@ -6,7 +6,9 @@ usage: t900-hgscale.py HGSCALE HGBENCH MPIEXEC [MPIEXEC_FLAGS...]
 Checks: the CSV has one row per rank count and the documented columns; the speedup and the
 efficiency equal the ratios of the times in the same CSV (recomputed here); the breakdown adds
 up (matmult + reduction + other = mean time per hypergradient); the weak size column is the
-per-rank value times the ranks; the PNG is a PNG; bad input gives a non-zero exit and a message
+per-rank value times the ranks; the PNG is a PNG; with hgmultibench and --ceiling the runs
+alternate 1,2,2,1, the ceiling is 2 T_alone / T_together of its own columns and the per-rank
+solve times are positive and ordered; bad input gives a non-zero exit and a message
 that names what is wrong.  Silent on success; exit 77 when numpy/matplotlib are missing.
 """
 import csv
@@ -125,13 +127,41 @@ try:
                       "weak, %d ranks: size %s %s, expected -lr_ntrain %d" % (n, r["size_option"], r["size"], 80 * n))
         check(is_png(out_png), "%s: %s is not a PNG" % (mode, out_png))
 
+    # hgmultibench with --ceiling: interleaved 1,2,2,1 order, the ceiling from its own columns,
+    # the per-rank solve times
+    mapp = os.path.join(os.path.dirname(app), "hgmultibench")
+    out_csv = os.path.join(tmp, "ceiling.csv")
+    p = run(["--ranks", "1,2", "--t", "5", "--reps", "2", "--runs", "2", "--ceiling", "-multi_n=4", "--app", mapp,
+             "--mpiexec", launcher, "--csv", out_csv, "--no-plot", "--", "-multi_n", "4", "-sub_problem", "logreg",
+             "-sub_lr_p", "20", "-sub_lr_ntrain", "200", "-sub_lr_nval", "20"])
+    check(p.returncode == 0, "ceiling: hgscale failed (%d): %s" % (p.returncode, p.stderr))
+    if p.returncode == 0:
+        order = [l.split(",")[1].split()[0] for l in p.stdout.splitlines() if l.startswith("hgscale: strong scaling,")]
+        check(order == ["1", "2", "2", "1"], "ceiling: launch order %s, expected 1, 2, 2, 1" % order)
+        check(p.stdout.count("-bench_sync_n 2") == 4, "ceiling: expected 2 runs x 2 launches timing together:\n" + p.stdout)
+        header, rows = read_csv(out_csv)
+        r1, r2 = rows[0], rows[1]
+        check(all(math.isnan(float(r1[c])) for c in ("ceiling", "ceiling_alone", "ceiling_together")),
+              "ceiling: the base row has ceiling values %s" % [r1[c] for c in ("ceiling", "ceiling_alone", "ceiling_together")])
+        a, t, c = float(r2["ceiling_alone"]), float(r2["ceiling_together"]), float(r2["ceiling"])
+        check(a > 0 and t > 0 and close(c, 2 * a / t), "ceiling: %g, expected 2 x %g / %g" % (c, a, t))
+        for r in rows:
+            lo, hi = float(r["solves_min"]), float(r["solves_max"])
+            check(0 < lo <= hi <= float(r["time_hypergrad_mean"]) * 1.5,
+                  "ceiling, %s ranks: solves per rank %g..%g against %s per hypergradient" % (r["ranks"], lo, hi, r["time_hypergrad_mean"]))
+
     # Bad input: non-zero exit and a message that says what is wrong
     out_csv = os.path.join(tmp, "bad.csv")
+    if os.path.exists(out_csv):
+        os.remove(out_csv)
     cases = [
         (["--ranks", "1,x", "--app", app, "--csv", out_csv], 2, "--ranks"),
         (["--ranks", "1", "--app", os.path.join(tmp, "nosuchapp"), "--csv", out_csv], 1, "nosuchapp"),
         (["--ranks", "1", "--weak", "--app", app, "--csv", out_csv], 2, "--weak-option"),
         (["--ranks", "1", "--app", app, "--csv", out_csv, "--", "-bench_t", "5"], 2, "-bench_t"),
+        (["--ranks", "1,2", "--ceiling", "-multi_n=3", "--app", app, "--csv", out_csv], 2, "divide"),
+        (["--ranks", "1,2", "--weak", "--weak-option", "-multi_n=2", "--ceiling", "-multi_n=4", "--app", app, "--csv", out_csv], 2, "--ceiling"),
+        (["--ranks", "1,2", "--ceiling", "multi_n", "--app", app, "--csv", out_csv], 2, "--ceiling"),
         (["--ranks", "1", "--app", app, "--mpiexec", launcher, "--csv", out_csv, "--", "-problem", "nosuchproblem"], 1, "nosuchproblem"),
     ]
     for args, code, word in cases:

@@ -151,8 +151,11 @@ static PetscErrorCode HGCompute_AID(HG hg, Vec lambda, Vec h)
     PetscCall(VecSet(hg->v, 0.0));
     hg->v0norm = 0;
   }
-  /* the error bound may use the Krylov method's eigenvalue estimates when mu or L is unknown */
-  if (hg->bound && hg->problem->form == HG_FORM_OPTIMIZATION && !(hg->problem->mu > 0 && hg->problem->L > 0)) PetscCall(KSPSetComputeSingularValues(hg->ksp, PETSC_TRUE));
+  /* the error bound may use the Krylov method's eigenvalue estimates when mu or L is unknown.  On
+     from the first solve whatever mu and L are now: they depend on lambda (a line search may reach
+     a lambda where they are unknown), and switched on after the KSP's set-up, CG and GMRES have no
+     storage for the estimates (CG wrote through a null pointer) */
+  if (hg->bound && hg->problem->form == HG_FORM_OPTIMIZATION) PetscCall(KSPSetComputeSingularValues(hg->ksp, PETSC_TRUE));
   hg->v0_given = PETSC_FALSE;
   PetscCall(KSPSolve(hg->ksp, hg->rhs, hg->v));
   PetscCall(KSPGetConvergedReason(hg->ksp, &reason));

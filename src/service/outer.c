@@ -701,6 +701,7 @@ PetscErrorCode HGOuterSetUp(HGOuter outer)
   PetscCheck(outer->hg, PetscObjectComm((PetscObject)outer), PETSC_ERR_ORDER, "Call HGOuterSetHG() before HGOuterSetUp()");
   if (!((PetscObject)outer)->type_name) PetscCall(HGOuterSetType(outer, HGOUTERGD));
   PetscCall(HGSetUp(outer->hg));
+  PetscTryTypeMethod(outer, check);
   if (!outer->h) {
     HGProblem prob = outer->hg->problem;
     PetscCall(VecDuplicate(prob->ltemplate, &outer->h));
@@ -712,6 +713,19 @@ PetscErrorCode HGOuterSetUp(HGOuter outer)
     PetscCall(VecDuplicate(prob->wtemplate, &outer->vsave));
   }
   outer->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGOuterRefuseBatches(HGOuter outer, const char why[])
+{
+  PetscBool ismulti;
+  PetscInt  B, n;
+
+  PetscFunctionBegin;
+  PetscCall(PetscObjectTypeCompare((PetscObject)outer->hg, HGMULTI, &ismulti));
+  if (!ismulti) PetscFunctionReturn(0);
+  PetscCall(HGMultiGetBatchSize(outer->hg, &B, &n));
+  PetscCheck(B == 0 || B == n, PetscObjectComm((PetscObject)outer), PETSC_ERR_ARG_INCOMP, "-outer_type %s %s; with mini-batches (-hg_multi_batch %" PetscInt_FMT " of %" PetscInt_FMT " instances) every evaluation draws another batch, so these are two different random functions and the comparison means nothing: use -outer_type gd or nesterov with mini-batches (optionally with -outer_tol_schedule), or remove -hg_multi_batch", ((PetscObject)outer)->type_name, why, B, n);
   PetscFunctionReturn(0);
 }
 
@@ -899,6 +913,7 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
   PetscValidHeaderSpecific(lambda, VEC_CLASSID, 2);
   PetscCall(HGOuterSetUp(outer));
   PetscCall(HGProblemCheckVec(outer->hg->problem, lambda, PETSC_TRUE, "lambda"));
+  PetscTryTypeMethod(outer, check); /* again: the HG may have changed since the set-up; before the lock and the run file */
   PetscCall(HGOuterCheckpointCheckDirectory(outer));
   /* one run per run file: held until the end of the solve */
   if (outer->ckfile[0]) PetscCall(HGOuterLockAcquire(outer, outer->ckfile));

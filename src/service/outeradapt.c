@@ -100,11 +100,6 @@ static PetscErrorCode HGOuterSolve_Adaptive(HGOuter outer, Vec lambda)
   PetscCall(PetscObjectTypeCompare((PetscObject)hg, HGMULTI, &ismulti));
   if (ismulti) {
     PetscBool allaid, allbound;
-    PetscInt  B, n;
-    PetscCall(HGMultiGetBatchSize(hg, &B, &n));
-    /* each evaluation would draw another batch: f~ at lambda and at the trial point would be two
-       different random functions, and the certified decrease compares them */
-    PetscCheck(B == 0 || B == n, comm, PETSC_ERR_ARG_INCOMP, "-outer_type adaptive certifies each step by comparing f at two points; with mini-batches (-hg_multi_batch %" PetscInt_FMT " of %" PetscInt_FMT " instances) every evaluation draws another batch, so the comparison is between two different random functions and certifies nothing: use -outer_type gd or nesterov with mini-batches (optionally with -outer_tol_schedule), or remove -hg_multi_batch", B, n);
     PetscCall(HGMultiCheckAdaptive(hg, &allaid, &allbound));
     PetscCheck(allaid, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets the adjoint tolerance of every instance, which only aid has: use -sub_hg_type aid");
     PetscCheck(hg->bound && allbound, comm, PETSC_ERR_ARG_WRONGSTATE, "-outer_type adaptive sets its tolerances from the a-posteriori error bound of every instance: remove -hg_bound 0 and -sub_hg_bound 0");
@@ -237,6 +232,15 @@ static PetscErrorCode HGOuterDestroy_Adaptive(HGOuter outer)
   PetscFunctionReturn(0);
 }
 
+/* each evaluation would draw another batch: f~ at lambda and at the trial point would be two
+   different random functions, and the certified decrease compares them */
+static PetscErrorCode HGOuterCheck_Adaptive(HGOuter outer)
+{
+  PetscFunctionBegin;
+  PetscCall(HGOuterRefuseBatches(outer, "certifies each step by comparing f at two points"));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode HGOuterCreate_Adaptive(HGOuter outer)
 {
   HGOuter_Adaptive *a;
@@ -254,5 +258,6 @@ PetscErrorCode HGOuterCreate_Adaptive(HGOuter outer)
   outer->ops->solve          = HGOuterSolve_Adaptive;
   outer->ops->setfromoptions = HGOuterSetFromOptions_Adaptive;
   outer->ops->destroy        = HGOuterDestroy_Adaptive;
+  outer->ops->check          = HGOuterCheck_Adaptive;
   PetscFunctionReturn(0);
 }

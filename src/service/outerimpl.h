@@ -9,6 +9,7 @@ struct _HGOuterOps {
   PetscErrorCode (*setfromoptions)(HGOuter, PetscOptionItems *);
   PetscErrorCode (*solve)(HGOuter, Vec);
   PetscErrorCode (*destroy)(HGOuter);
+  PetscErrorCode (*check)(HGOuter); /* refuses an HG the type cannot use, before anything is written */
 };
 
 struct _p_HGOuter {
@@ -68,6 +69,9 @@ PETSC_INTERN PetscErrorCode HGOuterCheckpointCurrent(HGOuter, Vec lambda);
 PETSC_INTERN PetscErrorCode HGOuterHistoryReserve(HGOuter, PetscInt);
 PETSC_INTERN PetscErrorCode HGOuterHistoryAppend(HGOuter, const HGOuterRecord *);
 PETSC_INTERN PetscErrorCode HGOuterCheckpointCheckDirectory(HGOuter);
+/* For the types that need one deterministic f (adaptive, tao): an error when the HG is a multi HG
+   drawing mini-batches (B < n); why says what the type does with f */
+PETSC_INTERN PetscErrorCode HGOuterRefuseBatches(HGOuter, const char why[]);
 /* Run files begin with an HDF5 user block of this size holding the checksum record */
 #define HG_RUNFILE_USERBLOCK 16384
 /* src/service/runfile.c: the checksum table (rank 0, serial HDF5; msg empty on success) and the lock */

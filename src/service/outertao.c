@@ -11,6 +11,11 @@
    internal state (the L-BFGS pairs) is not part of a checkpoint: a resumed tao run
    restarts the TAO from the checkpointed lambda, w and v.
 
+   Mini-batches of a multi HG (-hg_multi_batch B < n) are refused: every TAO method assumes
+   one deterministic f (line searches compare f at two points, quasi-Newton and CG updates
+   difference two gradients), and each evaluation would be another random function; use
+   gd or nesterov with mini-batches.
+
 .seealso: HGOUTERGD, HGOUTERNESTEROV
 M*/
 #include "outerimpl.h"
@@ -90,6 +95,22 @@ static PetscErrorCode HGOuterSetFromOptions_Tao(HGOuter outer, PetscOptionItems 
   PetscFunctionReturn(0);
 }
 
+/* Every TAO method assumes one deterministic f: the line searches (also of the CG and
+   quasi-Newton methods) compare f at two points, the L-BFGS and CG updates difference the
+   gradients of two evaluations, and a unit step without a line search is only gd */
+static PetscErrorCode HGOuterCheck_Tao(HGOuter outer)
+{
+  HGOuter_Tao *t = (HGOuter_Tao *)outer->data;
+  TaoType      type;
+  char         why[256];
+
+  PetscFunctionBegin;
+  PetscCall(TaoGetType(t->tao, &type));
+  PetscCall(PetscSNPrintf(why, sizeof(why), "(TAO %s) assumes one deterministic f: its line searches compare f at two points and its quasi-Newton or conjugate-gradient updates difference the gradients of two evaluations", type));
+  PetscCall(HGOuterRefuseBatches(outer, why));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode HGOuterDestroy_Tao(HGOuter outer)
 {
   HGOuter_Tao *t = (HGOuter_Tao *)outer->data;
@@ -118,5 +139,6 @@ PetscErrorCode HGOuterCreate_Tao(HGOuter outer)
   outer->ops->solve          = HGOuterSolve_Tao;
   outer->ops->setfromoptions = HGOuterSetFromOptions_Tao;
   outer->ops->destroy        = HGOuterDestroy_Tao;
+  outer->ops->check          = HGOuterCheck_Tao;
   PetscFunctionReturn(0);
 }
