@@ -391,6 +391,7 @@ typedef struct {
   VecScatter sc;        /* w-space -> vs (dense: all entries; MPIAIJ: ghosts); NULL on one rank */
   Vec        vs, ws, z; /* scattered v, partial product added back; z: rows (fallback) */
   PetscScalar *t;       /* dense: work per block of rows */
+  PetscReal   *rn;      /* dense: squared row norms of a block (first pass only) */
   PetscInt     bs;      /* dense: rows per block */
 } NormalOp;
 
@@ -422,7 +423,7 @@ static PetscErrorCode NormalOpCreate(Mat X, Vec w, NormalOp *op)
     }
     op->kind = 1;
     op->bs = PetscMax(1, PetscMin(m, HG_NORMAL_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(N, 1))));
-    PetscCall(PetscMalloc1(op->bs, &op->t));
+    PetscCall(PetscMalloc2(op->bs, &op->t, op->bs, &op->rn));
     if (mpi && size > 1) {
       PetscCall(VecScatterCreateToAll(w, &op->sc, &op->vs));
       PetscCall(VecDuplicate(op->vs, &op->ws));
@@ -453,17 +454,20 @@ static PetscErrorCode NormalOpDestroy(NormalOp *op)
   PetscCall(VecDestroy(&op->vs));
   PetscCall(VecDestroy(&op->ws));
   PetscCall(VecDestroy(&op->z));
-  PetscCall(PetscFree(op->t));
+  PetscCall(PetscFree2(op->t, op->rn));
   PetscFunctionReturn(0);
 }
 
-/* Sequential AIJ rows: t_i = x_i^T v (+ the ghost part), w += t_i x_i (+ ghosts) */
-static PetscErrorCode NormalMultAIJ(Mat Ad, Mat Ao, const PetscScalar *v, const PetscScalar *vg, PetscScalar *w, PetscScalar *wg)
+/* Sequential AIJ rows: t_i = x_i^T v (+ the ghost part), w += t_i x_i (+ ghosts); with fro2 (and
+   rowmax2), the sum and the largest of the squared row norms ||x_i||^2 of these rows in the same
+   pass.  An off-diagonal block without entries (one rank) is skipped. */
+static PetscErrorCode NormalMultAIJ(Mat Ad, Mat Ao, const PetscScalar *v, const PetscScalar *vg, PetscScalar *w, PetscScalar *wg, PetscReal *fro2, PetscReal *rowmax2)
 {
   const PetscInt    *ia, *ja, *io = NULL, *jo = NULL;
   const PetscScalar *aa, *ao = NULL;
   PetscInt           nr;
   PetscBool          done;
+  PetscReal          f = 0, rmax = 0;
 
   PetscFunctionBegin;
   PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
@@ -474,15 +478,34 @@ static PetscErrorCode NormalMultAIJ(Mat Ad, Mat Ao, const PetscScalar *v, const 
     PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "HGMatNormSquaredEstimate: MatGetRowIJ failed on the off-diagonal block");
     PetscCall(MatSeqAIJGetArrayRead(Ao, &ao));
   }
-  for (PetscInt i = 0; i < nr; i++) {
-    PetscScalar t = 0;
-    for (PetscInt k = ia[i]; k < ia[i + 1]; k++) t += aa[k] * v[ja[k]];
-    if (Ao)
+  if (Ao && io[nr] > 0) {
+    for (PetscInt i = 0; i < nr; i++) {
+      PetscScalar t = 0;
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) t += aa[k] * v[ja[k]];
       for (PetscInt k = io[i]; k < io[i + 1]; k++) t += ao[k] * vg[jo[k]];
-    for (PetscInt k = ia[i]; k < ia[i + 1]; k++) w[ja[k]] += t * aa[k];
-    if (Ao)
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) w[ja[k]] += t * aa[k];
       for (PetscInt k = io[i]; k < io[i + 1]; k++) wg[jo[k]] += t * ao[k];
+      if (fro2) {
+        PetscReal r = 0;
+        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) r += PetscRealPart(PetscConj(aa[k]) * aa[k]);
+        for (PetscInt k = io[i]; k < io[i + 1]; k++) r += PetscRealPart(PetscConj(ao[k]) * ao[k]);
+        f += r, rmax = PetscMax(rmax, r);
+      }
+    }
+  } else {
+    for (PetscInt i = 0; i < nr; i++) {
+      PetscScalar t = 0;
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) t += aa[k] * v[ja[k]];
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) w[ja[k]] += t * aa[k];
+      if (fro2) {
+        PetscReal r = 0;
+        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) r += PetscRealPart(PetscConj(aa[k]) * aa[k]);
+        f += r, rmax = PetscMax(rmax, r);
+      }
+    }
   }
+  if (fro2) *fro2 = f;
+  if (rowmax2) *rowmax2 = rmax;
   PetscCall(MatSeqAIJRestoreArrayRead(Ad, &aa));
   PetscCall(MatRestoreRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
   if (Ao) {
@@ -492,7 +515,28 @@ static PetscErrorCode NormalMultAIJ(Mat Ad, Mat Ao, const PetscScalar *v, const 
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
+/* The sum and the largest of the squared row norms of this rank's rows, by MatGetRow (any type) */
+static PetscErrorCode RowNormsGeneric(Mat X, PetscReal *fro2, PetscReal *rowmax2)
+{
+  PetscInt lo, hi;
+
+  PetscFunctionBegin;
+  *fro2 = *rowmax2 = 0;
+  PetscCall(MatGetOwnershipRange(X, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) {
+    const PetscScalar *a;
+    PetscInt           nc;
+    PetscReal          r = 0;
+    PetscCall(MatGetRow(X, i, &nc, NULL, &a));
+    for (PetscInt k = 0; k < nc; k++) r += PetscRealPart(PetscConj(a[k]) * a[k]);
+    PetscCall(MatRestoreRow(X, i, &nc, NULL, &a));
+    *fro2 += r, *rowmax2 = PetscMax(*rowmax2, r);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* w = X^T X v; with fro2 and rowmax2 (first pass), the local sum and largest of the squared row norms too */
+static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w, PetscReal *fro2, PetscReal *rowmax2)
 {
   const PetscScalar *va, *vg = NULL;
   PetscScalar       *wa, *wg = NULL;
@@ -502,6 +546,7 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
   if (op->kind == 0) {
     PetscCall(MatMult(op->X, v, op->z));
     PetscCall(MatMultTranspose(op->X, op->z, w));
+    if (fro2) PetscCall(RowNormsGeneric(op->X, fro2, rowmax2));
     PetscFunctionReturn(0);
   }
   if (op->sc) {
@@ -525,16 +570,23 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
     PetscCall(MatGetSize(op->X, NULL, &N));
     PetscCall(MatDenseGetLDA(op->X, &lda));
     PetscCall(MatDenseGetArrayRead(op->X, &a));
+    if (fro2) *fro2 = *rowmax2 = 0;
     for (PetscInt i0 = 0; i0 < m; i0 += op->bs) {
       PetscInt nb = PetscMin(op->bs, m - i0);
       PetscCall(HGDenseGemv("N", nb, N, 1.0, a + i0, lda, vf, 0.0, op->t));
       PetscCall(HGDenseGemv("T", nb, N, 1.0, a + i0, lda, op->t, 1.0, wf));
+      if (fro2) { /* the block is still in cache */
+        PetscCall(PetscArrayzero(op->rn, nb));
+        for (PetscInt j = 0; j < N; j++)
+          for (PetscInt i = 0; i < nb; i++) op->rn[i] += PetscRealPart(PetscConj(a[i0 + i + j * lda]) * a[i0 + i + j * lda]);
+        for (PetscInt i = 0; i < nb; i++) *fro2 += op->rn[i], *rowmax2 = PetscMax(*rowmax2, op->rn[i]);
+      }
     }
     PetscCall(MatDenseRestoreArrayRead(op->X, &a));
     PetscCall(PetscLogFlops(4.0 * m * N));
   } else {
     MatInfo info;
-    PetscCall(NormalMultAIJ(op->Ad, op->Ao, va, vg, wa, wg));
+    PetscCall(NormalMultAIJ(op->Ad, op->Ao, va, vg, wa, wg, fro2, rowmax2));
     PetscCall(MatGetInfo(op->X, MAT_LOCAL, &info));
     PetscCall(PetscLogFlops(4.0 * info.nz_used));
   }
@@ -551,11 +603,18 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
 
 PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
 {
+  PetscFunctionBegin;
+  PetscCall(HGMatNormSquaredEstimateRows(X, seed, nrm2, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2)
+{
   const PetscInt kmax = HG_LANCZOS_STEPS;
   Vec           *V, w, z;
   NormalOp       op;
   PetscScalar    dots[HG_LANCZOS_STEPS + 1], *T;
-  PetscReal      alpha[HG_LANCZOS_STEPS], beta[HG_LANCZOS_STEPS + 1], theta = 0, tmin, fro, eps, bound;
+  PetscReal      alpha[HG_LANCZOS_STEPS], beta[HG_LANCZOS_STEPS + 1], theta = 0, tmin, fro2, rmax2, eps, bound;
   PetscInt       n, k = 0;
 
   PetscFunctionBegin;
@@ -569,7 +628,7 @@ PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
   PetscCall(VecNormalize(V[0], NULL));
   beta[0] = 0;
   for (PetscInt j = 0; j < kmax; j++) {
-    PetscCall(NormalMult(&op, V[j], w));
+    PetscCall(NormalMult(&op, V[j], w, j == 0 ? &fro2 : NULL, j == 0 ? &rmax2 : NULL)); /* ||X||_F^2 and max_i ||x_i||^2 in the first pass */
     PetscCall(VecDot(w, V[j], &dots[0]));
     alpha[j] = PetscRealPart(dots[0]);
     k        = j + 1;
@@ -598,10 +657,12 @@ PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
   theta = PetscMax(theta, 0.0);
   eps   = PetscLogReal(1.648 * PetscSqrtReal((PetscReal)n) / HG_LANCZOS_DELTA) / (2.0 * kmax - 1.0);
   eps   = eps * eps;
-  PetscCall(MatNorm(X, NORM_FROBENIUS, &fro));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &fro2, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)X)));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &rmax2, 1, MPIU_REAL, MPIU_MAX, PetscObjectComm((PetscObject)X)));
   bound = eps < 1 ? theta / (1 - eps) : PETSC_MAX_REAL;
-  *nrm2 = PetscMin(bound, fro * fro);
-  PetscCall(PetscInfo(X, "||X||_2^2: Lanczos Ritz value %g after %" PetscInt_FMT " steps, safety factor %g, ||X||_F^2 %g: estimate %g\n", (double)theta, k, (double)(eps < 1 ? 1 / (1 - eps) : PETSC_INFINITY), (double)(fro * fro), (double)*nrm2));
+  *nrm2 = PetscMin(bound, fro2);
+  if (rowmax2) *rowmax2 = rmax2;
+  PetscCall(PetscInfo(X, "||X||_2^2: Lanczos Ritz value %g after %" PetscInt_FMT " steps, safety factor %g, ||X||_F^2 %g: estimate %g; largest squared row norm %g\n", (double)theta, k, (double)(eps < 1 ? 1 / (1 - eps) : PETSC_INFINITY), (double)fro2, (double)*nrm2, (double)rmax2));
   PetscCall(NormalOpDestroy(&op));
   PetscCall(VecDestroyVecs(kmax + 1, &V));
   PetscCall(VecDestroy(&w));
