@@ -58,6 +58,15 @@ PETSC_INTERN PetscErrorCode HGClassLabelsFromData(HGData *ref, PetscInt nsets, H
 PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2);
 PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2);
 
+/* Row dot products of a sequential CSR block (ia, ja, aa as from MatGetRowIJ, MatSeqAIJGetArrayRead):
+   t1[i - i0] = a_i^T x1 for i0 <= i < i1 and, with x2 (not NULL), t2[i - i0] = a_i^T x2 in the same
+   loop (each row read once).  simd (HGCSRDotRowsSIMD()) selects the AVX-512 gather kernel, whose
+   sums differ from the plain loop's by rounding only (order of the additions). */
+PETSC_INTERN void           HGCSRDotRows(PetscBool simd, PetscInt i0, PetscInt i1, const PetscInt ia[], const PetscInt ja[], const PetscScalar aa[], const PetscScalar x1[], const PetscScalar x2[], PetscScalar t1[], PetscScalar t2[]);
+/* Whether HGCSRDotRows() may use its AVX-512 kernel: built in (x86-64, real double scalars, 32-bit
+   indices, GCC or Clang), the CPU has AVX-512F, and the option -hg_csr_simd (default true) is on */
+PETSC_INTERN PetscErrorCode HGCSRDotRowsSIMD(PetscBool *simd);
+
 /* Cache key of a Vec: id, address and state (as in logreg) */
 typedef struct {
   PetscObjectId    id;

@@ -78,6 +78,7 @@ typedef struct {
   PetscBool        s_valid;
   /* fused passes over the rows of X (gradient, Hessian product; see FusedPass()) */
   PetscInt         fz;          /* 0: not set up yet; FUSED_DENSE, FUSED_AIJ; -1: not available (MatMult path) */
+  PetscBool        simd;        /* AIJ: HGCSRDotRows() with its AVX-512 kernel (HGCSRDotRowsSIMD()) */
   PetscInt         xm, xp;      /* dense: this rank's rows and the columns of X (used in place, column major) */
   PetscInt         xbs;         /* dense: rows per block of a fused pass */
   VecScatter       xsc;         /* w-space Vec -> the entries this rank's rows need (all: dense; ghosts: MPIAIJ) */
@@ -364,6 +365,7 @@ static PetscErrorCode FusedSetUp(LR *lr, Vec w)
     nb      = lr->xbs;
   } else {
     lr->fz = FUSED_AIJ;
+    PetscCall(HGCSRDotRowsSIMD(&lr->simd));
     if (mpi) {
       Mat             Ad, Ao;
       const PetscInt *garray;
@@ -471,6 +473,11 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
     PetscBool          done;
 
     if (lr->xsc) PetscCall(MatMPIAIJGetSeqAIJ(lr->X, &Ad, &Ao, &garray));
+    if (Ao) {
+      PetscInt nzo;
+      PetscCall(MatGetSize(Ao, NULL, &nzo));
+      if (!nzo) Ao = NULL; /* no ghost columns (one rank): no off-diagonal loops */
+    }
     PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
     PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "logreg: MatGetRowIJ failed on the training matrix");
     PetscCall(MatSeqAIJGetArrayRead(Ad, &aa));
@@ -482,19 +489,15 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
     for (PetscInt i0 = 0; i0 < m; i0 += FUSED_AIJ_ROWS) {
       PetscInt nb = PetscMin(FUSED_AIJ_ROWS, m - i0);
 
-      for (PetscInt i = i0; i < i0 + nb; i++) {
-        PetscScalar u1 = 0, u2 = 0;
+      /* the products with x1 (and x2: each row read once for both) of the diagonal block, then the ghosts' */
+      HGCSRDotRows(lr->simd, i0, i0 + nb, ia, ja, aa, xa1, two ? xa2 : NULL, lr->t1, lr->t2);
+      if (Ao) {
+        PetscScalar g1[FUSED_AIJ_ROWS], g2[FUSED_AIJ_ROWS];
 
-        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u1 += aa[k] * xa1[ja[k]];
-        if (Ao)
-          for (PetscInt k = io[i]; k < io[i + 1]; k++) u1 += ao[k] * xg1[jo[k]];
-        if (two) {
-          for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u2 += aa[k] * xa2[ja[k]];
-          if (Ao)
-            for (PetscInt k = io[i]; k < io[i + 1]; k++) u2 += ao[k] * xg2[jo[k]];
-        }
-        lr->t1[i - i0] = u1;
-        lr->t2[i - i0] = u2;
+        HGCSRDotRows(lr->simd, i0, i0 + nb, io, jo, ao, xg1, two ? xg2 : NULL, g1, g2);
+        for (PetscInt i = 0; i < nb; i++) lr->t1[i] += g1[i];
+        if (two)
+          for (PetscInt i = 0; i < nb; i++) lr->t2[i] += g2[i];
       }
       Coefficients(mode, nb, ya + i0, sa + i0, lr->t1, lr->t2, lr->cw);
       for (PetscInt i = i0; i < i0 + nb; i++) {
