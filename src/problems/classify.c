@@ -536,7 +536,7 @@ PetscErrorCode HGCSRDotRowsSIMD(PetscBool *simd)
   PetscFunctionReturn(0);
 }
 
-#define HG_CSR_BLOCK_ROWS 64 /* rows whose dot products are taken before their updates (still in cache) */
+#define HG_CSR_BLOCK_ROWS 4 /* rows whose dot products are taken before their updates: their entries are still in L1 (64 rows, 38 KiB at 50 per row, made the X^T X v pass 15% slower: 0.120 against 0.105 s) */
 
 /* Sequential AIJ rows: t_i = x_i^T v (+ the ghost part), w += t_i x_i (+ ghosts); with fro2 (and
    rowmax2), the sum and the largest of the squared row norms ||x_i||^2 of these rows in the same
