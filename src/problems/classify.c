@@ -391,6 +391,8 @@ typedef struct {
   VecScatter sc;        /* w-space -> vs (dense: all entries; MPIAIJ: ghosts); NULL on one rank */
   Vec        vs, ws, z; /* scattered v, partial product added back; z: rows (fallback) */
   PetscScalar *t;       /* dense: work per block of rows */
+  PetscBool    simd;    /* AIJ: HGCSRDotRows() with its AVX-512 kernel */
+  PetscReal   *rn;      /* dense: squared row norms of a block (first pass only) */
   PetscInt     bs;      /* dense: rows per block */
 } NormalOp;
 
@@ -422,7 +424,7 @@ static PetscErrorCode NormalOpCreate(Mat X, Vec w, NormalOp *op)
     }
     op->kind = 1;
     op->bs = PetscMax(1, PetscMin(m, HG_NORMAL_BLOCK_BYTES / (PetscInt)(sizeof(PetscScalar) * PetscMax(N, 1))));
-    PetscCall(PetscMalloc1(op->bs, &op->t));
+    PetscCall(PetscMalloc2(op->bs, &op->t, op->bs, &op->rn));
     if (mpi && size > 1) {
       PetscCall(VecScatterCreateToAll(w, &op->sc, &op->vs));
       PetscCall(VecDuplicate(op->vs, &op->ws));
@@ -430,6 +432,7 @@ static PetscErrorCode NormalOpCreate(Mat X, Vec w, NormalOp *op)
   } else if (aij) {
     op->kind = 2;
     op->Ad   = X;
+    PetscCall(HGCSRDotRowsSIMD(&op->simd));
     if (mpi) {
       const PetscInt *garray;
       PetscInt        ng;
@@ -453,17 +456,99 @@ static PetscErrorCode NormalOpDestroy(NormalOp *op)
   PetscCall(VecDestroy(&op->vs));
   PetscCall(VecDestroy(&op->ws));
   PetscCall(VecDestroy(&op->z));
-  PetscCall(PetscFree(op->t));
+  PetscCall(PetscFree2(op->t, op->rn));
   PetscFunctionReturn(0);
 }
 
-/* Sequential AIJ rows: t_i = x_i^T v (+ the ghost part), w += t_i x_i (+ ghosts) */
-static PetscErrorCode NormalMultAIJ(Mat Ad, Mat Ao, const PetscScalar *v, const PetscScalar *vg, PetscScalar *w, PetscScalar *wg)
+/* ---- Row dot products of CSR blocks (HGCSRDotRows()).  Both kernels read each row once, for one
+   or two vectors.  The AVX-512 one gathers 8 entries of x per instruction (masked for the last
+   fewer than 8 of a row); it is compiled for that target only (function attribute), and chosen at
+   run time when the CPU has AVX-512F, so the default build runs on any x86-64 and elsewhere the
+   plain loop is all there is.  On the 50 M-nonzero CSR benchmark file (rows of 50) the fused
+   X^T X v pass took 0.107-0.122 s with it against 0.115-0.136 s with the plain loop (three paired
+   runs; the scatter w += t_i a_i stays scalar: AVX-512 scatters were slower, 0.140-0.164 s). ---- */
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__)) && defined(PETSC_USE_REAL_DOUBLE) && !defined(PETSC_USE_COMPLEX) && !defined(PETSC_USE_64BIT_INDICES)
+  #define HG_CSR_AVX512 1
+  #include <immintrin.h>
+__attribute__((target("avx512f"))) static void DotRowsAVX512(PetscInt i0, PetscInt i1, const PetscInt ia[], const PetscInt ja[], const PetscScalar aa[], const PetscScalar x1[], const PetscScalar x2[], PetscScalar t1[], PetscScalar t2[])
+{
+  for (PetscInt i = i0; i < i1; i++) {
+    PetscInt k = ia[i], e = ia[i + 1];
+    __m512d  s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd();
+
+    for (; k + 8 <= e; k += 8) {
+      __m256i ix = _mm256_loadu_si256((const __m256i *)(ja + k));
+      __m512d a  = _mm512_loadu_pd(aa + k);
+      s1         = _mm512_fmadd_pd(a, _mm512_i32gather_pd(ix, x1, 8), s1);
+      if (x2) s2 = _mm512_fmadd_pd(a, _mm512_i32gather_pd(ix, x2, 8), s2);
+    }
+    if (k < e) {
+      __mmask8 mk = (__mmask8)((1u << (e - k)) - 1);
+      __m256i  ix = _mm512_castsi512_si256(_mm512_maskz_loadu_epi32((__mmask16)mk, ja + k));
+      __m512d  a  = _mm512_maskz_loadu_pd(mk, aa + k);
+      s1          = _mm512_fmadd_pd(a, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mk, ix, x1, 8), s1);
+      if (x2) s2 = _mm512_fmadd_pd(a, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), mk, ix, x2, 8), s2);
+    }
+    t1[i - i0] = _mm512_reduce_add_pd(s1);
+    if (x2) t2[i - i0] = _mm512_reduce_add_pd(s2);
+  }
+}
+#endif
+
+void HGCSRDotRows(PetscBool simd, PetscInt i0, PetscInt i1, const PetscInt ia[], const PetscInt ja[], const PetscScalar aa[], const PetscScalar x1[], const PetscScalar x2[], PetscScalar t1[], PetscScalar t2[])
+{
+#if defined(HG_CSR_AVX512)
+  if (simd) {
+    DotRowsAVX512(i0, i1, ia, ja, aa, x1, x2, t1, t2);
+    return;
+  }
+#endif
+  if (x2) {
+    for (PetscInt i = i0; i < i1; i++) {
+      PetscScalar u1 = 0, u2 = 0;
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) {
+        u1 += aa[k] * x1[ja[k]];
+        u2 += aa[k] * x2[ja[k]];
+      }
+      t1[i - i0] = u1, t2[i - i0] = u2;
+    }
+  } else {
+    for (PetscInt i = i0; i < i1; i++) {
+      PetscScalar u1 = 0;
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u1 += aa[k] * x1[ja[k]];
+      t1[i - i0] = u1;
+    }
+  }
+}
+
+PetscErrorCode HGCSRDotRowsSIMD(PetscBool *simd)
+{
+  PetscFunctionBegin;
+  *simd = PETSC_FALSE;
+#if defined(HG_CSR_AVX512)
+  {
+    PetscBool opt = PETSC_TRUE;
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-hg_csr_simd", &opt, NULL));
+    __builtin_cpu_init();
+    *simd = (opt && __builtin_cpu_supports("avx512f")) ? PETSC_TRUE : PETSC_FALSE;
+  }
+#endif
+  PetscFunctionReturn(0);
+}
+
+#define HG_CSR_BLOCK_ROWS 4 /* rows whose dot products are taken before their updates: their entries are still in L1 (64 rows, 38 KiB at 50 per row, made the X^T X v pass 15% slower: 0.120 against 0.105 s) */
+
+/* Sequential AIJ rows: t_i = x_i^T v (+ the ghost part), w += t_i x_i (+ ghosts); with fro2 (and
+   rowmax2), the sum and the largest of the squared row norms ||x_i||^2 of these rows in the same
+   pass.  An off-diagonal block without entries (one rank) is skipped. */
+static PetscErrorCode NormalMultAIJ(PetscBool simd, Mat Ad, Mat Ao, const PetscScalar *v, const PetscScalar *vg, PetscScalar *w, PetscScalar *wg, PetscReal *fro2, PetscReal *rowmax2)
 {
   const PetscInt    *ia, *ja, *io = NULL, *jo = NULL;
   const PetscScalar *aa, *ao = NULL;
   PetscInt           nr;
   PetscBool          done;
+  PetscReal          f = 0, rmax = 0;
+  Mat                Ao0 = Ao;
 
   PetscFunctionBegin;
   PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
@@ -474,25 +559,63 @@ static PetscErrorCode NormalMultAIJ(Mat Ad, Mat Ao, const PetscScalar *v, const 
     PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "HGMatNormSquaredEstimate: MatGetRowIJ failed on the off-diagonal block");
     PetscCall(MatSeqAIJGetArrayRead(Ao, &ao));
   }
-  for (PetscInt i = 0; i < nr; i++) {
-    PetscScalar t = 0;
-    for (PetscInt k = ia[i]; k < ia[i + 1]; k++) t += aa[k] * v[ja[k]];
-    if (Ao)
-      for (PetscInt k = io[i]; k < io[i + 1]; k++) t += ao[k] * vg[jo[k]];
-    for (PetscInt k = ia[i]; k < ia[i + 1]; k++) w[ja[k]] += t * aa[k];
-    if (Ao)
-      for (PetscInt k = io[i]; k < io[i + 1]; k++) wg[jo[k]] += t * ao[k];
+  if (Ao && io[nr] == 0) Ao = NULL; /* one rank: no ghost columns */
+  for (PetscInt i0 = 0; i0 < nr; i0 += HG_CSR_BLOCK_ROWS) {
+    PetscInt    i1 = PetscMin(nr, i0 + HG_CSR_BLOCK_ROWS);
+    PetscScalar t[HG_CSR_BLOCK_ROWS], tg[HG_CSR_BLOCK_ROWS];
+
+    HGCSRDotRows(simd, i0, i1, ia, ja, aa, v, NULL, t, NULL);
+    if (Ao) {
+      HGCSRDotRows(simd, i0, i1, io, jo, ao, vg, NULL, tg, NULL);
+      for (PetscInt i = i0; i < i1; i++) t[i - i0] += tg[i - i0];
+    }
+    for (PetscInt i = i0; i < i1; i++) {
+      PetscScalar c = t[i - i0];
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) w[ja[k]] += c * aa[k];
+      if (Ao)
+        for (PetscInt k = io[i]; k < io[i + 1]; k++) wg[jo[k]] += c * ao[k];
+      if (fro2) {
+        PetscReal r = 0;
+        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) r += PetscRealPart(PetscConj(aa[k]) * aa[k]);
+        if (Ao)
+          for (PetscInt k = io[i]; k < io[i + 1]; k++) r += PetscRealPart(PetscConj(ao[k]) * ao[k]);
+        f += r, rmax = PetscMax(rmax, r);
+      }
+    }
   }
+  if (fro2) *fro2 = f;
+  if (rowmax2) *rowmax2 = rmax;
   PetscCall(MatSeqAIJRestoreArrayRead(Ad, &aa));
   PetscCall(MatRestoreRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
-  if (Ao) {
-    PetscCall(MatSeqAIJRestoreArrayRead(Ao, &ao));
-    PetscCall(MatRestoreRowIJ(Ao, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
+  if (ao) {
+    PetscCall(MatSeqAIJRestoreArrayRead(Ao0, &ao));
+    PetscCall(MatRestoreRowIJ(Ao0, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
   }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
+/* The sum and the largest of the squared row norms of this rank's rows, by MatGetRow (any type) */
+static PetscErrorCode RowNormsGeneric(Mat X, PetscReal *fro2, PetscReal *rowmax2)
+{
+  PetscInt lo, hi;
+
+  PetscFunctionBegin;
+  *fro2 = *rowmax2 = 0;
+  PetscCall(MatGetOwnershipRange(X, &lo, &hi));
+  for (PetscInt i = lo; i < hi; i++) {
+    const PetscScalar *a;
+    PetscInt           nc;
+    PetscReal          r = 0;
+    PetscCall(MatGetRow(X, i, &nc, NULL, &a));
+    for (PetscInt k = 0; k < nc; k++) r += PetscRealPart(PetscConj(a[k]) * a[k]);
+    PetscCall(MatRestoreRow(X, i, &nc, NULL, &a));
+    *fro2 += r, *rowmax2 = PetscMax(*rowmax2, r);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* w = X^T X v; with fro2 and rowmax2 (first pass), the local sum and largest of the squared row norms too */
+static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w, PetscReal *fro2, PetscReal *rowmax2)
 {
   const PetscScalar *va, *vg = NULL;
   PetscScalar       *wa, *wg = NULL;
@@ -502,6 +625,7 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
   if (op->kind == 0) {
     PetscCall(MatMult(op->X, v, op->z));
     PetscCall(MatMultTranspose(op->X, op->z, w));
+    if (fro2) PetscCall(RowNormsGeneric(op->X, fro2, rowmax2));
     PetscFunctionReturn(0);
   }
   if (op->sc) {
@@ -525,16 +649,23 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
     PetscCall(MatGetSize(op->X, NULL, &N));
     PetscCall(MatDenseGetLDA(op->X, &lda));
     PetscCall(MatDenseGetArrayRead(op->X, &a));
+    if (fro2) *fro2 = *rowmax2 = 0;
     for (PetscInt i0 = 0; i0 < m; i0 += op->bs) {
       PetscInt nb = PetscMin(op->bs, m - i0);
       PetscCall(HGDenseGemv("N", nb, N, 1.0, a + i0, lda, vf, 0.0, op->t));
       PetscCall(HGDenseGemv("T", nb, N, 1.0, a + i0, lda, op->t, 1.0, wf));
+      if (fro2) { /* the block is still in cache */
+        PetscCall(PetscArrayzero(op->rn, nb));
+        for (PetscInt j = 0; j < N; j++)
+          for (PetscInt i = 0; i < nb; i++) op->rn[i] += PetscRealPart(PetscConj(a[i0 + i + j * lda]) * a[i0 + i + j * lda]);
+        for (PetscInt i = 0; i < nb; i++) *fro2 += op->rn[i], *rowmax2 = PetscMax(*rowmax2, op->rn[i]);
+      }
     }
     PetscCall(MatDenseRestoreArrayRead(op->X, &a));
     PetscCall(PetscLogFlops(4.0 * m * N));
   } else {
     MatInfo info;
-    PetscCall(NormalMultAIJ(op->Ad, op->Ao, va, vg, wa, wg));
+    PetscCall(NormalMultAIJ(op->simd, op->Ad, op->Ao, va, vg, wa, wg, fro2, rowmax2));
     PetscCall(MatGetInfo(op->X, MAT_LOCAL, &info));
     PetscCall(PetscLogFlops(4.0 * info.nz_used));
   }
@@ -551,11 +682,18 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w)
 
 PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
 {
+  PetscFunctionBegin;
+  PetscCall(HGMatNormSquaredEstimateRows(X, seed, nrm2, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2)
+{
   const PetscInt kmax = HG_LANCZOS_STEPS;
   Vec           *V, w, z;
   NormalOp       op;
   PetscScalar    dots[HG_LANCZOS_STEPS + 1], *T;
-  PetscReal      alpha[HG_LANCZOS_STEPS], beta[HG_LANCZOS_STEPS + 1], theta = 0, tmin, fro, eps, bound;
+  PetscReal      alpha[HG_LANCZOS_STEPS], beta[HG_LANCZOS_STEPS + 1], theta = 0, tmin, fro2, rmax2, eps, bound;
   PetscInt       n, k = 0;
 
   PetscFunctionBegin;
@@ -569,7 +707,7 @@ PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
   PetscCall(VecNormalize(V[0], NULL));
   beta[0] = 0;
   for (PetscInt j = 0; j < kmax; j++) {
-    PetscCall(NormalMult(&op, V[j], w));
+    PetscCall(NormalMult(&op, V[j], w, j == 0 ? &fro2 : NULL, j == 0 ? &rmax2 : NULL)); /* ||X||_F^2 and max_i ||x_i||^2 in the first pass */
     PetscCall(VecDot(w, V[j], &dots[0]));
     alpha[j] = PetscRealPart(dots[0]);
     k        = j + 1;
@@ -598,10 +736,12 @@ PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
   theta = PetscMax(theta, 0.0);
   eps   = PetscLogReal(1.648 * PetscSqrtReal((PetscReal)n) / HG_LANCZOS_DELTA) / (2.0 * kmax - 1.0);
   eps   = eps * eps;
-  PetscCall(MatNorm(X, NORM_FROBENIUS, &fro));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &fro2, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)X)));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &rmax2, 1, MPIU_REAL, MPIU_MAX, PetscObjectComm((PetscObject)X)));
   bound = eps < 1 ? theta / (1 - eps) : PETSC_MAX_REAL;
-  *nrm2 = PetscMin(bound, fro * fro);
-  PetscCall(PetscInfo(X, "||X||_2^2: Lanczos Ritz value %g after %" PetscInt_FMT " steps, safety factor %g, ||X||_F^2 %g: estimate %g\n", (double)theta, k, (double)(eps < 1 ? 1 / (1 - eps) : PETSC_INFINITY), (double)(fro * fro), (double)*nrm2));
+  *nrm2 = PetscMin(bound, fro2);
+  if (rowmax2) *rowmax2 = rmax2;
+  PetscCall(PetscInfo(X, "||X||_2^2: Lanczos Ritz value %g after %" PetscInt_FMT " steps, safety factor %g, ||X||_F^2 %g: estimate %g; largest squared row norm %g\n", (double)theta, k, (double)(eps < 1 ? 1 / (1 - eps) : PETSC_INFINITY), (double)fro2, (double)*nrm2, (double)rmax2));
   PetscCall(NormalOpDestroy(&op));
   PetscCall(VecDestroyVecs(kmax + 1, &V));
   PetscCall(VecDestroy(&w));

@@ -51,9 +51,21 @@ PETSC_INTERN PetscErrorCode HGClassDataCreate(MPI_Comm, const HGClassSynth *, Pe
    naming that set).  c returns the number of classes */
 PETSC_INTERN PetscErrorCode HGClassLabelsFromData(HGData *ref, PetscInt nsets, HGData *sets[], const char *const names[], PetscInt *c);
 
-/* An upper bound of ||X||_2^2 (with probability >= 1 - 1e-6 over the seeded start): 20 Lanczos
-   steps on X^T X times a stated safety factor, capped by ||X||_F^2 (see classify.c) */
+/* An upper bound of ||X||_2^2 (with probability >= 1 - 1e-3 over the seeded start): 20 Lanczos
+   steps on X^T X times a stated safety factor, capped by ||X||_F^2 (see classify.c).  The Rows
+   form also gives rowmax2 = max_i ||x_i||_2^2, the largest squared row norm (exact), computed in
+   the first Lanczos pass with ||X||_F^2 (no pass of its own) */
 PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2);
+PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2);
+
+/* Row dot products of a sequential CSR block (ia, ja, aa as from MatGetRowIJ, MatSeqAIJGetArrayRead):
+   t1[i - i0] = a_i^T x1 for i0 <= i < i1 and, with x2 (not NULL), t2[i - i0] = a_i^T x2 in the same
+   loop (each row read once).  simd (HGCSRDotRowsSIMD()) selects the AVX-512 gather kernel, whose
+   sums differ from the plain loop's by rounding only (order of the additions). */
+PETSC_INTERN void           HGCSRDotRows(PetscBool simd, PetscInt i0, PetscInt i1, const PetscInt ia[], const PetscInt ja[], const PetscScalar aa[], const PetscScalar x1[], const PetscScalar x2[], PetscScalar t1[], PetscScalar t2[]);
+/* Whether HGCSRDotRows() may use its AVX-512 kernel: built in (x86-64, real double scalars, 32-bit
+   indices, GCC or Clang), the CPU has AVX-512F, and the option -hg_csr_simd (default true) is on */
+PETSC_INTERN PetscErrorCode HGCSRDotRowsSIMD(PetscBool *simd);
 
 /* Cache key of a Vec: id, address and state (as in logreg) */
 typedef struct {

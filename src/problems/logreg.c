@@ -23,8 +23,10 @@
    steps on X^T X times a safety factor, HGMatNormSquaredEstimate(), once), so the default gd step follows lambda.  The constants of
    the error bounds are given at each (w, lambda) too (HGProblemSetBoundConstantsFunction():
    eta_w = ||X'||^2/4, eta_l = 0, ||B(w)|| = max_j |r'_j w_j|, L_B = max_j r'_j with r' = 1 or
-   exp(lambda)); only L_A is estimated, so the bound is an estimate that costs about 12 callback
-   evaluations instead of about 300.
+   exp(lambda), L_A = ||X||_2^2 max_i ||x_i|| / (6 sqrt 3) from |psi'''| <= 1/(6 sqrt 3); see
+   BoundConstants()): no constant is estimated (HGInfo bound_estimated = 0) and a bound costs a
+   few norms.  ||X||_2^2 is a Lanczos upper bound with probability 0.999, so the bound is
+   rigorous with that probability.
 
    The weights s depend on w only: they are cached, keyed on the id, address and state of the
    w Vec, so repeated Hessian products at the same w cost one MatMult and one MatMultTranspose.
@@ -63,6 +65,7 @@ typedef struct {
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
   PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredEstimate) */
+  PetscReal        rowmax2; /* max_i ||x_i||_2^2 over the training rows (in the same passes), for L_A */
   PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds; -1 until a bound needs it */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
@@ -75,6 +78,7 @@ typedef struct {
   PetscBool        s_valid;
   /* fused passes over the rows of X (gradient, Hessian product; see FusedPass()) */
   PetscInt         fz;          /* 0: not set up yet; FUSED_DENSE, FUSED_AIJ; -1: not available (MatMult path) */
+  PetscBool        simd;        /* AIJ: HGCSRDotRows() with its AVX-512 kernel (HGCSRDotRowsSIMD()) */
   PetscInt         xm, xp;      /* dense: this rank's rows and the columns of X (used in place, column major) */
   PetscInt         xbs;         /* dense: rows per block of a fused pass */
   VecScatter       xsc;         /* w-space Vec -> the entries this rank's rows need (all: dense; ghosts: MPIAIJ) */
@@ -197,8 +201,21 @@ static PetscErrorCode LowerConstants(HGProblem prob, Vec lambda, PetscReal *L, P
 /* Constants of the error bounds at (w, lambda) (HGProblemSetBoundConstantsFunction()): the Hessian
    of E in w is X'^T diag(psi''(y' .* X' w)) X' with 0 < psi'' <= 1/4, so eta_w = ||X'||^2/4;
    grad_lambda E = 0, so eta_l = 0; B(w) v = r' .* w .* v with r' = 1 or exp(lambda), so
-   ||B(w)|| = max_j |r'_j w_j| and ||B(w) - B(w')|| <= max_j r'_j ||w - w'||.  L_A (the Hessian
-   depends on w through sigma') is left to the estimate. */
+   ||B(w)|| = max_j |r'_j w_j| and ||B(w) - B(w')|| <= max_j r'_j ||w - w'||.
+
+   L_A in closed form.  The lower loss is the sum (not the mean) of psi(m_i), m_i = y_i x_i^T w,
+   so its Hessian is H(w) = X^T S(w) X + diag(r), S(w) = diag(psi''(m_i)) (y_i^2 = 1), and
+     H(w) - H(w') = X^T (S(w) - S(w')) X,   ||H(w) - H(w')|| <= ||X||_2^2 max_i |psi''(m_i) - psi''(m'_i)|.
+   psi''(m) = sigma(m) sigma(-m) and psi'''(m) = sigma(m) sigma(-m) (sigma(-m) - sigma(m)); with
+   u = sigma(-m) - sigma(m) in (-1, 1), sigma(m) sigma(-m) = (1 - u^2)/4, so |psi'''| = |u| (1 - u^2)/4,
+   largest at u^2 = 1/3: |psi'''| <= 1/(6 sqrt 3) (at |m| = 2 atanh(1/sqrt 3) = 1.317).  Hence
+     |psi''(m_i) - psi''(m'_i)| <= |m_i - m'_i| / (6 sqrt 3) = |x_i^T (w - w')| / (6 sqrt 3) <= ||x_i|| ||w - w'|| / (6 sqrt 3)
+   and L_A = ||X||_2^2 max_i ||x_i|| / (6 sqrt 3) holds for every w, w' at any lambda (r cancels).
+   It is attained in the limit by a single row (X = x^T, w' - w along x, m at 1.317); with many
+   rows of similar norm it is loose (the worst row and the worst direction of X rarely align).
+   ||X||_2^2 is the Lanczos upper bound normX2 (probability 0.999, capped by ||X||_F^2), max_i ||x_i||^2
+   is exact (from the same passes, HGMatNormSquaredEstimateRows()), so no constant of logreg's
+   bounds is estimated (HGInfo bound_estimated = 0). */
 static PetscErrorCode BoundConstants(HGProblem prob, Vec w, Vec lambda, PetscReal *etaw, PetscReal *etal, PetscReal *LA, PetscReal *LB, PetscReal *B, void *ctx)
 {
   LR *lr = (LR *)ctx;
@@ -216,7 +233,7 @@ static PetscErrorCode BoundConstants(HGProblem prob, Vec w, Vec lambda, PetscRea
   if (lr->normXv2 < 0) PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2)); /* first bound only */
   *etaw = lr->normXv2 / 4.0;
   *etal = 0.0;
-  *LA   = -1.0;
+  *LA   = lr->normX2 * PetscSqrtReal(lr->rowmax2) / (6.0 * PetscSqrtReal(3.0));
   PetscFunctionReturn(0);
 }
 
@@ -307,7 +324,7 @@ enum { FUSED_NONE = -1, FUSED_DENSE = 1, FUSED_AIJ = 2 };
 typedef enum { PASS_GRAD, PASS_HESS, PASS_HESSW } PassMode;
 #define FUSED_BLOCK_BYTES 262144 /* dense rows per block: 256 KiB of X (fastest of 256 KiB..32 MiB at p = 500) */
 #define FUSED_MIN_ROWS    32     /* X is column major: a block reads nb contiguous entries of each column; with fewer rows per block (p > 1024) dense X takes the MatMult path */
-#define FUSED_AIJ_ROWS    64
+#define FUSED_AIJ_ROWS    4 /* rows per block of the AIJ pass: their entries stay in L1 between the products and the update (64 was 15% slower on 50 nonzeros per row) */
 
 static PetscErrorCode FusedSetUp(LR *lr, Vec w)
 {
@@ -348,6 +365,7 @@ static PetscErrorCode FusedSetUp(LR *lr, Vec w)
     nb      = lr->xbs;
   } else {
     lr->fz = FUSED_AIJ;
+    PetscCall(HGCSRDotRowsSIMD(&lr->simd));
     if (mpi) {
       Mat             Ad, Ao;
       const PetscInt *garray;
@@ -455,6 +473,11 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
     PetscBool          done;
 
     if (lr->xsc) PetscCall(MatMPIAIJGetSeqAIJ(lr->X, &Ad, &Ao, &garray));
+    if (Ao) {
+      PetscInt nzo;
+      PetscCall(MatGetSize(Ao, NULL, &nzo));
+      if (!nzo) Ao = NULL; /* no ghost columns (one rank): no off-diagonal loops */
+    }
     PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
     PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "logreg: MatGetRowIJ failed on the training matrix");
     PetscCall(MatSeqAIJGetArrayRead(Ad, &aa));
@@ -466,19 +489,15 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
     for (PetscInt i0 = 0; i0 < m; i0 += FUSED_AIJ_ROWS) {
       PetscInt nb = PetscMin(FUSED_AIJ_ROWS, m - i0);
 
-      for (PetscInt i = i0; i < i0 + nb; i++) {
-        PetscScalar u1 = 0, u2 = 0;
+      /* the products with x1 (and x2: each row read once for both) of the diagonal block, then the ghosts' */
+      HGCSRDotRows(lr->simd, i0, i0 + nb, ia, ja, aa, xa1, two ? xa2 : NULL, lr->t1, lr->t2);
+      if (Ao) {
+        PetscScalar g1[FUSED_AIJ_ROWS], g2[FUSED_AIJ_ROWS];
 
-        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u1 += aa[k] * xa1[ja[k]];
-        if (Ao)
-          for (PetscInt k = io[i]; k < io[i + 1]; k++) u1 += ao[k] * xg1[jo[k]];
-        if (two) {
-          for (PetscInt k = ia[i]; k < ia[i + 1]; k++) u2 += aa[k] * xa2[ja[k]];
-          if (Ao)
-            for (PetscInt k = io[i]; k < io[i + 1]; k++) u2 += ao[k] * xg2[jo[k]];
-        }
-        lr->t1[i - i0] = u1;
-        lr->t2[i - i0] = u2;
+        HGCSRDotRows(lr->simd, i0, i0 + nb, io, jo, ao, xg1, two ? xg2 : NULL, g1, g2);
+        for (PetscInt i = 0; i < nb; i++) lr->t1[i] += g1[i];
+        if (two)
+          for (PetscInt i = 0; i < nb; i++) lr->t2[i] += g2[i];
       }
       Coefficients(mode, nb, ya + i0, sa + i0, lr->t1, lr->t2, lr->cw);
       for (PetscInt i = i0; i < i0 + nb; i++) {
@@ -780,7 +799,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (lr->useexp) PetscCall(VecLog(lambda));
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
-  PetscCall(HGMatNormSquaredEstimate(lr->X, lr->seed, &lr->normX2));
+  PetscCall(HGMatNormSquaredEstimateRows(lr->X, lr->seed, &lr->normX2, &lr->rowmax2));
   lr->normXv2 = -1; /* estimated when an error bound first needs it (BoundConstants()) */
   PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
