@@ -92,7 +92,7 @@ def main():
     ap.add_argument("--csr-nnz-per-row", type=int, default=50)
     ap.add_argument("--csr-features", type=int, default=100000)
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
-    ap.add_argument("--repeat", type=int, default=3, help="load runs and h5py reads per figure (the best time is kept)")
+    ap.add_argument("--repeat", type=int, default=3, help="load runs, hypergradient runs and h5py reads per figure (the best time of each is kept)")
     ap.add_argument("--generate-only", action="store_true", help="only generate the files (kept), e.g. under a heavy-work lock")
     ap.add_argument("--no-generate", action="store_true", help="use the files a --generate-only run left in --dir (kept)")
     ap.add_argument("--formats", default="dense,csr", help="which files to benchmark: dense, csr or both")
@@ -128,7 +128,7 @@ def main():
             print("  ranks  load s  (/h5py)  first hg s  (/h5py)  per rank: share MiB, peak RSS MiB, peak/(1.3 share + 200)")
             for np_ in [int(x) for x in a.ranks.split(",")]:
                 tl, rl = run(np_, ["-file", path], env, a.repeat)
-                tg, rg = run(np_, ["-file", path, "-val", val, "-bench_hypergradient"] + a.hg_options.split(), env)
+                tg, rg = run(np_, ["-file", path, "-val", val, "-bench_hypergradient"] + a.hg_options.split(), env, a.repeat)
                 per = "; ".join("%.0f, %.0f/%.0f, %.2f/%.2f" % (s, p, pg, p / (1.3 * s + 200), pg / (1.3 * s + 200)) for (r, s, p), (_, _, pg) in zip(rl, rg))
                 print("  %5d  %6.2f  (%5.2f)  %10.2f  (%5.2f)  %s   [load/hypergradient]" % (np_, tl, tl / th, tg, tg / th, per))
             if path == dense and not a.no_linear:
