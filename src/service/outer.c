@@ -874,6 +874,8 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode OuterSolve(HGOuter, Vec);
+
 /*@
   HGOuterSolve - runs the outer hypergradient descent from lambda (overwritten with the
   result); after HGOuterLoadCheckpoint() it continues the run the checkpoint holds
@@ -905,12 +907,31 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
 @*/
 PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
 {
-  MPI_Comm       comm = PetscObjectComm((PetscObject)outer);
-  PetscErrorCode ierr = 0;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(outer, HGOUTER_CLASSID, 1);
   PetscValidHeaderSpecific(lambda, VEC_CLASSID, 2);
+  outer->lambda = NULL;
+  ierr          = OuterSolve(outer, lambda);
+  if (ierr) {
+    /* refused before the first iteration (outer->lambda not yet set): the lock (this call's, or
+       that of HGOuterLoadCheckpoint()) is given back and its file left as found; failed later:
+       given back and removed, as at the end of a run */
+    if (!outer->lambda) (void)HGOuterLockAbandon(outer);
+    else (void)HGOuterLockRelease(outer);
+    outer->lambda = NULL;
+    PetscCall(ierr);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode OuterSolve(HGOuter outer, Vec lambda)
+{
+  MPI_Comm       comm = PetscObjectComm((PetscObject)outer);
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
   PetscCall(HGOuterSetUp(outer));
   PetscCall(HGProblemCheckVec(outer->hg->problem, lambda, PETSC_TRUE, "lambda"));
   PetscTryTypeMethod(outer, check); /* again: the HG may have changed since the set-up; before the lock and the run file */

@@ -43,6 +43,8 @@ struct _p_HGOuter {
   int                    lockfd;       /* rank 0: the fd of ckfile.lock, -1 when none */
   PetscBool              locked;       /* all ranks: lockfile is locked by this run */
   char                   lockfile[PETSC_MAX_PATH_LEN];
+  PetscBool              lockcreated;  /* rank 0: this run created ckfile.lock (else took over a leftover one) */
+  char                   lockold[512]; /* rank 0: the content of the leftover lock file taken over */
   PetscBool              signals;
   PetscInt               monitor_every;
   HGOuterMonitorFn       monitor[HG_OUTER_MAXMONITORS];
@@ -79,3 +81,4 @@ PETSC_INTERN PetscErrorCode HGRunFileSeal(const char file[], char msg[], size_t 
 PETSC_INTERN PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len);
 PETSC_INTERN PetscErrorCode HGOuterLockAcquire(HGOuter, const char file[]);
 PETSC_INTERN PetscErrorCode HGOuterLockRelease(HGOuter);
+PETSC_INTERN PetscErrorCode HGOuterLockAbandon(HGOuter);
