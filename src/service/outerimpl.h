@@ -36,6 +36,11 @@ struct _p_HGOuter {
   HGOuterRecord         *hist;
   PetscInt               nhist, nalloc;
   PetscInt               total_lower, total_adjoint;
+  PetscInt               nfailed;      /* failed hypergradients in this HGOuterSolve() (tao: line-search trials included) */
+  HGInfo                 failinfo;     /* the last one that failed: its HGInfo, outer iteration, |lambda| */
+  PetscInt               failit;
+  PetscReal              failnorm;
+  PetscBool              failtrial;    /* it was a trial point of a TAO line search */
   char                   ckfile[PETSC_MAX_PATH_LEN];
   PetscInt               ckevery;
   PetscBool              ckoverwrite, resumed;
