@@ -11,6 +11,13 @@
    internal state (the L-BFGS pairs) is not part of a checkpoint: a resumed tao run
    restarts the TAO from the checkpointed lambda, w and v.
 
+   A hypergradient that fails at a trial point of a line search gives TAO f = +inf there, so
+   that the line search backs off (armijo does; more-thuente of lmvm brackets a shorter step,
+   that of blmvm steps back to 0 and gives up); the trial is monitored but not in the history.
+   Where the line search cannot back off, the run ends with the failed trial's reason
+   (HGOuterGetFailure()).  TAO's evaluation cap (-outer_max_it, trials included) ends the run
+   with CONVERGED_ITS.
+
    Mini-batches of a multi HG (-hg_multi_batch B < n) are refused: every TAO method assumes
    one deterministic f (line searches compare f at two points, quasi-Newton and CG updates
    difference two gradients), and each evaluation would be another random function; use
