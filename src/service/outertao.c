@@ -12,8 +12,9 @@
    restarts the TAO from the checkpointed lambda, w and v.
 
    A hypergradient that fails at a trial point of a line search gives TAO f = +inf there, so
-   that the line search backs off (armijo does; more-thuente of lmvm brackets a shorter step,
-   that of blmvm steps back to 0 and gives up); the trial is monitored but not in the history.
+   that the line search backs off (armijo does; more-thuente steps back to the last accepted
+   point, from where lmvm went on and blmvm gave up in the case tested); the trial is monitored
+   but not in the history.
    Where the line search cannot back off, the run ends with the failed trial's reason
    (HGOuterGetFailure()).  TAO's evaluation cap (-outer_max_it, trials included) ends the run
    with CONVERGED_ITS.
@@ -37,8 +38,10 @@ typedef struct {
 } HGOuter_Tao;
 
 /* A failed hypergradient at a trial point of a line search does not end the run: TAO gets
-   f = +inf there, and its line searches back off (armijo multiplies the step by beta_inf;
-   more-thuente takes f = +inf as a higher value and brackets a smaller step).  A failure at
+   f = +inf there, and armijo backs off (it multiplies the step by beta_inf); more-thuente's
+   interpolated step is NaN at f = +inf and is clamped to the lower end of its interval, so it
+   steps back to the last accepted point and halts: lmvm then went on from there in t831,
+   blmvm gave up (TAO_DIVERGED_LS_FAILURE).  A failure at
    TAO's first evaluation (no line search runs yet) or at the trial of a unit line search (which
    takes every trial) ends the run at once; a line search that cannot back off ends it in
    HGOuterSolve_Tao() with the failed trial's reason. */
