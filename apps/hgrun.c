@@ -66,12 +66,21 @@ int main(int argc, char **argv)
   if (reason < 0) {
     HGInfo      info;
     const char *ck      = NULL;
-    PetscBool   initial = nh <= 1 ? PETSC_TRUE : PETSC_FALSE; /* the failed hypergradient is the run's first: no outer step came before it */
-    const char *advice  = initial ? "this is the initial lambda, so the outer step is not the cause: check -lower_step (the default 2/(L+mu) is safe), -lower_max_it and -lower_atol/-lower_rtol" : "lambda may have left the region where the lower level is well posed";
+    PetscInt    nfailed = 0, fit = 0;
+    PetscReal   fnorm   = 0;
+    PetscBool   trial   = PETSC_FALSE, initial;
+    const char *advice;
 
-    PetscCall(HGGetInfo(hg, &info));
+    /* the hypergradient that failed: with -outer_type tao a later trial of the same line search
+       may have converged, so HGGetInfo() (the last one computed) would not name the cause */
+    PetscCall(HGOuterGetFailure(outer, &nfailed, &info, &fit, &fnorm, &trial));
+    if (!nfailed) PetscCall(HGGetInfo(hg, &info));
+    initial = nh <= 1 && !trial ? PETSC_TRUE : PETSC_FALSE; /* the failed hypergradient is the run's first: no outer step came before it */
+    advice  = initial ? "this is the initial lambda, so the outer step is not the cause: check -lower_step (the default 2/(L+mu) is safe), -lower_max_it and -lower_atol/-lower_rtol" : "lambda may have left the region where the lower level is well posed";
     PetscCall(HGOuterGetCheckpoint(outer, &ck, NULL));
-    if (info.reason == HG_DIVERGED_LOWER)
+    if (trial) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: %" PetscInt_FMT " hypergradient(s) failed at trial points of TAO's line search; the last, after outer iteration %" PetscInt_FMT " at |lambda| %g, failed with %s, and the line search could not back off from it (blmvm's more-thuente steps back to 0 from f = +inf; a unit line search takes every trial): use the armijo line search (-outer_tao_ls_type armijo), which shortens the step there, bounds on lambda (-outer_lb, -outer_ub) or more lower/adjoint iterations (-lower_max_it, -hg_k)\n", nfailed, fit, (double)fnorm, HGConvergedReasons[info.reason]));
+    if (reason == HG_OUTER_DIVERGED_TAO && !nfailed) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): TAO gave up although every hypergradient converged; see its reason with -outer_tao_view\n", HGOuterConvergedReasons[reason]));
+    else if (info.reason == HG_DIVERGED_LOWER)
       PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the last hypergradient failed with %s (lower solver %s after %" PetscInt_FMT " iterations, residual %g%s); %s, or see -hg_view_info\n", HGOuterConvergedReasons[reason], HGConvergedReasons[info.reason], HGLowerConvergedReasons[info.lower_reason], info.lower_its, (double)info.lower_residual,
                              info.lower_reason == HG_LOWER_DIVERGED_NANORINF && info.lower_its == 0 ? "; the problem's constants overflow at that lambda: the outer step was far too large" : "", advice));
     else if (info.reason == HG_DIVERGED_ADJOINT) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "hgrun: the run diverged (%s): the adjoint solver failed (%" PetscInt_FMT " iterations, residual %g); check -hg_k, -hg_ksp_type and -hg_adjoint_rtol, or see -hg_view_info\n", HGOuterConvergedReasons[reason], info.adjoint_its, (double)info.adjoint_residual));

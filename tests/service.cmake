@@ -25,6 +25,14 @@ foreach(np 1 2)
   set_tests_properties(t830-diverged_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "service;np${np}"
                        ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+# t831-tao-trial.sh HGRUN NP: a hypergradient that fails at a trial of TAO's line search: lmvm
+# backs off and converges; blmvm (more-thuente) ends DIVERGED_HG, exit 3, naming the real failure,
+# the checkpoint resumes with armijo; blmvm + armijo backs off
+foreach(np 1 2)
+  add_test(NAME t831-tao-trial_np${np} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/service/t831-tao-trial.sh $<TARGET_FILE:hgrun> ${np})
+  set_tests_properties(t831-tao-trial_np${np} PROPERTIES TIMEOUT 120 PROCESSORS ${np} LABELS "service;np${np}"
+                       ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OPENBLAS_NUM_THREADS=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
 # Options that pass in silence or mislead (issue 15): refused with their messages, -help, PETSc options
 foreach(np 1 3)
   add_test(NAME t830-options_np${np}

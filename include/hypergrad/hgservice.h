@@ -94,6 +94,7 @@ PETSC_EXTERN PetscErrorCode HGOuterGetIterationNumber(HGOuter, PetscInt *);
 PETSC_EXTERN PetscErrorCode HGOuterGetConvergedReason(HGOuter, HGOuterConvergedReason *);
 PETSC_EXTERN PetscErrorCode HGOuterGetHistory(HGOuter, PetscInt *n, const HGOuterRecord **);
 PETSC_EXTERN PetscErrorCode HGOuterGetTotalIterations(HGOuter, PetscInt *lower, PetscInt *adjoint);
+PETSC_EXTERN PetscErrorCode HGOuterGetFailure(HGOuter, PetscInt *nfailed, HGInfo *, PetscInt *it, PetscReal *lambda_norm, PetscBool *trial);
 
 /*S
   HGOuterMonitorFn - a monitor of the outer loop, called after each outer iteration

@@ -689,6 +689,8 @@ PetscErrorCode HGOuterSetResumeForce(HGOuter outer, PetscBool flg)
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode LoadCheckpoint(HGOuter, const char[], Vec);
+
 /* The whole file is checked on rank 0 (serial HDF5, errors silenced) before any rank reads it:
    a damaged file gives our message, never an HDF5 trace, a crash or ranks that disagree */
 static PetscErrorCode CheckIntact(HGOuter outer, const char file[])
@@ -708,7 +710,6 @@ static PetscErrorCode CheckIntact(HGOuter outer, const char file[])
     PetscCall(PetscInfo(outer, "The checkpoint %s %s: resumed without checking it (-outer_resume_force)\n", file, msg));
     PetscFunctionReturn(0);
   }
-  PetscCall(HGOuterLockRelease(outer));
   SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "The checkpoint %s %s; it is left untouched. Resume from an intact copy or start a new run%s", file, msg, old ? " (or pass -outer_resume_force to resume it unchecked)" : "");
 }
 
@@ -847,6 +848,20 @@ static PetscErrorCode CheckFingerprints(HGOuter outer, PetscViewer viewer, const
 .seealso: HGOuterWriteCheckpoint(), HGOuterSetCheckpoint(), HGOuterSetResumeForce()
 @*/
 PetscErrorCode HGOuterLoadCheckpoint(HGOuter outer, const char file[], Vec lambda)
+{
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(outer, HGOUTER_CLASSID, 1);
+  ierr = LoadCheckpoint(outer, file, lambda);
+  if (ierr) { /* refused: the lock is given back and its file left as found (removed if this call created it) */
+    (void)HGOuterLockAbandon(outer);
+    PetscCall(ierr);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LoadCheckpoint(HGOuter outer, const char file[], Vec lambda)
 {
   MPI_Comm    comm = PetscObjectComm((PetscObject)outer);
   PetscViewer viewer;

@@ -493,6 +493,46 @@ PetscErrorCode HGOuterGetTotalIterations(HGOuter outer, PetscInt *lower, PetscIn
   PetscFunctionReturn(0);
 }
 
+/*@
+  HGOuterGetFailure - the hypergradient that failed in the last HGOuterSolve(): the one that
+  ended a diverged run, or with HGOUTERTAO the last line-search trial that failed
+
+  Not Collective
+
+  Input Parameter:
+. outer - the outer driver
+
+  Output Parameters:
++ nfailed     - the number of failed hypergradients in the last HGOuterSolve() (0: none; the
+                outputs below are then not set)
+. info        - the HGInfo of the last one that failed (its reason, lower and adjoint solves)
+. it          - the outer iteration it was computed at (with tao, a trial point is computed
+                after iteration it)
+. lambda_norm - the 2-norm of the lambda it was computed at
+- trial       - PETSC_TRUE when it was a trial point of a TAO line search
+
+  Notes:
+  Any output may be NULL.  HGGetInfo() tells about the last hypergradient computed, which with
+  HGOUTERTAO may be a later trial of the same line search that converged: use this function
+  to name the cause of a divergence.
+
+  Level: intermediate
+
+.seealso: HGOuterGetConvergedReason(), HGGetInfo(), HGOUTERTAO
+@*/
+PetscErrorCode HGOuterGetFailure(HGOuter outer, PetscInt *nfailed, HGInfo *info, PetscInt *it, PetscReal *lambda_norm, PetscBool *trial)
+{
+  PetscFunctionBegin;
+  PetscValidHeaderSpecific(outer, HGOUTER_CLASSID, 1);
+  if (nfailed) *nfailed = outer->nfailed;
+  if (!outer->nfailed) PetscFunctionReturn(0);
+  if (info) *info = outer->failinfo;
+  if (it) *it = outer->failit;
+  if (lambda_norm) *lambda_norm = outer->failnorm;
+  if (trial) *trial = outer->failtrial;
+  PetscFunctionReturn(0);
+}
+
 /*@C
   HGOuterMonitorSet - adds a function called after each outer iteration
 
@@ -801,7 +841,14 @@ PetscErrorCode HGOuterEvaluate(HGOuter outer, Vec lambda, Vec h, HGOuterRecord *
     PetscCall(HGGetAdjointSolution(hg, &v));
     PetscCall(HGProblemComputeAccuracy(hg->problem, w, lambda, &rec->val_accuracy, &rec->test_accuracy));
   } else rec->hypergradient_norm = rec->val_accuracy = rec->test_accuracy = (PetscReal)NAN;
-  if (info.reason < 0) outer->reason = info.reason == HG_DIVERGED_NANORINF ? HG_OUTER_DIVERGED_NANORINF : HG_OUTER_DIVERGED_HG;
+  if (info.reason < 0) {
+    outer->reason = info.reason == HG_DIVERGED_NANORINF ? HG_OUTER_DIVERGED_NANORINF : HG_OUTER_DIVERGED_HG;
+    outer->nfailed++;
+    outer->failinfo  = info;
+    outer->failit    = outer->it;
+    outer->failtrial = PETSC_FALSE;
+    PetscCall(VecNorm(lambda, NORM_2, &outer->failnorm));
+  }
   else if (PetscIsInfOrNanReal(rec->hypergradient_norm) || PetscIsInfOrNanReal(rec->upper_objective)) outer->reason = HG_OUTER_DIVERGED_NANORINF;
   if (outer->reason >= 0) { /* a good evaluation: the state before it is one to go back to; its w, v the next warm starts */
     if (outer->lambda) PetscCall(HGOuterMarkGood(outer));
@@ -874,6 +921,8 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode OuterSolve(HGOuter, Vec);
+
 /*@
   HGOuterSolve - runs the outer hypergradient descent from lambda (overwritten with the
   result); after HGOuterLoadCheckpoint() it continues the run the checkpoint holds
@@ -905,12 +954,31 @@ PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool 
 @*/
 PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
 {
-  MPI_Comm       comm = PetscObjectComm((PetscObject)outer);
-  PetscErrorCode ierr = 0;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscValidHeaderSpecific(outer, HGOUTER_CLASSID, 1);
   PetscValidHeaderSpecific(lambda, VEC_CLASSID, 2);
+  outer->lambda = NULL;
+  ierr          = OuterSolve(outer, lambda);
+  if (ierr) {
+    /* refused before the first iteration (outer->lambda not yet set): the lock (this call's, or
+       that of HGOuterLoadCheckpoint()) is given back and its file left as found; failed later:
+       given back and removed, as at the end of a run */
+    if (!outer->lambda) (void)HGOuterLockAbandon(outer);
+    else (void)HGOuterLockRelease(outer);
+    outer->lambda = NULL;
+    PetscCall(ierr);
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode OuterSolve(HGOuter outer, Vec lambda)
+{
+  MPI_Comm       comm = PetscObjectComm((PetscObject)outer);
+  PetscErrorCode ierr = 0;
+
+  PetscFunctionBegin;
   PetscCall(HGOuterSetUp(outer));
   PetscCall(HGProblemCheckVec(outer->hg->problem, lambda, PETSC_TRUE, "lambda"));
   PetscTryTypeMethod(outer, check); /* again: the HG may have changed since the set-up; before the lock and the run file */
@@ -930,7 +998,8 @@ PetscErrorCode HGOuterSolve(HGOuter outer, Vec lambda)
     outer->total_lower = outer->total_adjoint = 0;
     outer->have_w = outer->have_v = outer->have_prev = PETSC_FALSE;
   }
-  outer->reason = HG_OUTER_ITERATING;
+  outer->reason  = HG_OUTER_ITERATING;
+  outer->nfailed = 0;
   PetscCall(PetscTime(&outer->tstart));
   outer->lambda = lambda;
   PetscCall(HGOuterMarkGood(outer));

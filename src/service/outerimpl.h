@@ -36,6 +36,11 @@ struct _p_HGOuter {
   HGOuterRecord         *hist;
   PetscInt               nhist, nalloc;
   PetscInt               total_lower, total_adjoint;
+  PetscInt               nfailed;      /* failed hypergradients in this HGOuterSolve() (tao: line-search trials included) */
+  HGInfo                 failinfo;     /* the last one that failed: its HGInfo, outer iteration, |lambda| */
+  PetscInt               failit;
+  PetscReal              failnorm;
+  PetscBool              failtrial;    /* it was a trial point of a TAO line search */
   char                   ckfile[PETSC_MAX_PATH_LEN];
   PetscInt               ckevery;
   PetscBool              ckoverwrite, resumed;
@@ -43,6 +48,8 @@ struct _p_HGOuter {
   int                    lockfd;       /* rank 0: the fd of ckfile.lock, -1 when none */
   PetscBool              locked;       /* all ranks: lockfile is locked by this run */
   char                   lockfile[PETSC_MAX_PATH_LEN];
+  PetscBool              lockcreated;  /* rank 0: this run created ckfile.lock (else took over a leftover one) */
+  char                   lockold[512]; /* rank 0: the content of the leftover lock file taken over */
   PetscBool              signals;
   PetscInt               monitor_every;
   HGOuterMonitorFn       monitor[HG_OUTER_MAXMONITORS];
@@ -79,3 +86,4 @@ PETSC_INTERN PetscErrorCode HGRunFileSeal(const char file[], char msg[], size_t 
 PETSC_INTERN PetscErrorCode HGRunFileVerify(const char file[], char msg[], size_t len);
 PETSC_INTERN PetscErrorCode HGOuterLockAcquire(HGOuter, const char file[]);
 PETSC_INTERN PetscErrorCode HGOuterLockRelease(HGOuter);
+PETSC_INTERN PetscErrorCode HGOuterLockAbandon(HGOuter);

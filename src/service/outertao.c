@@ -11,6 +11,14 @@
    internal state (the L-BFGS pairs) is not part of a checkpoint: a resumed tao run
    restarts the TAO from the checkpointed lambda, w and v.
 
+   A hypergradient that fails at a trial point of a line search gives TAO f = +inf there, so
+   that the line search backs off (armijo does; more-thuente steps back to the last accepted
+   point, from where lmvm went on and blmvm gave up in the case tested); the trial is monitored
+   but not in the history.
+   Where the line search cannot back off, the run ends with the failed trial's reason
+   (HGOuterGetFailure()).  TAO's evaluation cap (-outer_max_it, trials included) ends the run
+   with CONVERGED_ITS.
+
    Mini-batches of a multi HG (-hg_multi_batch B < n) are refused: every TAO method assumes
    one deterministic f (line searches compare f at two points, quasi-Newton and CG updates
    difference two gradients), and each evaluation would be another random function; use
@@ -21,21 +29,54 @@ M*/
 #include "outerimpl.h"
 
 typedef struct {
-  Tao       tao;
-  PetscReal lb, ub;
-  PetscBool stop;
+  Tao                    tao;
+  PetscReal              lb, ub;
+  PetscBool              stop;
+  PetscInt               nevals;     /* evaluations in this TaoSolve() */
+  PetscInt               nfail_iter; /* failed trials since the last TAO iteration ended */
+  HGOuterConvergedReason failreason; /* the outer reason of the last failed trial */
 } HGOuter_Tao;
 
+/* A failed hypergradient at a trial point of a line search does not end the run: TAO gets
+   f = +inf there, and armijo backs off (it multiplies the step by beta_inf); more-thuente's
+   interpolated step is NaN at f = +inf and is clamped to the lower end of its interval, so it
+   steps back to the last accepted point and halts: lmvm then went on from there in t831,
+   blmvm gave up (TAO_DIVERGED_LS_FAILURE).  A failure at
+   TAO's first evaluation (no line search runs yet) or at the trial of a unit line search (which
+   takes every trial) ends the run at once; a line search that cannot back off ends it in
+   HGOuterSolve_Tao() with the failed trial's reason. */
 static PetscErrorCode FormFunctionGradient(Tao tao, Vec x, PetscReal *f, Vec g, void *ctx)
 {
   HGOuter       outer = (HGOuter)ctx;
   HGOuter_Tao  *t     = (HGOuter_Tao *)outer->data;
   HGOuterRecord rec;
+  PetscBool     trial = t->nevals++ > 0 ? PETSC_TRUE : PETSC_FALSE, unit = PETSC_FALSE;
+  TaoLineSearch ls;
 
   PetscFunctionBegin;
   PetscCall(HGOuterEvaluate(outer, x, g, &rec));
-  *f       = outer->reason < 0 ? PETSC_INFINITY : rec.upper_objective;
   rec.step = (PetscReal)NAN;
+  PetscCall(TaoGetLineSearch(tao, &ls));
+  if (ls) PetscCall(PetscObjectTypeCompare((PetscObject)ls, TAOLINESEARCHUNIT, &unit));
+  if (outer->reason < 0 && trial) outer->failtrial = PETSC_TRUE;
+  if (outer->reason < 0 && trial && !unit) { /* the unit line search takes every trial: the run ends below */
+    t->failreason = outer->reason;
+    t->nfail_iter++;
+    *f = PETSC_INFINITY;
+    PetscCall(VecSet(g, 0.0)); /* not used by the line searches at f = +inf; no NaN left for TAO */
+    PetscCall(PetscInfo(outer, "Line-search trial after outer iteration %" PetscInt_FMT " (|lambda| %g): the hypergradient failed (%s); f = +inf given to TAO, which backs off\n", outer->it, (double)outer->failnorm, HGConvergedReasons[outer->failinfo.reason]));
+    { /* monitored, but neither in the history (which holds one record per outer iteration and
+         ends at the last iterate a checkpoint keeps) nor checkpointed */
+      PetscLogDouble now;
+      PetscCall(PetscTime(&now));
+      rec.iteration = outer->it;
+      rec.time      = outer->elapsed0 + (PetscReal)(now - outer->tstart);
+      for (PetscInt i = 0; i < outer->nmonitors; i++) PetscCall((*outer->monitor[i])(outer, &rec, outer->monitorctx[i]));
+    }
+    outer->reason = HG_OUTER_ITERATING;
+    PetscFunctionReturn(0);
+  }
+  *f = outer->reason < 0 ? PETSC_INFINITY : rec.upper_objective;
   if (outer->reason >= 0) outer->it++;
   PetscCall(HGOuterEndIteration(outer, &rec, &t->stop));
   PetscFunctionReturn(0);
@@ -49,6 +90,7 @@ static PetscErrorCode ConvergenceTest(Tao tao, void *ctx)
   PetscFunctionBegin;
   PetscCall(TaoDefaultConvergenceTest(tao, NULL));
   if (t->stop) PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
+  t->nfail_iter = 0;
   PetscFunctionReturn(0);
 }
 
@@ -59,7 +101,9 @@ static PetscErrorCode HGOuterSolve_Tao(HGOuter outer, Vec lambda)
   Vec                lb = NULL, ub = NULL;
 
   PetscFunctionBegin;
-  t->stop = PETSC_FALSE;
+  t->stop       = PETSC_FALSE;
+  t->nevals     = 0;
+  t->nfail_iter = 0;
   PetscCall(TaoSetSolution(t->tao, lambda));
   PetscCall(TaoSetObjectiveAndGradient(t->tao, NULL, FormFunctionGradient, outer));
   PetscCall(TaoSetConvergenceTest(t->tao, ConvergenceTest, outer));
@@ -75,6 +119,11 @@ static PetscErrorCode HGOuterSolve_Tao(HGOuter outer, Vec lambda)
   PetscCall(TaoSetTolerances(t->tao, outer->gatol, 0.0, 0.0));
   PetscCall(TaoSolve(t->tao));
   PetscCall(TaoGetConvergedReason(t->tao, &r));
+  /* TAO gave up (its line search could not back off) right after failed trials: the run
+     diverged for the failed hypergradient (HGOuterGetFailure() names it), not for TAO */
+  if (outer->reason == HG_OUTER_ITERATING && r < 0 && t->nfail_iter > 0) outer->reason = t->failreason;
+  /* the budget of -outer_max_it hypergradient evaluations (trials included) is spent */
+  if (outer->reason == HG_OUTER_ITERATING && r == TAO_DIVERGED_MAXFCN) outer->reason = HG_OUTER_CONVERGED_ITS;
   if (outer->reason == HG_OUTER_ITERATING) outer->reason = r > 0 ? HG_OUTER_CONVERGED_TAO : HG_OUTER_DIVERGED_TAO;
   PetscCall(VecDestroy(&lb));
   PetscCall(VecDestroy(&ub));

@@ -814,7 +814,12 @@ PetscErrorCode HGOuterLockAcquire(HGOuter outer, const char file[])
     for (int attempt = 0; attempt < 20; attempt++) {
       struct flock fl;
       struct stat  a, b;
-      int          fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      int          created = 1, fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == EEXIST) { /* left by an earlier run, or held by a live one */
+        created = 0;
+        fd      = open(lock, O_RDWR | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT) continue; /* removed by its holder in between */
+      }
       if (fd < 0) {
         PetscCall(PetscInfo(outer, "Cannot create the lock file %s (%s): running without a lock\n", lock, strerror(errno)));
         break;
@@ -859,6 +864,8 @@ PetscErrorCode HGOuterLockAcquire(HGOuter outer, const char file[])
         char old[512] = "", line[512], host[256] = "";
         ssize_t n = pread(fd, old, sizeof(old) - 1, 0);
         old[n > 0 ? n : 0] = 0;
+        outer->lockcreated = created ? PETSC_TRUE : PETSC_FALSE;
+        PetscCall(PetscStrncpy(outer->lockold, old, sizeof(outer->lockold)));
         if (n > 0) PetscCall(PetscInfo(outer, "Taking over %s, left by a run that ended without removing it (%s)\n", lock, old));
         (void)gethostname(host, sizeof(host) - 1);
         PetscCall(PetscSNPrintf(line, sizeof(line), "pid %ld host %s\n", (long)getpid(), host));
@@ -890,6 +897,25 @@ PetscErrorCode HGOuterLockRelease(HGOuter outer)
   outer->lockfd      = -1;
   outer->locked      = PETSC_FALSE;
   outer->lockfile[0] = 0;
+  outer->lockcreated = PETSC_FALSE;
+  outer->lockold[0]  = 0;
+  PetscFunctionReturn(0);
+}
+
+/* A refused run (a -resume or a start that fails a check before the first iteration) leaves
+   the directory as it found it: the lock file it created is removed; a leftover one it took over
+   gets its old content back.  A lock held by another run was never taken, so it is not touched.
+   Local to rank 0's fd (no communication): safe on an error path that not every rank took. */
+PetscErrorCode HGOuterLockAbandon(HGOuter outer)
+{
+  PetscFunctionBegin;
+  if (outer->lockfd >= 0 && !outer->lockcreated) {
+    size_t n = strlen(outer->lockold);
+    if (ftruncate(outer->lockfd, 0) != 0 || (n && pwrite(outer->lockfd, outer->lockold, n, 0) < 0)) PetscCall(PetscInfo(outer, "Cannot restore the content of %s.lock\n", outer->lockfile));
+    close(outer->lockfd); /* kept on disk, as found */
+    outer->lockfd = -1;
+  }
+  PetscCall(HGOuterLockRelease(outer)); /* a created one: removed while still locked, then closed */
   PetscFunctionReturn(0);
 }
 

@@ -5,10 +5,11 @@
 #     checkpoint intact (it resumes to the uninterrupted run's lambda), no .tmp left;
 #  2. a second run on the same run file, or a -resume of it, while the first runs: refused,
 #     naming pid and host; a lock held for a process that no longer exists: stale, with how
-#     to break it;
+#     to break it; a refused run leaves the lock of the live run and a leftover lock file as
+#     they were;
 #  3. a checkpoint path that is a directory: refused before the first iteration;
 #  4. resume with other data (-lr_seed) or another outer step: refused naming the option;
-#     -outer_resume_force resumes anyway;
+#     -outer_resume_force resumes anyway; a refused run leaves no lock file behind;
 #  5. a data file changed under the same name (krr): refused; the original resumes on other ranks.
 # usage: t830-runfile.sh HGRUN FAULTFS NP
 set -u
@@ -50,14 +51,22 @@ $MPI -n $NP $R $OL -outer_max_it 1000000 -outer_checkpoint $W/l.h5 -outer_checkp
 pid=$!
 for i in $(seq 1 400); do [ -f l.h5 ] && break; sleep 0.05; done
 [ -f l.h5 ] || { cat l1.log; fail "the first run wrote no checkpoint"; }
+lk=$(cat l.h5.lock)
 $MPI -n $NP $R $OL -outer_max_it 1000000 -outer_checkpoint $W/l.h5 -outer_checkpoint_overwrite > l2.log 2>&1 && fail "a second run on a run file in use was accepted"
 grep -q "is in use by another run (pid [0-9]*, host $(hostname))" l2.log || { cat l2.log; fail "no clear message for a run file in use"; }
 $MPI -n $NP $R $OL -outer_max_it 1000000 -resume $W/l.h5 > l3.log 2>&1 && fail "-resume of a run file in use was accepted"
 grep -q "is in use by another run" l3.log || { cat l3.log; fail "no clear message for -resume of a run file in use"; }
+[ "$(cat l.h5.lock 2>/dev/null)" = "$lk" ] || fail "a run refused because the file is in use touched the lock of the run that holds it"
+kill -0 $pid 2>/dev/null || { cat l1.log; fail "the first run ended while the refused runs ran"; }
 kill -9 $pid 2>/dev/null; pkill -9 -f "$R $OL -outer_max_it 1000000 -outer_checkpoint $W/l.h5 -outer_checkpoint_every 1"; wait 2>/dev/null
 echo "in use: $(grep -m1 -o "$W/l.h5 is in use[^:]*" l2.log | sed "s|$W/||")"
 # killed: the lock file is left, but no process holds it any more, so the resume goes on
 [ -e l.h5.lock ] || fail "kill -9 removed the lock file?"
+# a refused -resume takes the leftover lock over, then gives it back as it found it
+lk=$(cat l.h5.lock)
+$MPI -n $NP $R $O -outer_step 0.1 -outer_max_it 2 -resume $W/l.h5 > l3b.log 2>&1 && fail "resume of l.h5 with another -outer_step accepted"
+grep -q "outer_step" l3b.log || { cat l3b.log; fail "no message naming -outer_step (l.h5)"; }
+[ "$(cat l.h5.lock 2>/dev/null)" = "$lk" ] || fail "a refused -resume changed or removed the leftover lock file it took over"
 $MPI -n $NP $R $O -outer_max_it 2 -outer_checkpoint $W/l.h5 -outer_checkpoint_overwrite > l4.log 2>&1 || { cat l4.log; fail "the lock of a killed run blocks a new run"; }
 [ -e l.h5.lock ] && fail "the lock file is left after a run that ended"
 # a lock held on behalf of a process that no longer exists (a file system that kept it)
@@ -73,6 +82,7 @@ time.sleep(60)" &
   for i in $(seq 1 200); do [ -f held ] && break; sleep 0.05; done
   $MPI -n $NP $R $O -outer_max_it 2 -outer_checkpoint $W/l.h5 -outer_checkpoint_overwrite > l5.log 2>&1 && fail "a run on a file with a held lock was accepted"
   grep -q "the lock is stale.*remove $W/l.h5.lock to break" l5.log || { cat l5.log; fail "no stale-lock message"; }
+  [ -e l.h5.lock ] || fail "a run refused for a stale lock removed the lock file"
   kill $hold; wait $hold 2>/dev/null
   echo "stale: $(grep -m1 -o 'but no such process[^.]*' l5.log)"
 fi
@@ -84,14 +94,20 @@ grep -q "is a directory" d.log || { cat d.log; fail "no message for a directory"
 grep -q "HGOuter f" d.log && fail "the directory was refused only after iterations had run"
 $MPI -n $NP $R $O -resume d > d2.log 2>&1 && fail "-resume of a directory was accepted"
 grep -q "is a directory" d2.log || { cat d2.log; fail "no message for -resume of a directory"; }
+[ -e d.lock ] && fail "a refused directory left d.lock behind"
 
 # 4. other data, another step
 $MPI -n $NP $R $O -outer_max_it 3 -outer_checkpoint g.h5 > g.log 2>&1 || fail "run for the fingerprint checks"
 sum=$(md5sum g.h5)
 $MPI -n $NP $R $O -lr_seed 7 -outer_max_it 5 -resume g.h5 > g1.log 2>&1 && fail "resume with other data (-lr_seed 7) accepted"
 grep -q "written by another run.*-lr_seed: 7 in this run" g1.log || grep -q "written by another run.*-lr_seed.*7" g1.log || { cat g1.log; fail "no message naming -lr_seed"; }
+[ -e g.h5.lock ] && fail "the refused resume with other data left g.h5.lock behind"
 $MPI -n $NP $R $O -outer_step 0.1 -outer_max_it 5 -resume g.h5 > g2.log 2>&1 && fail "resume with another -outer_step accepted"
 grep -q "outer_step: 0.05.* in the run file, 0.1" g2.log || { cat g2.log; fail "no message naming -outer_step"; }
+[ -e g.h5.lock ] && fail "the refused resume with another -outer_step left g.h5.lock behind"
+$MPI -n $NP $R $O -outer_max_it 3 -outer_checkpoint g.h5 > g0.log 2>&1 && fail "a new run onto an existing run file accepted"
+grep -q "already exists and this is a new run" g0.log || { cat g0.log; fail "no message for a new run onto an existing run file"; }
+[ -e g.h5.lock ] && fail "the refused new run onto an existing run file left g.h5.lock behind"
 [ "$(md5sum g.h5)" = "$sum" ] || fail "a refused resume modified the run file"
 $MPI -n $NP $R $O -outer_step 0.1 -outer_max_it 5 -resume g.h5 -outer_resume_force > g3.log 2>&1 || { cat g3.log; fail "-outer_resume_force did not resume"; }
 grep -q "Warning: resuming.*outer_step" g3.log || { cat g3.log; fail "-outer_resume_force: no warning"; }
@@ -107,6 +123,7 @@ attr k.h5 fingerprint_data | grep -q "^data [0-9a-f]\{16\}" || fail "krr's run f
 sed -i '2s/-1.375/-1.376/' k.csv
 $MPI -n $NP $R $K -outer_max_it 4 -resume k.h5 > k1.log 2>&1 && fail "resume with a changed data file accepted"
 grep -q "written by another run: the data differ" k1.log || { cat k1.log; fail "no message for a changed data file"; }
+[ -e k.h5.lock ] && fail "the refused resume with a changed data file left k.h5.lock behind"
 cp "$(dirname "$0")/../data/good.csv" k.csv
 N2=$((NP == 1 ? 2 : 1))
 $MPI -n $N2 $R $K -outer_max_it 4 -resume k.h5 > k2.log 2>&1 || { cat k2.log; fail "the original data file does not resume on $N2 ranks"; }

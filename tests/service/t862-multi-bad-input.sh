@@ -2,7 +2,7 @@
 # The bad input of issue 11 through hgrun, on NP ranks: each refused with a non-zero exit and a
 # message naming the option and what to do, and each aimed at an existing run file (with
 # -outer_checkpoint_overwrite, or -resume) that must stay byte for byte as it was; no other run
-# file appears.  (t851 checks the same through the library calls and the user callback:
+# file appears, and no run.h5.lock is left behind.  (t851 checks the same through the library calls and the user callback:
 # an instance on another communicator or with a lambda space of another size.)
 # usage: t862-multi-bad-input.sh HGRUN NP
 set -u
@@ -24,6 +24,8 @@ refuse() {
   grep -q -- "$pat" e$n.log || { cat e$n.log; fail "$name: no message matching '$pat'"; }
   [ "$(md5sum run.h5 | cut -d' ' -f1)" = "$sum0" ] || fail "$name: the run file changed"
   [ "$(ls | grep -c '\.h5$')" = 1 ] || { ls; fail "$name: another run file appeared"; }
+  [ -e run.h5.lock ] && fail "$name: the refused run left run.h5.lock behind"
+  return 0
 }
 W1="-outer_checkpoint run.h5 -outer_checkpoint_overwrite"
 # more sub-communicators than ranks
@@ -43,7 +45,6 @@ refuse "-resume with -multi_n 6" "dimension.*-multi_n must be that of the origin
 if [ "$NP" -ge 3 ]; then
   refuse "-multi_nsubcomm 3 with -multi_n 2" "multi_nsubcomm 3 exceeds the number of instances -multi_n 2" ${O/-multi_n $N/-multi_n 2} -multi_nsubcomm 3 $W1
 fi
-# the run file still resumes (a refused -resume leaves run.h5.lock behind, as a killed run does:
-# its owner is gone, so this run takes it over)
+# the run file still resumes
 $MPI $R $O -outer_max_it 3 -resume run.h5 > ok2.log 2>&1 || { cat ok2.log; fail "the run file no longer resumes"; }
 echo "t862: $n refusals checked on $NP ranks"
