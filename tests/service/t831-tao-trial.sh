@@ -9,12 +9,7 @@
 #     iterate is intact and marked, and resumes with -outer_tao_ls_type armijo to CONVERGED_ITS;
 #  3. blmvm with armijo from the start: backs off (the step halved), exit 0.
 # usage: t831-tao-trial.sh HGRUN NP
-set -u
-R=$1; NP=${2:-1}
-MPI="mpiexec --oversubscribe -n $NP"
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 command -v h5dump >/dev/null || fail "h5dump not found: install hdf5-tools"
 attr() { h5dump -a "/$2" "$1" | sed -n 's/^ *(0): //p' | tr -d '"'; }
 O="-problem logreg -lr_p 20 -lr_ntrain 100 -lr_nval 100 -outer_type tao -lower_max_it 50 -hg_k 20 -outer_max_it 20 -outer_monitor"

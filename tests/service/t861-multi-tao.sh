@@ -5,12 +5,7 @@
 # batch still run.  And a tao run whose line search reaches a lambda where the instances' lower
 # constants are unknown ends with hgrun's closing line (0 or 3), not a crash in the adjoint KSP.
 # usage: t861-multi-tao.sh HGRUN NP
-set -u
-R=$1; NP=${2:-1}
-MPI="mpiexec --oversubscribe -n $NP"
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 N=4
 O="-problem multi -hg_type multi -multi_n $N -sub_problem biasreg -sub_br_p 6 -sub_br_ntrain 40 -sub_br_nval 5 -sub_lower_max_it 100 -sub_hg_k 20 -outer_type tao -outer_max_it 3"
 refused() { # log what: the run failed with the message

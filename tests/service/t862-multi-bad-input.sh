@@ -5,12 +5,7 @@
 # file appears, and no run.h5.lock is left behind.  (t851 checks the same through the library calls and the user callback:
 # an instance on another communicator or with a lambda space of another size.)
 # usage: t862-multi-bad-input.sh HGRUN NP
-set -u
-R=$1; NP=${2:-1}
-MPI="mpiexec --oversubscribe -n $NP"
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 N=5
 O="-problem multi -hg_type multi -multi_n $N -sub_problem logreg -sub_lr_p 6 -sub_lr_ntrain 40 -sub_lr_nval 5 -sub_lower_max_it 20 -sub_hg_k 5 -hg_multi_batch 2 -outer_type gd -outer_step 0.02 -outer_max_it 2"
 $MPI $R $O -outer_checkpoint run.h5 > ok.log 2>&1 || { cat ok.log; fail "the run that writes the run file"; }
