@@ -63,6 +63,23 @@ PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed,
    loop (each row read once).  simd (HGCSRDotRowsSIMD()) selects the AVX-512 gather kernel, whose
    sums differ from the plain loop's by rounding only (order of the additions). */
 PETSC_INTERN void           HGCSRDotRows(PetscBool simd, PetscInt i0, PetscInt i1, const PetscInt ia[], const PetscInt ja[], const PetscScalar aa[], const PetscScalar x1[], const PetscScalar x2[], PetscScalar t1[], PetscScalar t2[]);
+/* The local rows of an AIJ matrix (SEQAIJ, or MPIAIJ: its diagonal block and its off-diagonal
+   one, whose columns are the ghosts), for the fused one-pass kernels of logreg and of
+   HGMatNormSquaredEstimate(): HGCSRRowsDot() takes the products of at most HG_CSR_BLOCK_ROWS rows
+   with x1 (and x2; xg1, xg2 their ghost entries), HGCSRRowsAdd() adds sum_i c_i x_i to w (ghost
+   part to wg).  ghosts is false when the off-diagonal block has no entries (one rank). */
+#define HG_CSR_BLOCK_ROWS 4 /* rows whose dot products are taken before their updates: their entries are still in L1 (64 rows, 38 KiB at 50 per row, made the X^T X v pass 15% slower: 0.120 against 0.105 s) */
+typedef struct {
+  Mat                Ad, Ao;
+  PetscInt           m;
+  const PetscInt    *ia, *ja, *io, *jo;
+  const PetscScalar *aa, *ao;
+  PetscBool          ghosts, simd;
+} HGCSRRows;
+PETSC_INTERN PetscErrorCode HGCSRRowsGet(Mat X, PetscBool simd, HGCSRRows *r);
+PETSC_INTERN PetscErrorCode HGCSRRowsRestore(HGCSRRows *r);
+PETSC_INTERN void           HGCSRRowsDot(const HGCSRRows *r, PetscInt i0, PetscInt i1, const PetscScalar x1[], const PetscScalar xg1[], const PetscScalar x2[], const PetscScalar xg2[], PetscScalar t1[], PetscScalar t2[]);
+PETSC_INTERN void           HGCSRRowsAdd(const HGCSRRows *r, PetscInt i0, PetscInt i1, const PetscScalar c[], PetscScalar w[], PetscScalar wg[]);
 /* Whether HGCSRDotRows() may use its AVX-512 kernel: built in (x86-64, real double scalars, 32-bit
    indices, GCC or Clang), the CPU has AVX-512F, and the option -hg_csr_simd (default true) is on */
 PETSC_INTERN PetscErrorCode HGCSRDotRowsSIMD(PetscBool *simd);

@@ -324,7 +324,7 @@ enum { FUSED_NONE = -1, FUSED_DENSE = 1, FUSED_AIJ = 2 };
 typedef enum { PASS_GRAD, PASS_HESS, PASS_HESSW } PassMode;
 #define FUSED_BLOCK_BYTES 262144 /* dense rows per block: 256 KiB of X (fastest of 256 KiB..32 MiB at p = 500) */
 #define FUSED_MIN_ROWS    32     /* X is column major: a block reads nb contiguous entries of each column; with fewer rows per block (p > 1024) dense X takes the MatMult path */
-#define FUSED_AIJ_ROWS    4 /* rows per block of the AIJ pass: their entries stay in L1 between the products and the update (64 was 15% slower on 50 nonzeros per row) */
+#define FUSED_AIJ_ROWS    HG_CSR_BLOCK_ROWS /* rows per block of the AIJ pass (classify.h) */
 
 static PetscErrorCode FusedSetUp(LR *lr, Vec w)
 {
@@ -466,55 +466,19 @@ static PetscErrorCode FusedPass(LR *lr, PassMode mode, Vec lambda, Vec x1, Vec x
     PetscCall(MatDenseRestoreArrayRead(lr->X, &a));
     nnz = lr->xm * lr->xp;
   } else { /* AIJ: rows of the diagonal block (local columns) and of the off-diagonal one (ghosts) */
-    Mat                Ad = lr->X, Ao = NULL;
-    const PetscInt    *ia, *ja, *io = NULL, *jo = NULL, *garray;
-    const PetscScalar *aa, *ao = NULL;
-    PetscInt           nr;
-    PetscBool          done;
+    HGCSRRows r;
 
-    if (lr->xsc) PetscCall(MatMPIAIJGetSeqAIJ(lr->X, &Ad, &Ao, &garray));
-    if (Ao) {
-      PetscInt nzo;
-      PetscCall(MatGetSize(Ao, NULL, &nzo));
-      if (!nzo) Ao = NULL; /* no ghost columns (one rank): no off-diagonal loops */
-    }
-    PetscCall(MatGetRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
-    PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "logreg: MatGetRowIJ failed on the training matrix");
-    PetscCall(MatSeqAIJGetArrayRead(Ad, &aa));
-    if (Ao) {
-      PetscCall(MatGetRowIJ(Ao, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
-      PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_LIB, "logreg: MatGetRowIJ failed on the off-diagonal block of the training matrix");
-      PetscCall(MatSeqAIJGetArrayRead(Ao, &ao));
-    }
+    PetscCall(HGCSRRowsGet(lr->X, lr->simd, &r));
     for (PetscInt i0 = 0; i0 < m; i0 += FUSED_AIJ_ROWS) {
       PetscInt nb = PetscMin(FUSED_AIJ_ROWS, m - i0);
 
-      /* the products with x1 (and x2: each row read once for both) of the diagonal block, then the ghosts' */
-      HGCSRDotRows(lr->simd, i0, i0 + nb, ia, ja, aa, xa1, two ? xa2 : NULL, lr->t1, lr->t2);
-      if (Ao) {
-        PetscScalar g1[FUSED_AIJ_ROWS], g2[FUSED_AIJ_ROWS];
-
-        HGCSRDotRows(lr->simd, i0, i0 + nb, io, jo, ao, xg1, two ? xg2 : NULL, g1, g2);
-        for (PetscInt i = 0; i < nb; i++) lr->t1[i] += g1[i];
-        if (two)
-          for (PetscInt i = 0; i < nb; i++) lr->t2[i] += g2[i];
-      }
+      /* the products with x1 (and x2: each row read once for both), then the update */
+      HGCSRRowsDot(&r, i0, i0 + nb, xa1, xg1, two ? xa2 : NULL, xg2, lr->t1, lr->t2);
       Coefficients(mode, nb, ya + i0, sa + i0, lr->t1, lr->t2, lr->cw);
-      for (PetscInt i = i0; i < i0 + nb; i++) {
-        PetscScalar c = lr->cw[i - i0];
-
-        for (PetscInt k = ia[i]; k < ia[i + 1]; k++) oa[ja[k]] += c * aa[k];
-        if (Ao)
-          for (PetscInt k = io[i]; k < io[i + 1]; k++) ga[jo[k]] += c * ao[k];
-      }
+      HGCSRRowsAdd(&r, i0, i0 + nb, lr->cw, oa, ga);
     }
-    nnz = ia[m] + (Ao ? io[m] : 0);
-    PetscCall(MatSeqAIJRestoreArrayRead(Ad, &aa));
-    PetscCall(MatRestoreRowIJ(Ad, 0, PETSC_FALSE, PETSC_FALSE, &nr, &ia, &ja, &done));
-    if (Ao) {
-      PetscCall(MatSeqAIJRestoreArrayRead(Ao, &ao));
-      PetscCall(MatRestoreRowIJ(Ao, 0, PETSC_FALSE, PETSC_FALSE, &nr, &io, &jo, &done));
-    }
+    nnz = r.ia[m] + (r.ghosts ? r.io[m] : 0);
+    PetscCall(HGCSRRowsRestore(&r));
   }
   PetscCall(PetscLogFlops((two ? 6.0 : 4.0) * nnz));
   PetscCall(VecRestoreArray(lr->s, &sa));
