@@ -894,18 +894,28 @@ PetscErrorCode HGOuterHistoryAppend(HGOuter outer, const HGOuterRecord *rec)
   PetscFunctionReturn(0);
 }
 
-/* Bookkeeping after the step of iteration outer->it (already incremented) */
-PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool *stop)
+/* rec stamped with the iteration outer->it and the run's time, appended to the history (when
+   append) and passed to the monitors */
+PetscErrorCode HGOuterRecordMonitor(HGOuter outer, HGOuterRecord *rec, PetscBool append)
 {
   PetscLogDouble now;
-  PetscBool      sig, ckreq;
 
   PetscFunctionBegin;
   PetscCall(PetscTime(&now));
   rec->iteration = outer->it;
   rec->time      = outer->elapsed0 + (PetscReal)(now - outer->tstart);
-  PetscCall(HGOuterAppend(outer, rec));
+  if (append) PetscCall(HGOuterAppend(outer, rec));
   for (PetscInt i = 0; i < outer->nmonitors; i++) PetscCall((*outer->monitor[i])(outer, rec, outer->monitorctx[i]));
+  PetscFunctionReturn(0);
+}
+
+/* Bookkeeping after the step of iteration outer->it (already incremented) */
+PetscErrorCode HGOuterEndIteration(HGOuter outer, HGOuterRecord *rec, PetscBool *stop)
+{
+  PetscBool sig, ckreq;
+
+  PetscFunctionBegin;
+  PetscCall(HGOuterRecordMonitor(outer, rec, PETSC_TRUE));
   *stop = PETSC_FALSE;
   if (outer->reason < 0) {
     *stop = PETSC_TRUE;

@@ -68,6 +68,7 @@ PETSC_INTERN PetscErrorCode HGOuterEvaluate(HGOuter, Vec lambda, Vec h, HGOuterR
 PETSC_INTERN PetscErrorCode HGOuterSetSolveTolerances(HG, PetscReal eps);
 /* After an iteration: append the record, monitor, checkpoint, test signals and stop criteria */
 PETSC_INTERN PetscErrorCode HGOuterEndIteration(HGOuter, HGOuterRecord *, PetscBool *stop);
+PETSC_INTERN PetscErrorCode HGOuterRecordMonitor(HGOuter, HGOuterRecord *, PetscBool append);
 PETSC_INTERN PetscErrorCode HGOuterSignalPending(HGOuter, PetscBool *stop, PetscBool *checkpoint);
 PETSC_INTERN PetscErrorCode HGOuterSignalInstall(HGOuter);
 PETSC_INTERN PetscErrorCode HGOuterSignalRestore(HGOuter);

@@ -65,14 +65,9 @@ static PetscErrorCode FormFunctionGradient(Tao tao, Vec x, PetscReal *f, Vec g, 
     *f = PETSC_INFINITY;
     PetscCall(VecSet(g, 0.0)); /* not used by the line searches at f = +inf; no NaN left for TAO */
     PetscCall(PetscInfo(outer, "Line-search trial after outer iteration %" PetscInt_FMT " (|lambda| %g): the hypergradient failed (%s); f = +inf given to TAO, which backs off\n", outer->it, (double)outer->failnorm, HGConvergedReasons[outer->failinfo.reason]));
-    { /* monitored, but neither in the history (which holds one record per outer iteration and
-         ends at the last iterate a checkpoint keeps) nor checkpointed */
-      PetscLogDouble now;
-      PetscCall(PetscTime(&now));
-      rec.iteration = outer->it;
-      rec.time      = outer->elapsed0 + (PetscReal)(now - outer->tstart);
-      for (PetscInt i = 0; i < outer->nmonitors; i++) PetscCall((*outer->monitor[i])(outer, &rec, outer->monitorctx[i]));
-    }
+    /* monitored, but neither in the history (which holds one record per outer iteration and
+       ends at the last iterate a checkpoint keeps) nor checkpointed */
+    PetscCall(HGOuterRecordMonitor(outer, &rec, PETSC_FALSE));
     outer->reason = HG_OUTER_ITERATING;
     PetscFunctionReturn(0);
   }
