@@ -15,5 +15,7 @@ target_link_libraries(t705-bounds-lambda PRIVATE ${LAPACK_LIBRARIES})
 # and sparse, where it must be within 1.5x), and its bound (no constant estimated) against a converged reference
 hg_add_test(NAME t706-logreg-lipschitz SOURCE t706-logreg-lipschitz.c SUFFIX _dense NPROCS 1 2 3 ARGS -lr_p 30 -lr_ntrain 120 -lr_nval 80 LABELS bounds)
 hg_add_test(NAME t706-logreg-lipschitz SOURCE t706-logreg-lipschitz.c SUFFIX _sparse NPROCS 1 3 ARGS -lr_p 40 -lr_ntrain 150 -lr_nval 80 -lr_sparse -lr_nnz_per_row 6 LABELS bounds)
+# t708: HGMatNormSquaredBound against the closed form on diagonal X of five spectra, 40 seeds each
+hg_add_test(NAME t708-norm-bound SOURCE t708-norm-bound.c NPROCS 1 2 3 LABELS bounds)
 # t707: the AVX-512 kernel of the CSR row products against the plain loop (1e-14 relative; skips without AVX-512)
 hg_add_test(NAME t707-csr-simd SOURCE t707-csr-simd.c SUFFIX _sparse NPROCS 1 3 ARGS -lr_sparse -lr_p 300 -lr_ntrain 400 -lr_nval 50 -lr_nnz_per_row 13 LABELS bounds)

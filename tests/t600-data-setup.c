@@ -1,8 +1,8 @@
 static const char help[] = "t600-data-setup: the linear set-up of loaded data.  Label classes (HGDataGetClasses and the\n"
                            "nclasses of a load) equal the labels the test wrote, on any number of ranks; standardization\n"
                            "of columns offset by 1e8 gives mean 0 and variance 1 to 1e-7 (the values are exact to 1.5e-8; a\n"
-                           "one-pass variance without a shift would cancel to O(1)); logreg's ||X||^2, from 20 Lanczos\n"
-                           "steps times the safety factor, lies between the exact value (closed form, 1) and 1.1 times it,\n"
+                           "one-pass variance without a shift would cancel to O(1)); logreg's ||X||^2, the Lanczos upper\n"
+                           "bound (HGMatNormSquaredBound), lies between the exact value (closed form, 1) and 1.15 times it,\n"
                            "and below ||X||_F^2, for dense X and for the same X as CSR (MPIAIJ), the two estimates equal\n"
                            "to 1e-10 (the same Lanczos run through the dense and the AIJ one-pass X^T X v).\n";
 #include "hgtest.h"
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     PetscCall(VecMax(l0, NULL, &rmax)); /* the initial weights r = lambda (no -lr_exp) */
     est = 4 * (L - rmax);
     PetscCall(PetscPrintf(comm, "%s X: ||X||^2 = 1: estimate %.6f (||X||_F^2 = %.1f)\n", sparse ? "sparse" : "dense", (double)est, (double)fro2));
-    HGTEST_CHECK(est >= 1 - 1e-12 && est <= 1.1, "%s X: ||X||^2 = 1, estimated %.15g: not an upper bound within 10%%", sparse ? "sparse" : "dense", (double)est);
+    HGTEST_CHECK(est >= 1 - 1e-12 && est <= 1.15, "%s X: ||X||^2 = 1, estimated %.15g: not an upper bound within 15%%", sparse ? "sparse" : "dense", (double)est);
     HGTEST_CHECK(est <= fro2 * (1 + 1e-12), "%s X: ||X||^2 estimated %g, above ||X||_F^2 = %g", sparse ? "sparse" : "dense", (double)est, (double)fro2);
     /* the same Lanczos run on the same operator: the dense and the AIJ pass agree to rounding */
     if (!sparse) estdense = est;

@@ -358,26 +358,38 @@ PetscErrorCode HGClassLabelsFromData(HGData *ref, PetscInt nsets, HGData *sets[]
 }
 
 /*
-  ||X||_2^2 = lambda_max(X^T X) from HG_LANCZOS_STEPS Lanczos steps on X^T X (full
-  reorthogonalization; one pass over X per step, NormalMult()) from a seeded Gaussian start, times a safety
-  factor, and never more than ||X||_F^2 (always an upper bound).
+  ||X||_2^2 = lambda_max(X^T X) bounded from above by at most HG_LANCZOS_STEPS Lanczos steps on
+  A = X^T X (full reorthogonalization; one pass over X per step, NormalMult()) from a seeded
+  Gaussian start v_1, with an a-posteriori probabilistic bound computed after every step, and
+  never more than ||X||_F^2 (always an upper bound).
 
-  The largest Ritz value theta_k after k steps is a lower bound of lambda_max.  For a start
-  vector uniformly distributed on the unit sphere of R^n, Kuczynski & Wozniakowski (SIAM J.
-  Matrix Anal. Appl. 13(4), 1992, Theorem 4.2(a)) bound the chance of a large gap:
-      P( theta_k < (1 - eps) lambda_max ) <= 1.648 sqrt(n) exp(-sqrt(eps) (2k - 1)),
-  whatever the spectrum.  With eps = (ln(1.648 sqrt(n) / delta) / (2k - 1))^2 and
-  delta = HG_LANCZOS_DELTA = 1e-3, theta_k / (1 - eps) is an upper bound of lambda_max with
-  probability at least 0.999 over the start vector; for k = 20 the factor 1 / (1 - eps) is
-  1.05 at n = 10, 1.08 at n = 500, 1.13 at n = 1e5 (delta = 1e-6 would give 1.19 to 1.36 and
-  slow every fixed-step lower-level solve by as much).  ||X||_F^2 caps it (an upper bound
-  always).  The constants L built from it (step sizes 1/L, the error bounds) thus rest on an
-  upper bound; gradient steps 1/L stay stable even for an estimate up to 2x too low.  The
-  earlier 50 power iterations
-  times 1.01 were a lower estimate with no such guarantee.
+  The bound.  After k steps, A V_k = V_k T_k + beta_{k+1} v_{k+1} e_k^T, and the characteristic
+  polynomial chi_k(t) = det(t I - T_k) = prod_i (t - theta_i) of T_k satisfies
+  chi_k(A) v_1 = beta_2 ... beta_{k+1} v_{k+1}.  Write v_1 = sum_i g_i x_i in the eigenvectors of A
+  (x_1 for lambda_max).  Then g_1^2 chi_k(lambda_max)^2 <= ||chi_k(A) v_1||^2 = (beta_2 ... beta_{k+1})^2,
+  and chi_k grows beyond the largest Ritz value theta_k, so
+      lambda_max <= t_k,  where t_k > theta_k solves  chi_k(t_k) = beta_2 ... beta_{k+1} / |g_1|.
+  g_1 is unknown, but for v_1 uniform on the unit sphere of R^n (n >= 2) its density is at most
+  Gamma(n/2) / (sqrt(pi) Gamma((n-1)/2)) < sqrt((n-1)/(2 pi)) (Wendel's inequality), so
+  P(|g_1| < eta) < eta sqrt(2 (n-1) / pi).  With eta = delta sqrt(pi / (2 (n-1))) and
+  delta = HG_LANCZOS_DELTA = 1e-3, t_k (with eta for |g_1|) is an upper bound of lambda_max with
+  probability at least 0.999 over the start vector -- for every k at once (one event, |g_1| >= eta),
+  so the steps can stop as soon as the bound is tight and the smallest t_k over the steps is kept.
+  This is the polynomial bound of van Dorsselaer, Hochstenbach & van der Vorst (SIAM J. Matrix
+  Anal. Appl. 22(3), 2000) with the Lanczos polynomial.  It adapts to the spectrum: the steps stop
+  when t_k <= (1 + HG_LANCZOS_RTOL) theta_k (or after HG_LANCZOS_STEPS): at n = 4000 (t708) after
+  8 steps where the largest eigenvalue is twice the next, 13 for a fivefold one, 14 to 15 on a
+  gap-free top (uniform, or an edge like Marchenko-Pastur's); 15 on the 50 M-nonzero benchmark
+  file (n = 1e5, factor 1.139).  The a-priori bound of Kuczynski & Wozniakowski (SIAM J. Matrix
+  Anal. Appl. 13(4), 1992), which the estimate used before, takes 20 steps whatever the spectrum
+  (factor 1.10 at n = 4000, 1.13 at n = 1e5).  chi_k(t) is evaluated by the ratios of its three-term recurrence (a Sturm
+  sequence: all positive exactly when t lies above every Ritz value) and t_k by bisection.
+  The constants L built from it (step sizes 1/L, the error bounds) thus rest on an upper bound;
+  gradient steps 1/L stay stable even for an estimate up to 2x too low.
 */
 #define HG_LANCZOS_STEPS 20
 #define HG_LANCZOS_DELTA 1e-3
+#define HG_LANCZOS_RTOL  0.15
 
 /* w = X^T X v in one pass over X (Lanczos on X^T X): a block of rows X_B at a time, t = X_B v
    then w += X_B^T t while the block is still in cache, instead of a MatMult and a
@@ -719,20 +731,93 @@ static PetscErrorCode NormalMult(NormalOp *op, Vec v, Vec w, PetscReal *fro2, Pe
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
+/* log chi_k(t) of the tridiagonal T_k (diagonal alpha[0..k-1], off-diagonal beta[1..k-1]) by the
+   ratios r_i = p_i(t) / p_{i-1}(t) of its three-term recurrence; -infinity unless every ratio is
+   positive, that is unless t lies above every eigenvalue of T_k */
+static PetscReal LogCharPoly(PetscInt k, const PetscReal alpha[], const PetscReal beta[], PetscReal t)
+{
+  PetscReal r = 1, s = 0;
+
+  for (PetscInt i = 0; i < k; i++) {
+    r = (t - alpha[i]) - (i ? beta[i] * beta[i] / r : 0);
+    if (!(r > 0)) return PETSC_NINFINITY;
+    s += PetscLogReal(r);
+  }
+  return s;
+}
+
+/* The upper bound t_k of lambda_max after k Lanczos steps (see above): the root above theta of
+   log chi_k(t) = log(beta_2 ... beta_{k+1}) - log(eta), by bisection, its upper end returned */
+static PetscReal LanczosUpperBound(PetscInt k, const PetscReal alpha[], const PetscReal beta[], PetscReal theta, PetscReal logeta)
+{
+  PetscReal rhs = -logeta, lo = theta, hi;
+
+  for (PetscInt i = 1; i <= k; i++) {
+    if (!(beta[i] > 0)) return theta; /* an invariant subspace: theta is an eigenvalue of A */
+    rhs += PetscLogReal(beta[i]);
+  }
+  /* chi_k(t) >= (t - theta)^k above theta, so the root lies below theta + exp(rhs / k) */
+  hi = theta + PetscExpReal(rhs / k);
+  if (!(hi < PETSC_MAX_REAL)) return PETSC_MAX_REAL;
+  for (PetscInt it = 0; it < 200 && hi - lo > 1e-13 * hi; it++) {
+    PetscReal mid = 0.5 * (lo + hi);
+    if (LogCharPoly(k, alpha, beta, mid) < rhs) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/*@
+  HGMatNormSquaredBound - an upper bound of ||X||_2^2, the largest eigenvalue of X^T X, with
+  probability at least 0.999 over a seeded random start, by at most 20 Lanczos steps on X^T X
+
+  Collective
+
+  Input Parameters:
++ X    - the matrix (AIJ and dense X take one pass over their rows per step; any other type
+         a MatMult() and a MatMultTranspose())
+- seed - the seed of the start vector (the same bound on any number of ranks, to rounding)
+
+  Output Parameters:
++ bound - the upper bound, never more than ||X||_F^2
+- steps - (optional) the number of Lanczos steps taken, each one pass over X
+
+  Notes:
+  After every step the characteristic polynomial of the Lanczos matrix gives a bound that holds
+  unless the start vector is nearly orthogonal to the top eigenvector (the polynomial bound of
+  van Dorsselaer, Hochstenbach and van der Vorst); the steps stop once it lies within 15% of the
+  largest Ritz value, which is a lower bound.  A largest eigenvalue that stands apart takes a few
+  steps; a gap-free top of the spectrum up to 20.  -info prints the Ritz value, the bound and the
+  steps.  The problems logreg, mlogreg, hyperclean and biasreg take their ||X||^2 from it; a user's
+  own problem can take the Lipschitz constants of a least-squares or logistic loss from it.
+
+  Level: intermediate
+
+.seealso: HGProblemSetLowerConstants(), HGDataLoad()
+@*/
+PetscErrorCode HGMatNormSquaredBound(Mat X, PetscInt64 seed, PetscReal *bound, PetscInt *steps)
 {
   PetscFunctionBegin;
-  PetscCall(HGMatNormSquaredEstimateRows(X, seed, nrm2, NULL));
+  PetscValidHeaderSpecific(X, MAT_CLASSID, 1);
+  PetscValidRealPointer(bound, 3);
+  PetscCall(HGMatNormSquaredEstimateRows(X, seed, bound, NULL, steps));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2)
+PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
+{
+  PetscFunctionBegin;
+  PetscCall(HGMatNormSquaredEstimateRows(X, seed, nrm2, NULL, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2, PetscInt *steps)
 {
   const PetscInt kmax = HG_LANCZOS_STEPS;
   Vec           *V, w, z;
   NormalOp       op;
-  PetscScalar    dots[HG_LANCZOS_STEPS + 1], *T;
-  PetscReal      alpha[HG_LANCZOS_STEPS], beta[HG_LANCZOS_STEPS + 1], theta = 0, tmin, fro2, rmax2, eps, bound;
+  PetscScalar    dots[HG_LANCZOS_STEPS + 1], T[HG_LANCZOS_STEPS * HG_LANCZOS_STEPS];
+  PetscReal      alpha[HG_LANCZOS_STEPS], beta[HG_LANCZOS_STEPS + 1], theta = 0, tmin, fro2 = 0, rmax2 = 0, logeta, bound = PETSC_MAX_REAL;
   PetscInt       n, k = 0;
 
   PetscFunctionBegin;
@@ -744,9 +829,16 @@ PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *n
   PetscCall(NormalOpCreate(X, w, &op));
   PetscCall(HGVecSetHashNormal(V[0], seed, 977));
   PetscCall(VecNormalize(V[0], NULL));
+  logeta  = n > 1 ? PetscLogReal(HG_LANCZOS_DELTA * PetscSqrtReal(PETSC_PI / (2.0 * (n - 1)))) : 0;
   beta[0] = 0;
   for (PetscInt j = 0; j < kmax; j++) {
+    PetscBool stop;
+
     PetscCall(NormalMult(&op, V[j], w, j == 0 ? &fro2 : NULL, j == 0 ? &rmax2 : NULL)); /* ||X||_F^2 and max_i ||x_i||^2 in the first pass */
+    if (j == 0) {
+      PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &fro2, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)X)));
+      PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &rmax2, 1, MPIU_REAL, MPIU_MAX, PetscObjectComm((PetscObject)X)));
+    }
     PetscCall(VecDot(w, V[j], &dots[0]));
     alpha[j] = PetscRealPart(dots[0]);
     k        = j + 1;
@@ -759,28 +851,25 @@ PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *n
       PetscCall(VecMAXPY(w, j + 1, dots, V));
     }
     PetscCall(VecNorm(w, NORM_2, &beta[j + 1]));
-    if (beta[j + 1] <= 1e-12 * PetscAbsReal(alpha[0])) break; /* invariant subspace: theta is exact on it */
-    if (j + 1 < kmax) {
-      PetscCall(VecCopy(w, V[j + 1]));
-      PetscCall(VecScale(V[j + 1], 1.0 / beta[j + 1]));
+    if (beta[j + 1] <= 1e-12 * PetscAbsReal(alpha[0])) beta[j + 1] = 0; /* invariant subspace: theta is exact on it */
+    /* the Ritz values of T_k, then the bound t_k; all the t_k hold on one event, so the least is kept */
+    PetscCall(PetscArrayzero(T, k * k));
+    for (PetscInt i = 0; i < k; i++) {
+      T[i + i * k] = alpha[i];
+      if (i + 1 < k) T[i + 1 + i * k] = T[i + (i + 1) * k] = beta[i + 1];
     }
+    PetscCall(HGDenseSymEigRange(k, T, &tmin, &theta));
+    theta = PetscMax(theta, 0.0);
+    bound = PetscMin(bound, n > 1 ? LanczosUpperBound(k, alpha, beta, theta, logeta) : theta);
+    stop  = (beta[j + 1] == 0 || bound <= (1 + HG_LANCZOS_RTOL) * theta) ? PETSC_TRUE : PETSC_FALSE;
+    if (stop || j + 1 == kmax) break;
+    PetscCall(VecCopy(w, V[j + 1]));
+    PetscCall(VecScale(V[j + 1], 1.0 / beta[j + 1]));
   }
-  PetscCall(PetscCalloc1(k * k, &T));
-  for (PetscInt i = 0; i < k; i++) {
-    T[i + i * k] = alpha[i];
-    if (i + 1 < k) T[i + 1 + i * k] = T[i + (i + 1) * k] = beta[i + 1];
-  }
-  PetscCall(HGDenseSymEigRange(k, T, &tmin, &theta));
-  PetscCall(PetscFree(T));
-  theta = PetscMax(theta, 0.0);
-  eps   = PetscLogReal(1.648 * PetscSqrtReal((PetscReal)n) / HG_LANCZOS_DELTA) / (2.0 * kmax - 1.0);
-  eps   = eps * eps;
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &fro2, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)X)));
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &rmax2, 1, MPIU_REAL, MPIU_MAX, PetscObjectComm((PetscObject)X)));
-  bound = eps < 1 ? theta / (1 - eps) : PETSC_MAX_REAL;
   *nrm2 = PetscMin(bound, fro2);
   if (rowmax2) *rowmax2 = rmax2;
-  PetscCall(PetscInfo(X, "||X||_2^2: Lanczos Ritz value %g after %" PetscInt_FMT " steps, safety factor %g, ||X||_F^2 %g: estimate %g; largest squared row norm %g\n", (double)theta, k, (double)(eps < 1 ? 1 / (1 - eps) : PETSC_INFINITY), (double)fro2, (double)*nrm2, (double)rmax2));
+  if (steps) *steps = k;
+  PetscCall(PetscInfo(X, "||X||_2^2: Lanczos Ritz value %g after %" PetscInt_FMT " steps, upper bound %g (factor %g, probability %g), ||X||_F^2 %g: estimate %g; largest squared row norm %g\n", (double)theta, k, (double)bound, (double)(theta > 0 ? bound / theta : PETSC_INFINITY), 1 - (double)HG_LANCZOS_DELTA, (double)fro2, (double)*nrm2, (double)rmax2));
   PetscCall(NormalOpDestroy(&op));
   PetscCall(VecDestroyVecs(kmax + 1, &V));
   PetscCall(VecDestroy(&w));

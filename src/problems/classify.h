@@ -51,12 +51,12 @@ PETSC_INTERN PetscErrorCode HGClassDataCreate(MPI_Comm, const HGClassSynth *, Pe
    naming that set).  c returns the number of classes */
 PETSC_INTERN PetscErrorCode HGClassLabelsFromData(HGData *ref, PetscInt nsets, HGData *sets[], const char *const names[], PetscInt *c);
 
-/* An upper bound of ||X||_2^2 (with probability >= 1 - 1e-3 over the seeded start): 20 Lanczos
-   steps on X^T X times a stated safety factor, capped by ||X||_F^2 (see classify.c).  The Rows
-   form also gives rowmax2 = max_i ||x_i||_2^2, the largest squared row norm (exact), computed in
-   the first Lanczos pass with ||X||_F^2 (no pass of its own) */
+/* An upper bound of ||X||_2^2 (with probability >= 1 - 1e-3 over the seeded start): at most 20
+   Lanczos steps on X^T X with an a-posteriori bound, capped by ||X||_F^2 (see classify.c;
+   HGMatNormSquaredBound() is the public form).  The Rows form also gives rowmax2 = max_i ||x_i||_2^2, the largest squared row norm (exact), computed in
+   the first Lanczos pass with ||X||_F^2 (no pass of its own), and the steps taken (or NULL) */
 PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2);
-PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2);
+PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2, PetscInt *steps);
 
 /* Row dot products of a sequential CSR block (ia, ja, aa as from MatGetRowIJ, MatSeqAIJGetArrayRead):
    t1[i - i0] = a_i^T x1 for i0 <= i < i1 and, with x2 (not NULL), t2[i - i0] = a_i^T x2 in the same

@@ -17,8 +17,8 @@
      grad_W E = (1/n') X'^T (P' - Y'),  grad_theta E = 0
 
    Constants, valid for every theta: mu = 2 alpha and L = ||X||_2^2 / (2 n) + 2 alpha (sigma <= 1
-   and the softmax Hessian is bounded by 1/2, Boehning 1992; ||X||_2^2 bounded by 20
-   Lanczos steps on X^T X times a safety factor, HGMatNormSquaredEstimate()).  There is no closed form.
+   and the softmax Hessian is bounded by 1/2, Boehning 1992; ||X||_2^2 bounded by at most 20
+   Lanczos steps on X^T X with an a-posteriori bound, HGMatNormSquaredBound()).  There is no closed form.
 
    Corruption: exactly round(fraction n) training examples, those with the smallest hash values
    of -hc_corrupt_seed, get a label drawn uniformly from the other c - 1 classes (identical on

@@ -19,8 +19,8 @@
    needed with -lr_exp).
 
    The constants L = ||X||_2^2 / 4 + max_j r_j and mu = min_j r_j depend on lambda: the problem
-   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 bounded by 20 Lanczos
-   steps on X^T X times a safety factor, HGMatNormSquaredEstimate(), once), so the default gd step follows lambda.  The constants of
+   gives them at each lambda (HGProblemSetLowerConstantsFunction(); ||X||_2^2 bounded by at most 20 Lanczos
+   steps on X^T X with an a-posteriori bound, HGMatNormSquaredBound(), once), so the default gd step follows lambda.  The constants of
    the error bounds are given at each (w, lambda) too (HGProblemSetBoundConstantsFunction():
    eta_w = ||X'||^2/4, eta_l = 0, ||B(w)|| = max_j |r'_j w_j|, L_B = max_j r'_j with r' = 1 or
    exp(lambda), L_A = ||X||_2^2 max_i ||x_i|| / (6 sqrt 3) from |psi'''| <= 1/(6 sqrt 3); see
@@ -763,7 +763,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   if (lr->useexp) PetscCall(VecLog(lambda));
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
   /* constants at the initial lambda */
-  PetscCall(HGMatNormSquaredEstimateRows(lr->X, lr->seed, &lr->normX2, &lr->rowmax2));
+  PetscCall(HGMatNormSquaredEstimateRows(lr->X, lr->seed, &lr->normX2, &lr->rowmax2, NULL));
   lr->normXv2 = -1; /* estimated when an error bound first needs it (BoundConstants()) */
   PetscCall(LowerConstants(prob, lambda, &L, &mu, lr));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));

@@ -23,7 +23,7 @@
    Constants at each lambda (HGProblemSetLowerConstantsFunction(), so the gd step follows lambda;
    also set at setup from the initial lambda): L = c ||X||_2^2 / (2 n) + max_j r_j/(c p)
    (the softmax Hessian diag(P_i) - P_i P_i^T is bounded by 1/2, Boehning 1992; ||X||_2^2 bounded by
-   20 Lanczos steps on X^T X times a safety factor) and mu = min_j r_j / (c p).  There is no closed form.
+   at most 20 Lanczos steps on X^T X with an a-posteriori bound, HGMatNormSquaredBound()) and mu = min_j r_j / (c p).  There is no closed form.
 
    Validation and test accuracy (fraction of samples whose largest logit is their class) are
    given through HGProblemSetAccuracy().
