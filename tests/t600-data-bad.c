@@ -46,6 +46,8 @@ static const Case cases[] = {
   {"bad/nan_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "NaN or Inf", "record (row) 2, column 1"},
   {"bad/unsorted_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "unsorted", "record (row) 1"},
   {"bad/range_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "column index 3 is out of range", "record (row) 1"},
+  {"bad/dup_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "duplicate column index 1", "record (row) 2"},
+  {"bad/negative_csr.h5", NULL, HG_DATA_AUTO, 0, NULL, "column index -1 is out of range", "record (row) 3"},
   {"bad/text.h5", NULL, HG_DATA_AUTO, 0, NULL, "not an HDF5 file", NULL},
   {"good.svm", "good.svm", HG_DATA_AUTO, 0, NULL, "labels file", "only for IDX"},
 };

@@ -310,7 +310,7 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
   PetscInt    *ib, *cstart, nchunk = 0, nchunks, N = (PetscInt)h->N, clo, chi, nc = PETSC_DECIDE, cap, *Ai, *Aj, *Bi, *Bj;
   PetscScalar *vb, *Aa, *Ba;
   PetscMPIInt  size;
-  PetscBool    bad = PETSC_FALSE, lazy = PETSC_FALSE;
+  PetscBool    bad = PETSC_FALSE, check = PETSC_FALSE, lazy = PETSC_FALSE;
   PetscLogDouble t0, t1, t2, t3;
 
   PetscFunctionBegin;
@@ -392,7 +392,7 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
     }
   }
   PetscCall(PetscTime(&t1));
-  /* pass 2: check every row and sort its entries into the blocks */
+  /* pass 2: check every row and sort its entries into the blocks (several ranks) */
   for (PetscInt c = 0; c < nchunks; c++) {
     PetscInt r0 = c < nchunk ? cstart[c] : m, r1 = c < nchunk ? cstart[c + 1] : m;
     hsize_t  off = (hsize_t)ip[r0], cnt = (hsize_t)(ip[r1] - ip[r0]);
@@ -402,12 +402,36 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
     PetscScalar *xb = size == 1 ? Aa + (ip[r0] - ip[0]) : vb;
     if (ReadPart(di, dxpl, 1, off, cnt, 1, itype, jb) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/indices (not numeric, or the file is damaged)", path);
     if (ReadPart(dd, dxpl, 1, off, cnt, 1, H5T_NATIVE_DOUBLE, xb) < 0) SetError(err, PETSC_ERR_FILE_READ, "%s: cannot read dataset /X/data (not numeric, or the file is damaged)", path);
-    if (!err->code) { /* NaN or Inf anywhere in the piece: then each value is tested, in row order */
+    check = PETSC_FALSE;
+    if (!err->code) {
+      /* two branch-free passes over the piece: the sum is NaN if a value is NaN or Inf; s is set if
+         a row's columns are not strictly increasing from >= 0 to < N (out of range, repeated or
+         unsorted).  Only then is each entry tested, in row order, for the message. */
       PetscReal z = 0;
+      int       s = 0;
       for (hsize_t q = 0; q < cnt; q++) z += PetscRealPart(xb[q]) * 0.0;
-      bad = z != 0 ? PETSC_TRUE : PETSC_FALSE;
+      for (PetscInt i = r0; i < r1; i++) {
+        const PetscInt *j = jb + (ip[i] - ip[r0]);
+        PetscInt        n = (PetscInt)(ip[i + 1] - ip[i]);
+        if (n) s |= (j[0] < 0) | (j[n - 1] >= N);
+        for (PetscInt k = 1; k < n; k++) s |= (j[k] <= j[k - 1]);
+      }
+      bad   = z != 0 ? PETSC_TRUE : PETSC_FALSE;
+      check = (bad || s) ? PETSC_TRUE : PETSC_FALSE;
     }
-    for (PetscInt i = r0; i < r1 && !err->code; i++) {
+    if (!err->code && !check && size > 1) { /* a clean piece: sort its entries into the two blocks */
+      for (PetscInt i = r0; i < r1; i++) {
+        PetscInt na = Ai[i], nb = Bi[i];
+        for (long long k = ip[i]; k < ip[i + 1]; k++) {
+          long long q = k - ip[r0];
+          PetscInt  col = jb[q];
+          if (col >= clo && col < chi) Aj[na] = col - clo, Aa[na++] = xb[q];
+          else Bj[nb] = col, Ba[nb++] = xb[q];
+        }
+        if (lazy) Ai[i + 1] = na, Bi[i + 1] = nb;
+      }
+    }
+    for (PetscInt i = r0; i < r1 && check && !err->code; i++) {
       PetscInt row = lo + i, na = Ai[i], nb = Bi[i];
       for (long long k = ip[i]; k < ip[i + 1] && !err->code; k++) {
         long long q = k - ip[r0];

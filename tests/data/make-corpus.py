@@ -137,6 +137,20 @@ with h5py.File("nan_csr.h5", "w") as f:  # an Inf in record (row) 2, column 1
     g.create_dataset("indptr", data=np.array([0, 1, 3, 5, 6], dtype=np.int64))
     g.attrs["shape"] = np.array([4, 3], dtype=np.int64)
     f.create_dataset("y", data=np.array([0.0, 1.0, 0.0, 1.0]))
+with h5py.File("dup_csr.h5", "w") as f:  # column 1 twice in record (row) 2
+    g = f.create_group("X")
+    g.create_dataset("data", data=np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))
+    g.create_dataset("indices", data=np.array([0, 1, 2, 1, 1, 2], dtype=np.int32))
+    g.create_dataset("indptr", data=np.array([0, 1, 3, 5, 6], dtype=np.int64))
+    g.attrs["shape"] = np.array([4, 3], dtype=np.int64)
+    f.create_dataset("y", data=np.array([0.0, 1.0, 0.0, 1.0]))
+with h5py.File("negative_csr.h5", "w") as f:  # column -1 first in record (row) 3
+    g = f.create_group("X")
+    g.create_dataset("data", data=np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))
+    g.create_dataset("indices", data=np.array([0, 1, 2, 0, -1, 2], dtype=np.int32))
+    g.create_dataset("indptr", data=np.array([0, 1, 3, 4, 6], dtype=np.int64))
+    g.attrs["shape"] = np.array([4, 3], dtype=np.int64)
+    f.create_dataset("y", data=np.array([0.0, 1.0, 0.0, 1.0]))
 open("text.h5", "w").write("this is a text file, not HDF5\n")
 with h5py.File("lambda_wrong.h5", "w") as f:  # for hgsolve -lambda_file: 3 values
     f.create_dataset("lambda", data=np.array([1.0, 2.0, 3.0]))
