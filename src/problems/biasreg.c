@@ -15,7 +15,7 @@
    Real data: with the -data_* options of HGDataGetFromOptions() (-data_train F -data_val F, or
    -data F with -data_split) X, y and X', y' are read from files instead (labels as regression
    targets; dense or sparse X; sparse X is applied by MatMult/MatMultTranspose instead of the
-   fused pass).  Then L is a power-iteration estimate of ||X||^2 (x 1.01) + beta and mu = beta,
+   fused pass).  Then L is the Lanczos upper bound of ||X||^2 (HGMatNormSquaredBound()) + beta and mu = beta,
    and the exact hypergradient gathers X and X' densely on every rank (small p only).
 
    Cross-validation: as instance k of K (HGProblemSetInstance(), -problem multi -sub_problem
@@ -357,7 +357,7 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscCall(HGDenseSymEigRange(br->p, H, &emin, &emax));
     PetscCall(PetscFree(X));
     PetscCall(PetscFree(H));
-  } else { /* any p: L from a power-iteration estimate of ||X||^2, mu = beta (a lower bound) */
+  } else { /* any p: L from the Lanczos upper bound of ||X||^2 (HGMatNormSquaredBound()), mu = beta (a lower bound) */
     PetscCall(HGMatNormSquaredEstimate(br->X, br->seed, &emax));
     emax += br->beta;
     emin = br->beta;

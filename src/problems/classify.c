@@ -750,12 +750,13 @@ static PetscReal LogCharPoly(PetscInt k, const PetscReal alpha[], const PetscRea
    log chi_k(t) = log(beta_2 ... beta_{k+1}) - log(eta), by bisection, its upper end returned */
 static PetscReal LanczosUpperBound(PetscInt k, const PetscReal alpha[], const PetscReal beta[], PetscReal theta, PetscReal logeta)
 {
-  PetscReal rhs = -logeta, lo = theta, hi;
+  PetscReal rhs = -logeta, lo = theta, hi, scale = 0;
 
-  for (PetscInt i = 1; i <= k; i++) {
-    if (!(beta[i] > 0)) return theta; /* an invariant subspace: theta is an eigenvalue of A */
-    rhs += PetscLogReal(beta[i]);
-  }
+  /* in floating point the relation holds up to rounding of order eps ||A|| per step: each beta
+     counts with 1e-13 ||T_k|| added, so that a nearly invariant subspace cannot make the bound
+     tighter than the arithmetic allows */
+  for (PetscInt i = 0; i < k; i++) scale = PetscMax(scale, PetscAbsReal(alpha[i]) + beta[i] + beta[i + 1]);
+  for (PetscInt i = 1; i <= k; i++) rhs += PetscLogReal(beta[i] + 1e-13 * scale);
   /* chi_k(t) >= (t - theta)^k above theta, so the root lies below theta + exp(rhs / k) */
   hi = theta + PetscExpReal(rhs / k);
   if (!(hi < PETSC_MAX_REAL)) return PETSC_MAX_REAL;
