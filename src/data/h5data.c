@@ -472,9 +472,11 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
       bad   = PieceHasNonFinite((size_t)cnt, xb);
       check = bad || PieceHasBadColumns(r1 - r0, ip + r0, jb, N) ? PETSC_TRUE : PETSC_FALSE;
     }
-    if (!err->code && !check && size > 1) { /* at most cnt entries go to each block from here */
-      Populate(Aj, sizeof(PetscInt), (size_t)Ai[r0], (size_t)cnt), Populate(Aa, sizeof(PetscScalar), (size_t)Ai[r0], (size_t)cnt);
-      Populate(Bj, sizeof(PetscInt), (size_t)Bi[r0], (size_t)cnt), Populate(Ba, sizeof(PetscScalar), (size_t)Bi[r0], (size_t)cnt);
+    if (!err->code && !check && size > 1) { /* at most cnt entries go to each block from here, and never past its end */
+      size_t ca = (size_t)PetscMin((PetscInt)cnt, (lazy ? (PetscInt)(ip[m] - ip[0]) : Ai[m]) - Ai[r0]);
+      size_t cb = (size_t)PetscMin((PetscInt)cnt, (lazy ? (PetscInt)(ip[m] - ip[0]) : Bi[m]) - Bi[r0]);
+      Populate(Aj, sizeof(PetscInt), (size_t)Ai[r0], ca), Populate(Aa, sizeof(PetscScalar), (size_t)Ai[r0], ca);
+      Populate(Bj, sizeof(PetscInt), (size_t)Bi[r0], cb), Populate(Ba, sizeof(PetscScalar), (size_t)Bi[r0], cb);
     }
     if (!err->code && !check && size > 1) SplitPiece(r1 - r0, ip + r0, jb, xb, clo, chi, Ai + r0, Aj, Aa, Bi + r0, Bj, Ba, lazy);
     for (PetscInt i = r0; i < r1 && check && !err->code; i++) {
