@@ -19,6 +19,27 @@
     HGTEST_CHECK(has_, "%s: the message \"%s\" does not mention \"%s\"", #call, msg_ ? msg_ : "", text); \
   } while (0)
 
+/* A deterministic value in [-1, 1) of (stream, global index i): the same on any number of ranks */
+static inline PetscReal HGTestValue(PetscInt64 stream, PetscInt64 i)
+{
+  PetscReal x = PetscSinReal(12.9898 * (i + 1) + 78.233 * stream) * 43758.5453;
+  return 2 * (x - PetscFloorReal(x)) - 1;
+}
+
+/* x_i = scale HGTestValue(stream, i) for the entries this rank owns */
+static inline PetscErrorCode HGTestVecSetValues(Vec x, PetscInt64 stream, PetscReal scale)
+{
+  PetscInt     lo, hi;
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
+  PetscCall(VecGetArrayWrite(x, &a));
+  for (PetscInt i = lo; i < hi; i++) a[i - lo] = scale * HGTestValue(stream, i);
+  PetscCall(VecRestoreArrayWrite(x, &a));
+  PetscFunctionReturn(0);
+}
+
 /* ||a - b|| / ||b|| */
 static inline PetscErrorCode HGTestRelDiff(Vec a, Vec b, PetscReal *rel)
 {

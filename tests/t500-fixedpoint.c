@@ -12,13 +12,6 @@ typedef struct {
   Vec       c, z, a, s; /* s = 1 - tanh^2 at the last w */
 } FP;
 
-static PetscReal Val(PetscInt stream, PetscInt i)
-{
-  /* deterministic, layout independent */
-  PetscReal x = PetscSinReal(12.9898 * (i + 1) + 78.233 * stream) * 43758.5453;
-  return 2 * (x - PetscFloorReal(x)) - 1;
-}
-
 static PetscErrorCode Pre(FP *fp, Vec w, Vec l)
 {
   PetscFunctionBegin;
@@ -133,7 +126,7 @@ static PetscErrorCode FillMat(Mat A, PetscInt stream, PetscReal scale)
   PetscCall(MatGetOwnershipRange(A, &lo, &hi));
   PetscCall(MatGetSize(A, NULL, &N));
   for (PetscInt i = lo; i < hi; i++)
-    for (PetscInt j = 0; j < N; j++) PetscCall(MatSetValue(A, i, j, scale * Val(stream, i * N + j), INSERT_VALUES));
+    for (PetscInt j = 0; j < N; j++) PetscCall(MatSetValue(A, i, j, scale * HGTestValue(stream, i * N + j), INSERT_VALUES));
   PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscFunctionReturn(0);
@@ -145,7 +138,7 @@ static PetscErrorCode FillVec(Vec x, PetscInt stream)
 
   PetscFunctionBegin;
   PetscCall(VecGetOwnershipRange(x, &lo, &hi));
-  for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(x, i, Val(stream, i), INSERT_VALUES));
+  for (PetscInt i = lo; i < hi; i++) PetscCall(VecSetValue(x, i, HGTestValue(stream, i), INSERT_VALUES));
   PetscCall(VecAssemblyBegin(x));
   PetscCall(VecAssemblyEnd(x));
   PetscFunctionReturn(0);
@@ -170,24 +163,24 @@ static PetscErrorCode Exact(FP *fp, Vec l, Vec g)
   PetscCall(VecGetArrayRead(lall, &la));
   for (PetscInt j = 0; j < n; j++) lam[j] = la[j];
   PetscCall(VecRestoreArrayRead(lall, &la));
-  for (PetscInt k = 0; k < d * d; k++) fro += PetscSqr(Val(1, k));
+  for (PetscInt k = 0; k < d * d; k++) fro += PetscSqr(HGTestValue(1, k));
   fro = PetscSqrtReal(fro);
   for (PetscInt i = 0; i < d; i++) {
-    w[i] = Val(3, i);
-    for (PetscInt j = 0; j < n; j++) w[i] += Val(2, i * n + j) / PetscSqrtReal((PetscReal)n) * lam[j];
-    for (PetscInt j = 0; j < d; j++) A[i + j * d] = (i == j) - fp->rho / fro * Val(1, i * d + j);
+    w[i] = HGTestValue(3, i);
+    for (PetscInt j = 0; j < n; j++) w[i] += HGTestValue(2, i * n + j) / PetscSqrtReal((PetscReal)n) * lam[j];
+    for (PetscInt j = 0; j < d; j++) A[i + j * d] = (i == j) - fp->rho / fro * HGTestValue(1, i * d + j);
   }
   bd = (PetscBLASInt)d;
   LAPACKgesv_(&bd, &one, A, &bd, piv, w, &bd, &info);
   HGTEST_CHECK(info == 0, "gesv failed");
-  for (PetscInt i = 0; i < d; i++) r[i] = w[i] - Val(4, i);
+  for (PetscInt i = 0; i < d; i++) r[i] = w[i] - HGTestValue(4, i);
   /* A holds the LU of I - M: solve the transposed system */
   LAPACKgetrs_("T", &bd, &one, A, &bd, piv, r, &bd, &info);
   HGTEST_CHECK(info == 0, "getrs failed");
   PetscCall(VecGetOwnershipRange(g, &lo, &hi));
   for (PetscInt j = lo; j < hi; j++) {
     PetscScalar s = fp->mu * lam[j];
-    for (PetscInt i = 0; i < d; i++) s += Val(2, i * n + j) / PetscSqrtReal((PetscReal)n) * r[i];
+    for (PetscInt i = 0; i < d; i++) s += HGTestValue(2, i * n + j) / PetscSqrtReal((PetscReal)n) * r[i];
     PetscCall(VecSetValue(g, j, s, INSERT_VALUES));
   }
   PetscCall(VecAssemblyBegin(g));

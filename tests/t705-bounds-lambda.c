@@ -21,12 +21,6 @@ typedef struct {
   Vec        full[3];                                   /* sequential copies of whole vectors */
 } Ridge;
 
-static PetscReal Val(PetscInt stream, PetscInt i)
-{
-  PetscReal x = PetscSinReal(12.9898 * (i + 1) + 78.233 * stream) * 43758.5453;
-  return 2 * (x - PetscFloorReal(x)) - 1;
-}
-
 /* the whole of x in the sequential Vec full[slot] on every rank */
 static PetscErrorCode Gather(Ridge *r, Vec x, PetscInt slot, const PetscScalar **a)
 {
@@ -256,7 +250,7 @@ static PetscErrorCode ExactHypergradient(Ridge *r, Vec l, Vec g)
   PetscFunctionReturn(0);
 }
 
-/* lambda_j = shift + amp * Val(point, j): every point a different lambda */
+/* lambda_j = shift + amp * HGTestValue(point, j): every point a different lambda */
 static PetscErrorCode SetLambda(Vec l, PetscInt point, PetscReal shift, PetscReal amp)
 {
   PetscInt     lo, hi;
@@ -265,7 +259,7 @@ static PetscErrorCode SetLambda(Vec l, PetscInt point, PetscReal shift, PetscRea
   PetscFunctionBegin;
   PetscCall(VecGetOwnershipRange(l, &lo, &hi));
   PetscCall(VecGetArrayWrite(l, &a));
-  for (PetscInt j = lo; j < hi; j++) a[j - lo] = shift + amp * Val(100 + point, j);
+  for (PetscInt j = lo; j < hi; j++) a[j - lo] = shift + amp * HGTestValue(100 + point, j);
   PetscCall(VecRestoreArrayWrite(l, &a));
   PetscFunctionReturn(0);
 }
@@ -290,10 +284,10 @@ int main(int argc, char **argv)
      exp(lambda) at lambda = 0: mu barely grows with lambda while B and L_B grow with exp(lambda) */
   s = 1.0;
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-xscale", &s, NULL));
-  for (PetscInt i = 0; i < NTR * P; i++) r.X[i] = s * Val(1, i);
-  for (PetscInt i = 0; i < NVA * P; i++) r.Xv[i] = s * Val(2, i);
-  for (PetscInt i = 0; i < NTR; i++) r.y[i] = Val(3, i);
-  for (PetscInt i = 0; i < NVA; i++) r.yv[i] = Val(4, i);
+  for (PetscInt i = 0; i < NTR * P; i++) r.X[i] = s * HGTestValue(1, i);
+  for (PetscInt i = 0; i < NVA * P; i++) r.Xv[i] = s * HGTestValue(2, i);
+  for (PetscInt i = 0; i < NTR; i++) r.y[i] = HGTestValue(3, i);
+  for (PetscInt i = 0; i < NVA; i++) r.yv[i] = HGTestValue(4, i);
   PetscCall(GramRange(r.X, NTR, &r.emin, &r.emax));
   {
     PetscReal a, b;

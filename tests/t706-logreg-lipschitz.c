@@ -12,23 +12,6 @@ static const char help[] = "t706: logreg's closed-form L_A (Lipschitz constant i
 #include "hgtest.h"
 #include <hypergrad/hgimpl.h>
 
-/* x_i = a deterministic value in [-sqrt 3, sqrt 3] (variance 1) of (stream, global index i): the same on any number of ranks */
-static PetscErrorCode SetHash(Vec x, PetscInt stream)
-{
-  PetscInt     lo, hi;
-  PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
-  PetscCall(VecGetArrayWrite(x, &a));
-  for (PetscInt i = lo; i < hi; i++) {
-    PetscReal t = PetscSinReal(12.9898 * (i + 1) + 78.233 * stream) * 43758.5453;
-    a[i - lo]   = PetscSqrtReal(3.0) * (2 * (t - PetscFloorReal(t)) - 1);
-  }
-  PetscCall(VecRestoreArrayWrite(x, &a));
-  PetscFunctionReturn(0);
-}
-
 /* L_A of the problem at (w, lambda), from its bound-constants function */
 static PetscErrorCode GetLA(HGProblem prob, Vec w, Vec lambda, PetscReal *LA)
 {
@@ -82,11 +65,11 @@ static PetscErrorCode RandomPairs(PetscBool verbose)
   PetscCall(GetLA(prob, w1, lambda, &LA));
   for (PetscInt s = 0; s < 12; s++) {
     PetscReal scale = (s % 3 == 0 ? 0.3 : (s % 3 == 1 ? 1.0 : 3.0)) / PetscSqrtReal((PetscReal)p), step = s < 6 ? 1e-3 : 1.0, q;
-    PetscCall(SetHash(w1, 100 + s));
+    PetscCall(HGTestVecSetValues(w1, 100 + s, PetscSqrtReal(3.0)));
     PetscCall(VecScale(w1, scale));
-    PetscCall(SetHash(d, 200 + s));
+    PetscCall(HGTestVecSetValues(d, 200 + s, PetscSqrtReal(3.0)));
     PetscCall(VecWAXPY(w2, step * scale, d, w1));
-    PetscCall(SetHash(v, 300 + s));
+    PetscCall(HGTestVecSetValues(v, 300 + s, PetscSqrtReal(3.0)));
     if (s % 2) PetscCall(VecCopy(d, v)); /* v along w' - w too */
     PetscCall(Quotient(prob, w1, w2, lambda, v, &q));
     if (verbose) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "random pair %2" PetscInt_FMT ": margins ~ %.1f, |w - w'| ~ %g: quotient %.4e = %.3e L_A\n", s, (double)(scale * PetscSqrtReal((PetscReal)p)), (double)step, (double)q, (double)(q / LA)));
@@ -110,10 +93,8 @@ static PetscErrorCode RandomPairs(PetscBool verbose)
 #define DOM_D 50.0
 static PetscReal DomEntry(PetscInt i, PetscInt j)
 {
-  PetscReal x;
   if (i == 0) return j == 0 ? DOM_D : 0.0;
-  x = PetscSinReal(12.9898 * (i + 1) + 78.233 * (j + 1)) * 43758.5453;
-  return 0.3 * (2 * (x - PetscFloorReal(x)) - 1);
+  return 0.3 * HGTestValue(j + 1, i);
 }
 
 /* Part 2: the dominant-row file (csv or libsvm), the quotient at the worst margin of row 0 */

@@ -10,22 +10,6 @@ typedef struct {
   Vec       g, hw, hs; /* gradient, Hessian product at a new w, then again at the same w */
 } Out;
 
-static PetscErrorCode Fill(Vec x, PetscInt stream, PetscReal scale)
-{
-  PetscInt     lo, hi;
-  PetscScalar *a;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetOwnershipRange(x, &lo, &hi));
-  PetscCall(VecGetArrayWrite(x, &a));
-  for (PetscInt i = lo; i < hi; i++) {
-    PetscReal t = PetscSinReal(12.9898 * (i + 1) + 78.233 * stream) * 43758.5453;
-    a[i - lo]   = scale * (2 * (t - PetscFloorReal(t)) - 1);
-  }
-  PetscCall(VecRestoreArrayWrite(x, &a));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode Run(const char *simd, Out *o)
 {
   HGProblem prob;
@@ -45,9 +29,9 @@ static PetscErrorCode Run(const char *simd, Out *o)
   PetscCall(VecDuplicate(w1, &o->g));
   PetscCall(VecDuplicate(w1, &o->hw));
   PetscCall(VecDuplicate(w1, &o->hs));
-  PetscCall(Fill(w1, 1, 3 / PetscSqrtReal((PetscReal)p)));
-  PetscCall(Fill(w2, 2, 3 / PetscSqrtReal((PetscReal)p)));
-  PetscCall(Fill(v, 3, 1.0));
+  PetscCall(HGTestVecSetValues(w1, 1, 3 / PetscSqrtReal((PetscReal)p)));
+  PetscCall(HGTestVecSetValues(w2, 2, 3 / PetscSqrtReal((PetscReal)p)));
+  PetscCall(HGTestVecSetValues(v, 3, 1.0));
   PetscCall(HGProblemComputeLowerGradient(prob, w1, lambda, o->g));          /* one pass, weights at w1 */
   PetscCall(HGProblemComputeLowerHessianMult(prob, w2, lambda, v, o->hw));  /* new w: weights and product in one pass */
   PetscCall(HGProblemComputeLowerHessianMult(prob, w2, lambda, w1, o->hs)); /* same w: the cached weights */

@@ -358,7 +358,7 @@ static PetscErrorCode SetUp(HGProblem prob)
     PetscCall(PetscFree(X));
     PetscCall(PetscFree(H));
   } else { /* any p: L from the Lanczos upper bound of ||X||^2 (HGMatNormSquaredBound()), mu = beta (a lower bound) */
-    PetscCall(HGMatNormSquaredEstimate(br->X, br->seed, &emax));
+    PetscCall(HGMatNormSquaredBound(br->X, br->seed, &emax, NULL));
     emax += br->beta;
     emin = br->beta;
   }

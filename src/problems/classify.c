@@ -805,13 +805,6 @@ PetscErrorCode HGMatNormSquaredBound(Mat X, PetscInt64 seed, PetscReal *bound, P
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2)
-{
-  PetscFunctionBegin;
-  PetscCall(HGMatNormSquaredEstimateRows(X, seed, nrm2, NULL, NULL));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2, PetscInt *steps)
 {
   const PetscInt kmax = HG_LANCZOS_STEPS;

@@ -51,11 +51,9 @@ PETSC_INTERN PetscErrorCode HGClassDataCreate(MPI_Comm, const HGClassSynth *, Pe
    naming that set).  c returns the number of classes */
 PETSC_INTERN PetscErrorCode HGClassLabelsFromData(HGData *ref, PetscInt nsets, HGData *sets[], const char *const names[], PetscInt *c);
 
-/* An upper bound of ||X||_2^2 (with probability >= 1 - 1e-3 over the seeded start): at most 20
-   Lanczos steps on X^T X with an a-posteriori bound, capped by ||X||_F^2 (see classify.c;
-   HGMatNormSquaredBound() is the public form).  The Rows form also gives rowmax2 = max_i ||x_i||_2^2, the largest squared row norm (exact), computed in
+/* HGMatNormSquaredBound() (an upper bound of ||X||_2^2 with probability >= 0.999, see classify.c)
+   that also gives rowmax2 = max_i ||x_i||_2^2, the largest squared row norm (exact), computed in
    the first Lanczos pass with ||X||_F^2 (no pass of its own), and the steps taken (or NULL) */
-PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimate(Mat X, PetscInt64 seed, PetscReal *nrm2);
 PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed, PetscReal *nrm2, PetscReal *rowmax2, PetscInt *steps);
 
 /* Row dot products of a sequential CSR block (ia, ja, aa as from MatGetRowIJ, MatSeqAIJGetArrayRead):
@@ -65,7 +63,7 @@ PETSC_INTERN PetscErrorCode HGMatNormSquaredEstimateRows(Mat X, PetscInt64 seed,
 PETSC_INTERN void           HGCSRDotRows(PetscBool simd, PetscInt i0, PetscInt i1, const PetscInt ia[], const PetscInt ja[], const PetscScalar aa[], const PetscScalar x1[], const PetscScalar x2[], PetscScalar t1[], PetscScalar t2[]);
 /* The local rows of an AIJ matrix (SEQAIJ, or MPIAIJ: its diagonal block and its off-diagonal
    one, whose columns are the ghosts), for the fused one-pass kernels of logreg and of
-   HGMatNormSquaredEstimate(): HGCSRRowsDot() takes the products of at most HG_CSR_BLOCK_ROWS rows
+   HGMatNormSquaredBound(): HGCSRRowsDot() takes the products of at most HG_CSR_BLOCK_ROWS rows
    with x1 (and x2; xg1, xg2 their ghost entries), HGCSRRowsAdd() adds sum_i c_i x_i to w (ghost
    part to wg).  ghosts is false when the off-diagonal block has no entries (one rank). */
 #define HG_CSR_BLOCK_ROWS 4 /* rows whose dot products are taken before their updates: their entries are still in L1 (64 rows, 38 KiB at 50 per row, made the X^T X v pass 15% slower: 0.120 against 0.105 s) */

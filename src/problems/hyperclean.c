@@ -346,7 +346,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(HGProblemSetVecTemplates(prob, w, theta));
   PetscCall(VecSet(theta, hc->theta0));
   PetscCall(HGProblemSetInitialHyperparameters(prob, theta));
-  PetscCall(HGMatNormSquaredEstimate(hc->X, hc->sy.seed, &hc->normX2));
+  PetscCall(HGMatNormSquaredBound(hc->X, hc->sy.seed, &hc->normX2, NULL));
   PetscCall(HGProblemSetLowerConstants(prob, hc->normX2 / (2.0 * (PetscReal)hc->ntr) + 2.0 * hc->alpha, 2.0 * hc->alpha));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&theta));

@@ -64,9 +64,9 @@ typedef struct {
   PetscInt64       seed;
   PetscBool        sparse, useexp;
   PetscBool        fromfile;    /* data from -data_* files (HGDataGetFromOptions) instead of synthetic */
-  PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredEstimate) */
+  PetscReal        normX2; /* upper bound of ||X||_2^2 (HGMatNormSquaredBound) */
   PetscReal        rowmax2; /* max_i ||x_i||_2^2 over the training rows (in the same passes), for L_A */
-  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredEstimate), for eta_w of the error bounds; -1 until a bound needs it */
+  PetscReal        normXv2; /* upper bound of ||X'||_2^2 (HGMatNormSquaredBound), for eta_w of the error bounds; -1 until a bound needs it */
   Mat              X, Xv;
   Vec              y, yv;       /* labels +-1 */
   Vec              z, zv;       /* work: X w and X' w, then weights */
@@ -230,7 +230,7 @@ static PetscErrorCode BoundConstants(HGProblem prob, Vec w, Vec lambda, PetscRea
     *LB = 1.0;
     PetscCall(VecNorm(w, NORM_INFINITY, B));
   }
-  if (lr->normXv2 < 0) PetscCall(HGMatNormSquaredEstimate(lr->Xv, lr->seed, &lr->normXv2)); /* first bound only */
+  if (lr->normXv2 < 0) PetscCall(HGMatNormSquaredBound(lr->Xv, lr->seed, &lr->normXv2, NULL)); /* first bound only */
   *etaw = lr->normXv2 / 4.0;
   *etal = 0.0;
   *LA   = lr->normX2 * PetscSqrtReal(lr->rowmax2) / (6.0 * PetscSqrtReal(3.0));

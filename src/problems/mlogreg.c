@@ -316,7 +316,7 @@ static PetscErrorCode SetUp(HGProblem prob)
   PetscCall(VecMin(lambda, NULL, &ml->rmin));
   if (ml->useexp) PetscCall(VecLog(lambda));
   PetscCall(HGProblemSetInitialHyperparameters(prob, lambda));
-  PetscCall(HGMatNormSquaredEstimate(ml->X, ml->sy.seed, &ml->normX2));
+  PetscCall(HGMatNormSquaredBound(ml->X, ml->sy.seed, &ml->normX2, NULL));
   PetscCall(LowerConstants(prob, lambda, &L, &mu, ml));
   PetscCall(HGProblemSetLowerConstants(prob, L, mu));
   PetscCall(VecDestroy(&w));
