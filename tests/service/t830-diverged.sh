@@ -5,19 +5,14 @@
 # checkpoint of the last iterate whose hypergradient converged, marked with that reason; resuming
 # it with a sane step completes the run.
 # usage: t830-diverged.sh HGRUN NP   (needs h5dump from hdf5-tools)
-set -u
-R=$1; NP=${2:-1}
-MPI="mpiexec --oversubscribe"
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-cd "$W"
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/prologue.sh"
 command -v h5dump >/dev/null || fail "h5dump not found: install hdf5-tools (cmake/hg-setup.sh does)"
 attr() { h5dump -a "/$2" "$1" | sed -n 's/^ *(0): //p' | tr -d '"'; }
 O="-problem logreg -lr_exp -lr_p 30 -lr_ntrain 100 -lr_nval 100 -outer_type gd -lower_max_it 50 -hg_k 20"
 
 # 1. the overflow: exit 3, a message, the checkpoint of iteration 0 (every iteration is checkpointed,
 #    so the file held the diverging step's lambda before the failure) marked DIVERGED_HG
-$MPI -n $NP $R $O -outer_step 1e6 -outer_max_it 10 -outer_checkpoint d.h5 -outer_checkpoint_every 1 > d.log 2>&1
+$MPI $R $O -outer_step 1e6 -outer_max_it 10 -outer_checkpoint d.h5 -outer_checkpoint_every 1 > d.log 2>&1
 rc=$?
 grep -q "MPI_ABORT" d.log && { cat d.log; fail "the overflow aborted the job"; }
 [ $rc = 3 ] || { cat d.log; fail "exit code $rc, expected 3 (diverged)"; }
@@ -32,13 +27,13 @@ grep -q "smaller -outer_step.*-resume d.h5" d.log || { cat d.log; fail "the mess
 h5dump -d /lambda d.h5 | grep -qiE "inf|nan" && fail "the checkpoint holds a lambda with Inf/NaN"
 
 # 2. resumed with a sane step, the run completes from there
-$MPI -n $NP $R $O -outer_step 1 -outer_max_it 3 -resume d.h5 > r.log 2>&1 || { cat r.log; fail "resume with -outer_step 1"; }
+$MPI $R $O -outer_step 1 -outer_max_it 3 -resume d.h5 > r.log 2>&1 || { cat r.log; fail "resume with -outer_step 1"; }
 [ "$(attr d.h5 reason)" = CONVERGED_ITS ] || fail "resumed run: reason $(attr d.h5 reason)"
 [ "$(attr d.h5 iteration)" = 3 ] || fail "resumed run: iteration $(attr d.h5 iteration), expected 3"
 [ "$(attr d.h5 nhistory)" = 3 ] || fail "resumed run: $(attr d.h5 nhistory) history records, expected 3"
 
 # 3. without a checkpoint file: the same exit code and a message
-$MPI -n $NP $R $O -outer_step 1e6 -outer_max_it 10 > n.log 2>&1
+$MPI $R $O -outer_step 1e6 -outer_max_it 10 > n.log 2>&1
 rc=$?
 [ $rc = 3 ] || { cat n.log; fail "without a checkpoint: exit code $rc, expected 3"; }
 grep -q "run again with a smaller -outer_step" n.log || { cat n.log; fail "without a checkpoint: no advice"; }
