@@ -479,8 +479,9 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
       Populate(Bj, sizeof(PetscInt), (size_t)Bi[r0], cb), Populate(Ba, sizeof(PetscScalar), (size_t)Bi[r0], cb);
     }
     if (!err->code && !check && size > 1) SplitPiece(r1 - r0, ip + r0, jb, xb, clo, chi, Ai + r0, Aj, Aa, Bi + r0, Bj, Ba, lazy);
+    /* a piece that failed a check holds a bad entry: find the first, in row order, for the message */
     for (PetscInt i = r0; i < r1 && check && !err->code; i++) {
-      PetscInt row = lo + i, na = Ai[i], nb = Bi[i];
+      PetscInt row = lo + i;
       for (long long k = ip[i]; k < ip[i + 1] && !err->code; k++) {
         long long q = k - ip[r0];
         PetscInt  col = jb[q];
@@ -488,12 +489,9 @@ static PetscErrorCode ReadCSRX(MPI_Comm comm, const char *path, hid_t file, hid_
         else if (k > ip[i] && col == jb[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": duplicate column index %" PetscInt_FMT, path, row, col);
         else if (k > ip[i] && col < jb[q - 1]) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/indices, record (row) %" PetscInt_FMT ": column index %" PetscInt_FMT " follows %" PetscInt_FMT ": indices are unsorted (sort them, e.g. scipy's sort_indices())", path, row, col, jb[q - 1]);
         else if (bad && PetscIsInfOrNanScalar(xb[q])) SetError(err, PETSC_ERR_FILE_UNEXPECTED, "%s: /X/data, record (row) %" PetscInt_FMT ", column %" PetscInt_FMT ": the value is NaN or Inf: remove or fix this sample", path, row, col);
-        else if (size == 1) continue; /* already in place (clo = 0) */
-        else if (col >= clo && col < chi) Aj[na] = col - clo, Aa[na++] = xb[q];
-        else Bj[nb] = col, Ba[nb++] = xb[q];
       }
-      if (lazy) Ai[i + 1] = na, Bi[i + 1] = nb;
     }
+    if (check && !err->code) SetError(err, PETSC_ERR_PLIB, "%s: rows %" PetscInt_FMT "..%" PetscInt_FMT " of /X failed a check but no bad entry was found (a bug: please report)", path, lo + r0, lo + r1 - 1);
   }
   PetscCall(PetscFree2(ib, vb));
   PetscCall(PetscFree(cstart));
